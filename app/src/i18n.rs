@@ -1,0 +1,265 @@
+//! Languages and translated strings. Every visible string lives in
+//! `app/locales/{fi,sv,en}.json`; the files are compiled in, so the browser
+//! needs no extra request, and a unit test checks that all three have the
+//! same keys.
+//!
+//! The language comes from, in order: `?lang=` in the URL, the `kauko_lang`
+//! cookie, the browser's `Accept-Language`, and the configured default.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "kauko_lang";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Fi,
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Fi, Lang::Sv, Lang::En];
+
+    /// BCP 47 tag, as used in `<html lang>`, URLs and the cookie.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fi => "fi",
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's name in itself, for the language switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Fi => "Suomi",
+            Lang::Sv => "Svenska",
+            Lang::En => "English",
+        }
+    }
+
+    /// Reads a language tag (`fi`, `sv-FI`, `EN-gb`); `None` for others.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Picks the language for a request. `query_lang` is the `lang` URL
+/// parameter, `cookie_lang` the cookie's value.
+pub fn negotiate(
+    query_lang: Option<&str>,
+    cookie_lang: Option<&str>,
+    accept_language: Option<&str>,
+    default: Lang,
+) -> Lang {
+    if let Some(lang) = query_lang.and_then(Lang::from_tag) {
+        return lang;
+    }
+    if let Some(lang) = cookie_lang.and_then(Lang::from_tag) {
+        return lang;
+    }
+    accept_language
+        .and_then(from_accept_language)
+        .unwrap_or(default)
+}
+
+/// The supported language the browser prefers most, by `q` weight.
+pub fn from_accept_language(header: &str) -> Option<Lang> {
+    let mut best: Option<(Lang, f32)> = None;
+    for (pos, item) in header.split(',').enumerate() {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let q = parts
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.trim().parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        // Earlier entries win ties: subtract a tiny amount per position.
+        let weight = q - pos as f32 * 1e-4;
+        if let Some(lang) = Lang::from_tag(tag) {
+            if q > 0.0 && best.is_none_or(|(_, w)| weight > w) {
+                best = Some((lang, weight));
+            }
+        }
+    }
+    best.map(|(lang, _)| lang)
+}
+
+/// Reads one cookie's value from a `Cookie` header.
+pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// Reads one parameter from a URL query string (no decoding needed for the
+/// simple values Kauko reads this way).
+pub fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then_some(v)
+    })
+}
+
+type Catalog = HashMap<String, String>;
+
+fn catalogs() -> &'static [Catalog; 3] {
+    static CATALOGS: OnceLock<[Catalog; 3]> = OnceLock::new();
+    CATALOGS.get_or_init(|| {
+        let parse = |text: &str, name: &str| -> Catalog {
+            serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("locales/{name}.json is not valid JSON: {e}"))
+        };
+        [
+            parse(include_str!("../locales/fi.json"), "fi"),
+            parse(include_str!("../locales/sv.json"), "sv"),
+            parse(include_str!("../locales/en.json"), "en"),
+        ]
+    })
+}
+
+/// The string for `key` in `lang`; English when missing there, else the key
+/// itself (so a missing translation shows up, and tests catch it).
+pub fn t(lang: Lang, key: &str) -> String {
+    let cats = catalogs();
+    cats[lang.index()]
+        .get(key)
+        .or_else(|| cats[Lang::En.index()].get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
+}
+
+/// Like [`t`], replacing each `{name}` with its value.
+pub fn t_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let mut text = t(lang, key);
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// All keys of the English catalogue (for tests and tooling).
+pub fn keys() -> Vec<&'static str> {
+    let mut keys: Vec<_> = catalogs()[Lang::En.index()]
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// Whether `lang` has its own string for `key`.
+pub fn has_key(lang: Lang, key: &str) -> bool {
+    catalogs()[lang.index()].contains_key(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CitationType, PatronStatus};
+
+    #[test]
+    fn all_catalogues_have_the_same_non_empty_keys() {
+        for lang in Lang::ALL {
+            let cat = &catalogs()[lang.index()];
+            let mut missing: Vec<_> = keys()
+                .into_iter()
+                .filter(|k| !cat.contains_key(*k))
+                .collect();
+            let mut extra: Vec<_> = cat.keys().filter(|k| !has_key(Lang::En, k)).collect();
+            missing.sort();
+            extra.sort();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", lang.code());
+            assert!(
+                extra.is_empty(),
+                "{} has keys English lacks: {extra:?}",
+                lang.code()
+            );
+            let empty: Vec<_> = cat
+                .iter()
+                .filter(|(_, v)| v.trim().is_empty())
+                .map(|(k, _)| k)
+                .collect();
+            assert!(
+                empty.is_empty(),
+                "{} has empty strings: {empty:?}",
+                lang.code()
+            );
+        }
+    }
+
+    #[test]
+    fn domain_labels_are_translated() {
+        for lang in Lang::ALL {
+            for status in PatronStatus::ALL {
+                assert!(
+                    has_key(lang, status.label_key()),
+                    "{:?} {}",
+                    lang,
+                    status.label_key()
+                );
+            }
+            for kind in CitationType::ALL {
+                assert!(has_key(lang, kind.label_key()));
+            }
+        }
+        assert_eq!(t(Lang::Fi, "status.submitted"), "Lähetetty");
+        assert_eq!(t(Lang::Sv, "status.submitted"), "Skickad");
+        assert_eq!(t(Lang::En, "status.submitted"), "Submitted");
+    }
+
+    #[test]
+    fn negotiation_order_is_query_cookie_header_default() {
+        assert_eq!(
+            negotiate(Some("sv"), Some("en"), Some("fi"), Lang::Fi),
+            Lang::Sv
+        );
+        assert_eq!(
+            negotiate(Some("de"), Some("en"), Some("fi"), Lang::Fi),
+            Lang::En
+        );
+        assert_eq!(
+            negotiate(None, None, Some("de-DE,sv;q=0.8,en;q=0.9"), Lang::Fi),
+            Lang::En
+        );
+        assert_eq!(negotiate(None, None, Some("sv-FI"), Lang::Fi), Lang::Sv);
+        assert_eq!(
+            negotiate(None, None, Some("de, fr;q=0.5"), Lang::Sv),
+            Lang::Sv
+        );
+        assert_eq!(
+            negotiate(None, None, Some("en;q=0, fi;q=0.1"), Lang::Sv),
+            Lang::Fi
+        );
+        assert_eq!(negotiate(None, None, None, Lang::En), Lang::En);
+    }
+
+    #[test]
+    fn cookies_queries_and_arguments() {
+        assert_eq!(
+            cookie_value("a=1; kauko_lang=sv; b=2", LANG_COOKIE),
+            Some("sv")
+        );
+        assert_eq!(cookie_value("a=1", LANG_COOKIE), None);
+        assert_eq!(query_value("x=1&lang=en", "lang"), Some("en"));
+        assert_eq!(
+            t_args(Lang::En, "notfound.body", &[("path", "/x")]).contains("/x"),
+            true
+        );
+        assert_eq!(t(Lang::Fi, "no.such.key"), "no.such.key");
+    }
+}

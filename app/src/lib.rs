@@ -1,0 +1,78 @@
+//! Kauko's Leptos app: the page shell, routes, components and server
+//! functions, and the domain types shared by the server and the browser.
+
+pub mod components;
+pub mod domain;
+pub mod i18n;
+pub mod pages;
+pub mod site;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+use crate::components::layout::{Footer, Header};
+use crate::i18n::Lang;
+use crate::site::{provide_site, SiteInfo};
+
+/// The HTML document the server renders around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let site = use_context::<SiteInfo>().unwrap_or_default();
+    let lang = site::request_lang(&site);
+    let boot = site::boot_json(&site, lang);
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script id="kauko-boot" type="application/json" inner_html=boot></script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: header, routed main content, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_site();
+
+    view! {
+        <Stylesheet id="kauko" href="/pkg/kauko.css"/>
+        <Router>
+            // rel="external": the router leaves the link to the browser, which
+            // moves focus to <main> as a skip link must.
+            <a class="skip-link" href="#main" rel="external">{site::tr("skip.main")}</a>
+            <Header/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=StaticSegment("") view=pages::HomePage/>
+                    <Route path=StaticSegment("request") view=pages::RequestPage/>
+                    <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
+                    <Route path=StaticSegment("lend") view=pages::LendPage/>
+                    <Route path=StaticSegment("staff") view=pages::StaffPage/>
+                    <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
+                </Routes>
+            </main>
+            <Footer/>
+        </Router>
+    }
+}
+
+/// Pages a test or tool can walk: every route of the shell.
+pub const SHELL_PATHS: [&str; 6] = ["/", "/request", "/my", "/lend", "/staff", "/accessibility"];
+
+/// The default language when nothing in the request says otherwise.
+pub const DEFAULT_LANG: Lang = Lang::Fi;

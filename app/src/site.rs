@@ -1,0 +1,236 @@
+//! What the app knows about the site it runs in (the library's name, the
+//! default language) and the language of the current page. The server
+//! provides [`SiteInfo`] as context; the browser reads the same facts from a
+//! JSON block the server wrote into the page, so hydration renders the same.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::{self, Lang};
+
+/// A text in each of Kauko's languages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalizedText {
+    pub fi: String,
+    pub sv: String,
+    pub en: String,
+}
+
+impl LocalizedText {
+    pub fn get(&self, lang: Lang) -> &str {
+        let text = match lang {
+            Lang::Fi => &self.fi,
+            Lang::Sv => &self.sv,
+            Lang::En => &self.en,
+        };
+        if text.is_empty() {
+            [&self.en, &self.fi, &self.sv]
+                .into_iter()
+                .find(|t| !t.is_empty())
+                .map_or("", |t| t.as_str())
+        } else {
+            text
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub library_name: LocalizedText,
+    pub default_lang: Lang,
+}
+
+impl Default for SiteInfo {
+    fn default() -> Self {
+        Self {
+            library_name: LocalizedText::default(),
+            default_lang: crate::DEFAULT_LANG,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Boot {
+    lang: Lang,
+    site: SiteInfo,
+}
+
+/// The JSON block the browser reads at hydration, safe inside `<script>`.
+pub fn boot_json(site: &SiteInfo, lang: Lang) -> String {
+    let json = serde_json::to_string(&Boot {
+        lang,
+        site: site.clone(),
+    })
+    .unwrap_or_else(|_| "{}".into());
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// The language of the current request (server side), from `?lang=`, the
+/// cookie, `Accept-Language` and the default, in that order.
+#[cfg(feature = "ssr")]
+pub fn request_lang(site: &SiteInfo) -> Lang {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return site.default_lang;
+    };
+    lang_of_request(&parts.uri, &parts.headers, site.default_lang)
+}
+
+/// The language a request asks for (used by the server's middleware too).
+pub fn lang_of_request(uri: &http::Uri, headers: &http::HeaderMap, default: Lang) -> Lang {
+    let header = |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let query = uri.query().and_then(|q| i18n::query_value(q, "lang"));
+    let cookie =
+        header(http::header::COOKIE).and_then(|c| i18n::cookie_value(c, i18n::LANG_COOKIE));
+    i18n::negotiate(
+        query,
+        cookie,
+        header(http::header::ACCEPT_LANGUAGE),
+        default,
+    )
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn request_lang(site: &SiteInfo) -> Lang {
+    site.default_lang
+}
+
+/// The language and site facts of this page, shared by every component.
+#[derive(Clone, Copy)]
+pub struct I18n {
+    lang: RwSignal<Lang>,
+    site: StoredValue<SiteInfo>,
+}
+
+impl I18n {
+    pub fn lang(self) -> Lang {
+        self.lang.get()
+    }
+
+    /// A reactive translated string.
+    pub fn t(self, key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+        move || i18n::t(self.lang.get(), key)
+    }
+
+    pub fn library_name(self) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+        move || {
+            self.site
+                .with_value(|s| s.library_name.get(self.lang.get()).to_owned())
+        }
+    }
+
+    /// Switches the language in place (after hydration): remembers it in a
+    /// cookie and updates `<html lang>`.
+    pub fn switch(self, lang: Lang) {
+        self.lang.set(lang);
+        #[cfg(feature = "hydrate")]
+        browser::remember_lang(lang);
+    }
+}
+
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+/// Shorthand for a reactive translated string in a view.
+pub fn tr(key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    use_i18n().t(key)
+}
+
+/// Makes [`I18n`] available to the app's components.
+pub fn provide_site() {
+    #[cfg(feature = "ssr")]
+    let (lang, site) = {
+        let site = use_context::<SiteInfo>().unwrap_or_default();
+        (request_lang(&site), site)
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (lang, site) = browser::read_boot()
+        .map(|b| (b.lang, b.site))
+        .unwrap_or_default();
+    provide_context(I18n {
+        lang: RwSignal::new(lang),
+        site: StoredValue::new(site),
+    });
+}
+
+#[cfg(not(feature = "ssr"))]
+mod browser {
+    use super::*;
+
+    pub(super) fn read_boot() -> Option<Boot> {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = web_sys::window()?
+                .document()?
+                .get_element_by_id("kauko-boot")?
+                .text_content()?;
+            serde_json::from_str(&text).ok()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        None
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub(super) fn remember_lang(lang: Lang) {
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(document) = window.document() else {
+            return;
+        };
+        if let Some(html) = document.document_element() {
+            let _ = html.set_attribute("lang", lang.code());
+        }
+        let secure = window.location().protocol().is_ok_and(|p| p == "https:");
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+            i18n::LANG_COOKIE,
+            lang.code(),
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(doc) = document.dyn_into::<web_sys::HtmlDocument>() {
+            let _ = doc.set_cookie(&cookie);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boot_json_cannot_close_the_script_element() {
+        let site = SiteInfo {
+            library_name: LocalizedText {
+                fi: "</script><b>".into(),
+                sv: String::new(),
+                en: "A & B".into(),
+            },
+            default_lang: Lang::Sv,
+        };
+        let json = boot_json(&site, Lang::En);
+        assert!(!json.contains('<') && !json.contains('>'));
+        let back: Boot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.site, site);
+        assert_eq!(back.lang, Lang::En);
+        assert_eq!(site.library_name.get(Lang::Sv), "A & B");
+    }
+
+    #[test]
+    fn request_language_from_uri_cookie_and_header() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::ACCEPT_LANGUAGE,
+            "sv-FI,sv;q=0.9".parse().unwrap(),
+        );
+        let uri: http::Uri = "/my?x=1".parse().unwrap();
+        assert_eq!(lang_of_request(&uri, &headers, Lang::Fi), Lang::Sv);
+        headers.insert(http::header::COOKIE, "kauko_lang=en".parse().unwrap());
+        assert_eq!(lang_of_request(&uri, &headers, Lang::Fi), Lang::En);
+        let uri: http::Uri = "/my?lang=fi".parse().unwrap();
+        assert_eq!(lang_of_request(&uri, &headers, Lang::Sv), Lang::Fi);
+    }
+}

@@ -1,0 +1,48 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// Kauko's end2end tests run against a Kauko built by `cargo leptos build`
+// (scripts/test.sh), started here on a free port with a fresh database.
+// The browser is Debian's Chromium: Playwright's own downloads do not work
+// on this kind of machine.
+const port = Number(process.env.KAUKO_E2E_PORT ?? 3137);
+const chromium = process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined }, testMatch: /shell\.spec\.ts/ },
+  ],
+  webServer: {
+    command: `bash ../scripts/serve-e2e.sh ${port}`,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,79 @@
+import { test, expect, hydrated, expectAccessible } from "./fixtures";
+
+const shellPaths = ["/", "/request", "/my", "/lend", "/staff", "/accessibility"];
+
+const homeHeading = { fi: "Kaukopalvelu", sv: "Fjärrlån", en: "Interlibrary loans" } as const;
+
+for (const [lang, heading] of Object.entries(homeHeading)) {
+  test(`home page in ${lang}`, async ({ page }) => {
+    await page.goto(`/?lang=${lang}`);
+    await expect(page.locator("html")).toHaveAttribute("lang", lang);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(heading);
+    await expect(page).toHaveTitle(new RegExp(`^${heading} – Kauko`));
+    await hydrated(page);
+    await expectAccessible(page);
+  });
+}
+
+test("switching language after hydration happens in place and sticks", async ({ page }) => {
+  await page.goto("/request?lang=en");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Request material");
+  let navigations = 0;
+  page.on("framenavigated", () => navigations++);
+
+  await page.getByRole("link", { name: /^Svenska/ }).click();
+  await expect(page.locator("html")).toHaveAttribute("lang", "sv");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Beställ material");
+  await expect(page.getByRole("navigation", { name: "Huvudmeny" })).toBeVisible();
+  await expect(page).toHaveTitle(/^Beställ material – Kauko/);
+  expect(navigations, "the wasm app switched without loading a page").toBe(0);
+  await expect(page.getByRole("link", { name: /^Svenska/ })).toHaveAttribute("aria-current", "true");
+
+  // The cookie remembers the choice for the next page load.
+  await page.goto("/my");
+  await expect(page.locator("html")).toHaveAttribute("lang", "sv");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Mina beställningar");
+});
+
+test("every shell page passes axe in every language", async ({ page }) => {
+  for (const lang of ["fi", "sv", "en"]) {
+    for (const path of shellPaths) {
+      await page.goto(`${path}?lang=${lang}`);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expectAccessible(page);
+    }
+  }
+});
+
+test("the 404 page is translated and accessible", async ({ page }) => {
+  const response = await page.goto("/no-such-page?lang=fi");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sivua ei löytynyt");
+  await expect(page.getByRole("link", { name: "Siirry etusivulle" })).toBeVisible();
+  await expectAccessible(page);
+});
+
+test("keyboard: the skip link comes first and moves focus to the content", async ({ page }) => {
+  await page.goto("/?lang=en");
+  await hydrated(page);
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to main content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Request material" }).last()).toBeFocused();
+});
+
+test("navigation reaches each section, and the page fits a phone's width", async ({ page }) => {
+  await page.goto("/?lang=en");
+  await hydrated(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My requests" }).click();
+  await expect(page).toHaveURL(/\/my$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My requests");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My requests" })).toHaveAttribute("aria-current", "page");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, "no horizontal scrolling").toBeLessThanOrEqual(0);
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts the Kauko that `cargo leptos build` built, for the end2end tests:
+# a fresh SQLite database with demo data, on the port given.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+port="${1:-3137}"
+target="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
+data="$(mktemp -d)"
+trap 'rm -rf "$data"' EXIT
+cd "$data"
+export KAUKO_SERVER_BIND="127.0.0.1:$port"
+export KAUKO_SERVER_SITE_ROOT="$root/target/site"
+export KAUKO_DEMO_SEED=true
+export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
+"$target/debug/kauko" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$data"' EXIT TERM INT
+wait $pid

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (SQLite and PostgreSQL),
+# then the end2end tests in Debian's Chromium against a built Kauko.
+# Installs what is missing first (see scripts/toolchain.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
+set -euo pipefail
+
+# PostgreSQL for the multi-instance storage tests: this kind of machine
+# starts it; make sure it is up (and start it if it is installed but down).
+pg_url="${KAUKO_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "[test] starting PostgreSQL" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+fi
+if command -v psql >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  # Drop schemas earlier test runs left behind.
+  psql "$pg_url" -Atqc "select 'drop schema ' || quote_ident(schema_name) || ' cascade;' from information_schema.schemata where schema_name like 'kauko\_test\_%'" \
+    | psql "$pg_url" -q >/dev/null 2>&1 || true
+fi
+export KAUKO_TEST_POSTGRES_URL="$pg_url"
+
+echo "[test] cargo test (app, server)" >&2
+cargo test -p app -p server
+
+echo "[test] building the app for end2end (cargo leptos build)" >&2
+cargo leptos build
+echo "[test] end2end in Chromium" >&2
+(cd end2end && npx playwright test)

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kauko needs, idempotently, saying what it
+# does. Source it (`. scripts/toolchain.sh`) so that the PATH it sets stays.
+#
+# Route (see README "Toolchain"): if the active rustc already has the
+# wasm32-unknown-unknown standard library (a normal developer laptop with
+# `rustup target add wasm32-unknown-unknown`), use it. Otherwise use Debian's
+# rustc-web (1.96) and build the wasm32 std for it once from rust-web-src.
+set -euo pipefail
+
+KAUKO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=versions.env
+. "$KAUKO_ROOT/scripts/versions.env"
+say() { printf '\033[1m[toolchain]\033[0m %s\n' "$*" >&2; }
+
+has_wasm_std() { # $1 = rustc
+  local sysroot
+  sysroot="$("$1" --print sysroot 2>/dev/null)" || return 1
+  compgen -G "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib/libstd-*.rlib" >/dev/null
+}
+
+apt_install() { # installs the Debian packages named, only those missing
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if command -v rustc >/dev/null && has_wasm_std "$(command -v rustc)"; then
+  say "using $(rustc --version) with its wasm32 target"
+else
+  apt_install rustc-web cargo-web rust-web-src lld-22
+  export PATH="/usr/bin:$PATH"
+  if ! has_wasm_std /usr/bin/rustc; then
+    say "building the wasm32 standard library for $(/usr/bin/rustc --version) (about 1 minute, once per machine)"
+    scratch="$(mktemp -d)"
+    mkdir -p "$scratch/src"
+    printf '[package]\nname = "wasmstd"\nversion = "0.0.0"\nedition = "2021"\n[lib]\ncrate-type = ["cdylib"]\n' >"$scratch/Cargo.toml"
+    : >"$scratch/src/lib.rs"
+    (cd "$scratch" && RUSTC_BOOTSTRAP=1 /usr/bin/cargo build -q --release -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown)
+    dest="$(/usr/bin/rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib"
+    mkdir -p "$dest"
+    find "$scratch/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' ! -name 'libwasmstd*' -exec cp {} "$dest/" \;
+    rm -rf "$scratch"
+    has_wasm_std /usr/bin/rustc || { say "wasm32 std install failed"; exit 1; }
+  fi
+  say "using $(/usr/bin/rustc --version) (Debian rustc-web) with a locally built wasm32 std"
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+# Debian's cargo first again when we chose it (the line above put rustup's first).
+if ! has_wasm_std "$(command -v rustc)"; then export PATH="/usr/bin:$PATH"; fi
+
+# Browser for end2end tests.
+[ -x /usr/bin/chromium ] || apt_install chromium
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once per machine)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install -q cargo-leptos --version "=$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$KAUKO_ROOT/Cargo.lock" 2>/dev/null || true)"
+if [ -n "$WASM_BINDGEN_VERSION" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes, once per machine)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+# npm tools: wasm-opt (binaryen) and the end2end runner.
+if [ -f "$KAUKO_ROOT/end2end/package-lock.json" ]; then
+  if [ ! -d "$KAUKO_ROOT/end2end/node_modules" ] || [ "$KAUKO_ROOT/end2end/package-lock.json" -nt "$KAUKO_ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "npm ci in end2end/"
+    (cd "$KAUKO_ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  export PATH="$KAUKO_ROOT/end2end/node_modules/.bin:$PATH"
+fi
+
+# Share compiled dependencies between clones of the project on this machine
+# (CI clones afresh each run); override with CARGO_TARGET_DIR.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+# cargo-leptos compiles the server with this set (Leptos reads it at compile
+# time); set it for plain cargo too, so both reuse the same compiled crates.
+export LEPTOS_OUTPUT_NAME=kauko
+set +euo pipefail

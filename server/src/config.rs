@@ -1,0 +1,554 @@
+//! Configuration: `kauko.toml` (see `kauko.sample.toml` for every key) with
+//! environment overrides `KAUKO_<SECTION>_<KEY>`. Checked at start; each
+//! problem stops start-up with one line that names the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use app::i18n::Lang;
+use app::site::{LocalizedText, SiteInfo};
+use serde::Deserialize;
+
+/// A configuration problem, naming the key and its environment variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {key} ({env}): {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub env: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: &str, message: impl Into<String>) -> Self {
+        Self {
+            key: key.to_owned(),
+            env: env_name(key),
+            message: message.into(),
+        }
+    }
+}
+
+/// `alma.api_key` → `KAUKO_ALMA_API_KEY`.
+pub fn env_name(key: &str) -> String {
+    format!("KAUKO_{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub library: LibraryConfig,
+    pub database: DatabaseConfig,
+    pub backend: BackendConfig,
+    pub alma: AlmaConfig,
+    pub requests: RequestsConfig,
+    pub demo: DemoConfig,
+}
+
+/// The configuration's sections, for reading environment overrides.
+const SECTIONS: [&str; 7] = [
+    "server", "library", "database", "backend", "alma", "requests", "demo",
+];
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// The public origin (scheme, host, port) users reach Kauko at; used for
+    /// absolute links and the Secure cookie flag. Defaults to http://<bind>.
+    pub public_url: Option<String>,
+    /// Where the built front end (wasm, js, css, assets) is.
+    pub site_root: PathBuf,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace_seconds: u64,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            site_root: PathBuf::from("target/site"),
+            shutdown_grace_seconds: 30,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibraryConfig {
+    /// The library's name: one string, or a table with `fi`, `sv`, `en`.
+    pub name: NameConfig,
+    /// Language when neither the URL, a cookie nor the browser says.
+    pub default_language: Lang,
+}
+
+impl Default for LibraryConfig {
+    fn default() -> Self {
+        Self {
+            name: NameConfig::One("Kauko".into()),
+            default_language: Lang::Fi,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NameConfig {
+    One(String),
+    PerLanguage(LocalizedTextConfig),
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalizedTextConfig {
+    pub fi: String,
+    pub sv: String,
+    pub en: String,
+}
+
+impl NameConfig {
+    pub fn localized(&self) -> LocalizedText {
+        match self {
+            NameConfig::One(name) => LocalizedText {
+                fi: name.clone(),
+                sv: name.clone(),
+                en: name.clone(),
+            },
+            NameConfig::PerLanguage(t) => LocalizedText {
+                fi: t.fi.clone(),
+                sv: t.sv.clone(),
+                en: t.en.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://user@host:port/database` for several server instances.
+    pub url: String,
+    pub max_connections: u32,
+    /// Seconds to wait for the database at start before giving up.
+    pub connect_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/kauko.db".into(),
+            max_connections: 10,
+            connect_timeout_seconds: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    pub kind: BackendKind,
+}
+
+/// Which library system Kauko talks to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Kauko's own database: runs anywhere, no Alma needed.
+    #[default]
+    Local,
+    /// Ex Libris Alma's REST API.
+    Alma,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlmaConfig {
+    /// Regional API base, e.g. `https://api-eu.hosted.exlibrisgroup.com`.
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    /// The resource-sharing library code (Alma's `owner`).
+    pub rs_library: Option<String>,
+    /// Kauko's ceiling on calls per second to Alma, across all users.
+    pub max_calls_per_second: u32,
+}
+
+impl Default for AlmaConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            api_key: None,
+            rs_library: None,
+            max_calls_per_second: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestsConfig {
+    /// Library-system status codes in which a patron may still cancel.
+    pub cancellable_statuses: Vec<String>,
+    /// Days an ILL loan is extended by on renewal (local backend).
+    pub renewal_days: u32,
+    /// Renewals allowed per ILL loan (local backend).
+    pub max_renewals: u32,
+}
+
+impl Default for RequestsConfig {
+    fn default() -> Self {
+        Self {
+            cancellable_statuses: vec!["REQUEST_CREATED_BOR".into(), "PENDING_APPROVAL".into()],
+            renewal_days: 14,
+            max_renewals: 2,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Fill an empty database with demo patrons, partners and requests.
+    pub seed: bool,
+}
+
+impl Config {
+    /// Reads the file (when it exists; `required` makes a missing one an
+    /// error) and the environment, then checks the result.
+    pub fn load(
+        path: &Path,
+        required: bool,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
+            Err(e) => {
+                return Err(ConfigError::new(
+                    "config",
+                    format!("cannot read {}: {e}", path.display()),
+                ))
+            }
+        };
+        Self::from_sources(&text, env)
+    }
+
+    pub fn from_sources(
+        toml_text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::new(
+                "config",
+                format!("kauko.toml is not valid TOML: {}", e.message()),
+            )
+        })?;
+        apply_env(&mut table, env)?;
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let key = if key == "." { "config".to_owned() } else { key };
+                ConfigError::new(
+                    &key,
+                    e.inner()
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "database.url",
+                format!("`{}` is not a database URL: use sqlite://<file> or postgres://<user>@<host>/<db>", redact_url(url)),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.backend.kind == BackendKind::Alma {
+            match self.alma.url.as_deref() {
+                None | Some("") => {
+                    return Err(ConfigError::new(
+                        "alma.url",
+                        "required when backend.kind = \"alma\"",
+                    ))
+                }
+                Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
+                    return Err(ConfigError::new("alma.url", "must be an http(s) URL"))
+                }
+                _ => {}
+            }
+            if self
+                .alma
+                .api_key
+                .as_deref()
+                .is_none_or(|k| k.trim().is_empty())
+            {
+                return Err(ConfigError::new(
+                    "alma.api_key",
+                    "required when backend.kind = \"alma\"",
+                ));
+            }
+            if self.alma.max_calls_per_second == 0 {
+                return Err(ConfigError::new(
+                    "alma.max_calls_per_second",
+                    "must be at least 1",
+                ));
+            }
+        }
+        if let Some(public) = &self.server.public_url {
+            if !(public.starts_with("https://") || public.starts_with("http://")) {
+                return Err(ConfigError::new(
+                    "server.public_url",
+                    "must start with https:// or http://",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn site_info(&self) -> SiteInfo {
+        SiteInfo {
+            library_name: self.library.name.localized(),
+            default_lang: self.library.default_language,
+        }
+    }
+
+    /// The origin users see, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// Environment variables that are not configuration keys.
+fn reserved_env(name: &str) -> bool {
+    name == "KAUKO_CONFIG" || name.starts_with("KAUKO_TEST_") || name == "KAUKO_LOG"
+}
+
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let mut overrides: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in env {
+        if let Some(rest) = name.strip_prefix("KAUKO_") {
+            if !reserved_env(&name) {
+                overrides.insert(rest.to_ascii_lowercase(), value);
+            }
+        }
+    }
+    for (rest, raw) in overrides {
+        let Some(section) = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_"))) else {
+            return Err(ConfigError {
+                key: rest.replacen('_', ".", 1),
+                env: format!("KAUKO_{}", rest.to_ascii_uppercase()),
+                message: format!("unknown section; the sections are {}", SECTIONS.join(", ")),
+            });
+        };
+        let key = &rest[section.len() + 1..];
+        let value = parse_env_value(&raw);
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(ConfigError::new(section, "must be a table"));
+        };
+        section_table.insert(key.to_owned(), value);
+    }
+    Ok(())
+}
+
+/// An environment value as TOML when it reads as a number, boolean or
+/// array, else as a string.
+fn parse_env_value(raw: &str) -> toml::Value {
+    let trimmed = raw.trim();
+    let looks_typed = trimmed == "true"
+        || trimmed == "false"
+        || trimmed.starts_with('[')
+        || (!trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit()));
+    if looks_typed {
+        if let Ok(mut t) = format!("v = {trimmed}").parse::<toml::Table>() {
+            if let Some(v) = t.remove("v") {
+                return v;
+            }
+        }
+    }
+    toml::Value::String(raw.to_owned())
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_local_setup() {
+        let c = Config::from_sources("", env(&[])).unwrap();
+        assert_eq!(c.backend.kind, BackendKind::Local);
+        assert_eq!(c.database.url, "sqlite://data/kauko.db");
+        assert_eq!(c.server.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url(), "http://127.0.0.1:3000");
+        assert!(!c.demo.seed);
+    }
+
+    #[test]
+    fn the_sample_file_is_valid_and_documents_every_section() {
+        let sample = include_str!("../../kauko.sample.toml");
+        // The sample is all comments except the section headers.
+        Config::from_sources(sample, env(&[])).unwrap();
+        // Uncomment every `# key = value` line: the documented values parse.
+        let is_key_line = |l: &str| {
+            l.strip_prefix("# ")
+                .and_then(|r| r.split_once(" = "))
+                .is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                })
+        };
+        let uncommented: String = sample
+            .lines()
+            .map(|l| if is_key_line(l) { &l[2..] } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            uncommented.matches(" = ").count() >= 15,
+            "the sample documents its keys"
+        );
+        Config::from_sources(&uncommented, env(&[]))
+            .expect("the sample's commented values must be valid when uncommented");
+        for section in SECTIONS {
+            assert!(
+                sample.contains(&format!("[{section}]")),
+                "sample lacks [{section}]"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "[server]\nbind = \"127.0.0.1:4000\"\n[library]\nname = { fi = \"Kirjasto\", en = \"Library\" }\n";
+        let c = Config::from_sources(
+            file,
+            env(&[
+                ("KAUKO_SERVER_BIND", "0.0.0.0:8080"),
+                ("KAUKO_DEMO_SEED", "true"),
+                ("KAUKO_ALMA_MAX_CALLS_PER_SECOND", "7"),
+                (
+                    "KAUKO_REQUESTS_CANCELLABLE_STATUSES",
+                    "[\"PENDING_APPROVAL\"]",
+                ),
+                ("KAUKO_CONFIG", "/elsewhere.toml"),
+                ("KAUKO_TEST_POSTGRES_URL", "x"),
+                ("PATH", "/usr/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.bind.to_string(), "0.0.0.0:8080");
+        assert!(c.demo.seed);
+        assert_eq!(c.alma.max_calls_per_second, 7);
+        assert_eq!(c.requests.cancellable_statuses, ["PENDING_APPROVAL"]);
+        assert_eq!(c.site_info().library_name.get(Lang::Fi), "Kirjasto");
+        assert_eq!(c.site_info().library_name.get(Lang::Sv), "Library");
+    }
+
+    #[test]
+    fn each_problem_names_its_key() {
+        let err = |toml: &str, e: &[(&str, &str)]| Config::from_sources(toml, env(e)).unwrap_err();
+
+        let e = err("[backend]\nkind = \"koha\"", &[]);
+        assert_eq!(
+            (e.key.as_str(), e.env.as_str()),
+            ("backend.kind", "KAUKO_BACKEND_KIND")
+        );
+        assert!(
+            e.message.contains("unknown variant `koha`"),
+            "{}",
+            e.message
+        );
+
+        let e = err(
+            "",
+            &[
+                ("KAUKO_BACKEND_KIND", "alma"),
+                ("KAUKO_ALMA_URL", "https://api-eu.hosted.exlibrisgroup.com"),
+            ],
+        );
+        assert_eq!(e.key, "alma.api_key");
+        assert_eq!(e.to_string(), "configuration error: alma.api_key (KAUKO_ALMA_API_KEY): required when backend.kind = \"alma\"");
+
+        let e = err("", &[("KAUKO_BACKEND_KIND", "alma")]);
+        assert_eq!(e.key, "alma.url");
+
+        let e = err("[database]\nurl = \"mysql://root:secret@localhost/x\"", &[]);
+        assert_eq!(e.key, "database.url");
+        assert!(
+            e.message.contains("root:***@localhost") && !e.message.contains("secret"),
+            "{}",
+            e.message
+        );
+
+        let e = err("[server]\nbind = \"nonsense\"", &[]);
+        assert_eq!(e.key, "server.bind");
+
+        let e = err("[server]\nport = 3000", &[]);
+        assert_eq!(e.key, "server.port");
+        assert!(e.message.contains("unknown field `port`"), "{}", e.message);
+
+        let e = err("", &[("KAUKO_SERVR_BIND", "x")]);
+        assert_eq!(e.env, "KAUKO_SERVR_BIND");
+        assert!(e.message.contains("unknown section"));
+
+        let e = err("[server", &[]);
+        assert_eq!(e.key, "config");
+    }
+}

@@ -1,0 +1,57 @@
+//! Kauko's server: configuration, storage, the resource-sharing port with
+//! its adapters, and the HTTP service around the Leptos app.
+
+pub mod adapters;
+pub mod config;
+pub mod port;
+pub mod seed;
+pub mod storage;
+pub mod telemetry;
+pub mod web;
+
+use std::sync::Arc;
+
+use config::{BackendKind, Config, ConfigError};
+
+/// Opens the database (migrating it), builds the configured adapter and,
+/// when asked, seeds demo data: everything the HTTP service needs.
+pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
+    let db = storage::Db::open(&config.database).await?;
+    let port = adapters::from_config(&config, &db)?;
+    if config.demo.seed {
+        if config.backend.kind != BackendKind::Local {
+            return Err(ConfigError::new(
+                "demo.seed",
+                "demo data can only be seeded with backend.kind = \"local\"",
+            ));
+        }
+        let local = adapters::local::LocalBackend::new(
+            db.clone(),
+            adapters::local::LocalRules::from_config(&config),
+        );
+        match seed::seed_demo(&local).await {
+            Ok(s) if s == seed::Seeded::default() => {
+                tracing::info!("demo data: database already has data, not seeding")
+            }
+            Ok(s) => tracing::info!(
+                partners = s.partners,
+                requests = s.requests,
+                loans = s.loans,
+                "demo data seeded"
+            ),
+            Err(e) => {
+                return Err(ConfigError::new(
+                    "demo.seed",
+                    format!("seeding demo data failed: {e}"),
+                ))
+            }
+        }
+    }
+    let leptos_options = web::leptos_options(&config);
+    Ok(web::AppState {
+        config: Arc::new(config),
+        db,
+        port,
+        leptos_options,
+    })
+}

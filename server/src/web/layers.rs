@@ -1,0 +1,122 @@
+//! Layers every request passes through: a request id (taken from
+//! `x-request-id` or made), a tracing span carrying it, security headers,
+//! the language cookie, and a translated error page if a handler panics.
+
+use std::time::Duration;
+
+use app::i18n::{self, Lang};
+use app::site::{lang_of_request, SiteInfo};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
+use axum::middleware::{self, Next};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the router in Kauko's layers (the last added runs first).
+pub fn apply(router: Router, secure_cookies: bool, site: &SiteInfo) -> Router {
+    let default_lang = site.default_lang;
+    router
+        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
+        .layer(middleware::from_fn(move |req, next| remember_language(req, next, secure_cookies, default_lang)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
+        .layer(CatchPanicLayer::custom(move |_| panic_page(default_lang)))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Millis)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// `?lang=xx` in a URL sets the language cookie, so the choice sticks when
+/// JavaScript is off.
+async fn remember_language(
+    req: Request,
+    next: Next,
+    secure: bool,
+    default: Lang,
+) -> Response<Body> {
+    let chosen = req
+        .uri()
+        .query()
+        .and_then(|q| i18n::query_value(q, "lang"))
+        .and_then(Lang::from_tag);
+    let lang = lang_of_request(req.uri(), req.headers(), default);
+    let mut response = next.run(req).await;
+    if let Some(chosen) = chosen {
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+            i18n::LANG_COOKIE,
+            chosen.code(),
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    if response.status().is_server_error()
+        && !is_html(&response)
+        && response.headers().get(header::CONTENT_TYPE).is_none()
+    {
+        return error_page(lang, response.status());
+    }
+    response
+}
+
+fn is_html(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+fn panic_page(lang: Lang) -> Response<Body> {
+    tracing::error!("a handler panicked; answered with the error page");
+    error_page(lang, StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A small self-contained translated error page (it must work when the app
+/// itself is what failed).
+pub fn error_page(lang: Lang, status: StatusCode) -> Response<Body> {
+    let t = |k| escape(&i18n::t(lang, k));
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} – Kauko</title><link rel=\"stylesheet\" href=\"/pkg/kauko.css\"></head><body><main id=\"main\">\
+         <h1>{title}</h1><p>{body}</p><p><a href=\"\">{retry}</a> · <a href=\"/\">{home}</a></p>\
+         </main></body></html>",
+        code = lang.code(),
+        title = t("error.title"),
+        body = t("error.body"),
+        retry = t("error.retry"),
+        home = t("notfound.home"),
+    );
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(html))
+        .unwrap_or_default()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
