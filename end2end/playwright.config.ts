@@ -5,6 +5,7 @@ import { defineConfig, devices } from "@playwright/test";
 // The browser is Debian's Chromium: Playwright's own downloads do not work
 // on this kind of machine.
 const port = Number(process.env.KAUKO_E2E_PORT ?? 3137);
+const idpPort = Number(process.env.KAUKO_E2E_IDP_PORT ?? 3938);
 const chromium = process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium";
 
 export default defineConfig({
@@ -35,14 +36,31 @@ export default defineConfig({
   },
   projects: [
     { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
-    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined }, testMatch: /shell\.spec\.ts/ },
+    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined } },
   ],
-  webServer: {
-    command: `bash ../scripts/serve-e2e.sh ${port}`,
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      // The development identity provider (npm's oidc-provider).
+      command: "node server.mjs",
+      cwd: "../dev/idp",
+      env: {
+        IDP_PORT: String(idpPort),
+        KAUKO_IDP_REDIRECT_URIS: `http://127.0.0.1:${port}/auth/callback`,
+        KAUKO_IDP_POST_LOGOUT_URIS: `http://127.0.0.1:${port}/`,
+      },
+      url: `http://127.0.0.1:${idpPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      command: `bash ../scripts/serve-e2e.sh ${port} ${idpPort}`,
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  ],
 });

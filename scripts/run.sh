@@ -11,4 +11,21 @@ echo "[run] building Kauko (release)" >&2
 cargo leptos build --release
 export KAUKO_DEMO_SEED="${KAUKO_DEMO_SEED:-true}"
 export KAUKO_SERVER_SITE_ROOT="${KAUKO_SERVER_SITE_ROOT:-target/site}"
-exec "$CARGO_TARGET_DIR/release/kauko" "$@"
+
+# Sign-in: unless an identity provider is configured, start the development
+# one (dev/idp, demo accounts aino/aino, bertil/bertil, staff/staff).
+if [ -z "${KAUKO_AUTH_ISSUER_URL:-}" ] && ! grep -qs '^issuer_url' kauko.toml; then
+  idp_port="${IDP_PORT:-3900}"
+  kauko_url="${KAUKO_SERVER_PUBLIC_URL:-http://${KAUKO_SERVER_BIND:-127.0.0.1:3000}}"
+  mkdir -p data
+  echo "[run] starting the development identity provider on http://127.0.0.1:$idp_port" >&2
+  IDP_PORT="$idp_port" IDP_KEY_FILE="$PWD/data/idp-key.json" \
+    KAUKO_IDP_REDIRECT_URIS="$kauko_url/auth/callback" KAUKO_IDP_POST_LOGOUT_URIS="$kauko_url/" \
+    node dev/idp/server.mjs >&2 &
+  idp_pid=$!
+  trap 'kill $idp_pid 2>/dev/null' EXIT INT TERM
+  export KAUKO_AUTH_ISSUER_URL="http://127.0.0.1:$idp_port"
+  export KAUKO_AUTH_CLIENT_SECRET="${KAUKO_AUTH_CLIENT_SECRET:-kauko-dev-secret}"
+  for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$idp_port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+"$CARGO_TARGET_DIR/release/kauko" "$@"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts the Kauko that `cargo leptos build` built, for the end2end tests:
-# a fresh SQLite database with demo data, on the port given.
+# a fresh SQLite database with demo data, on the port given, signing in at
+# the development identity provider on the second port given.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${1:-3137}"
+idp_port="${2:-3938}"
 target="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
@@ -11,6 +13,8 @@ cd "$data"
 export KAUKO_SERVER_BIND="127.0.0.1:$port"
 export KAUKO_SERVER_SITE_ROOT="$root/target/site"
 export KAUKO_DEMO_SEED=true
+export KAUKO_AUTH_ISSUER_URL="http://127.0.0.1:$idp_port"
+export KAUKO_AUTH_CLIENT_SECRET=kauko-dev-secret
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
 "$target/debug/kauko" &
 pid=$!

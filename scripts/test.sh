@@ -24,10 +24,21 @@ if command -v psql >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null;
 fi
 export KAUKO_TEST_POSTGRES_URL="$pg_url"
 
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+
 echo "[test] cargo test (app, server)" >&2
-cargo test -p app -p server
+cargo test -p app -p server 2>&1 | tee "$logs/cargo.log"
 
 echo "[test] building the app for end2end (cargo leptos build)" >&2
 cargo leptos build
 echo "[test] end2end in Chromium" >&2
-(cd end2end && npx playwright test)
+(cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
+
+# One closing line for the whole run.
+rust=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/cargo.log" |
+  awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+e2e=$(sed 's/\x1b\[[0-9;]*m//g' "$logs/e2e.log" | sed -n 's/^ *\([0-9]*\) passed.*/\1/p' | tail -1)
+read -r rust_passed rust_failed <<<"$rust"
+echo "rust: $rust_passed passed, end2end: ${e2e:-0} passed"
+echo "$((rust_passed + ${e2e:-0})) passed, $rust_failed failed"

@@ -69,14 +69,17 @@ if [ -n "$WASM_BINDGEN_VERSION" ] && ! wasm-bindgen --version 2>/dev/null | grep
     cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
 
-# npm tools: wasm-opt (binaryen) and the end2end runner.
-if [ -f "$KAUKO_ROOT/end2end/package-lock.json" ]; then
-  if [ ! -d "$KAUKO_ROOT/end2end/node_modules" ] || [ "$KAUKO_ROOT/end2end/package-lock.json" -nt "$KAUKO_ROOT/end2end/node_modules/.package-lock.json" ]; then
-    say "npm ci in end2end/"
-    (cd "$KAUKO_ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages: wasm-opt (binaryen) and the end2end runner in end2end/, the
+# development identity provider in dev/idp/.
+npm_ci() { # $1 = folder with a package-lock.json
+  if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    say "npm ci in ${1#"$KAUKO_ROOT"/}"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-  export PATH="$KAUKO_ROOT/end2end/node_modules/.bin:$PATH"
-fi
+}
+npm_ci "$KAUKO_ROOT/end2end"
+npm_ci "$KAUKO_ROOT/dev/idp"
+export PATH="$KAUKO_ROOT/end2end/node_modules/.bin:$PATH"
 
 # Share compiled dependencies between clones of the project on this machine
 # (CI clones afresh each run); override with CARGO_TARGET_DIR.

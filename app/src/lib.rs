@@ -6,6 +6,7 @@ pub mod domain;
 pub mod i18n;
 pub mod pages;
 pub mod site;
+pub mod viewer;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
@@ -22,7 +23,11 @@ use crate::site::{provide_site, SiteInfo};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let site = use_context::<SiteInfo>().unwrap_or_default();
     let lang = site::request_lang(&site);
-    let boot = site::boot_json(&site, lang);
+    #[cfg(feature = "ssr")]
+    let viewer = viewer::request_viewer();
+    #[cfg(not(feature = "ssr"))]
+    let viewer = None;
+    let boot = site::boot_json(&site, lang, viewer);
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::{self, Lang};
+use crate::viewer::{Viewer, ViewerContext};
 
 /// A text in each of Kauko's languages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,17 +50,20 @@ impl Default for SiteInfo {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 struct Boot {
     lang: Lang,
     site: SiteInfo,
+    #[serde(default)]
+    viewer: Option<Viewer>,
 }
 
 /// The JSON block the browser reads at hydration, safe inside `<script>`.
-pub fn boot_json(site: &SiteInfo, lang: Lang) -> String {
+pub fn boot_json(site: &SiteInfo, lang: Lang, viewer: Option<Viewer>) -> String {
     let json = serde_json::to_string(&Boot {
         lang,
         site: site.clone(),
+        viewer,
     })
     .unwrap_or_else(|_| "{}".into());
     json.replace('<', "\\u003c")
@@ -141,18 +145,19 @@ pub fn tr(key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'stat
 /// Makes [`I18n`] available to the app's components.
 pub fn provide_site() {
     #[cfg(feature = "ssr")]
-    let (lang, site) = {
+    let (lang, site, viewer) = {
         let site = use_context::<SiteInfo>().unwrap_or_default();
-        (request_lang(&site), site)
+        (request_lang(&site), site, crate::viewer::request_viewer())
     };
     #[cfg(not(feature = "ssr"))]
-    let (lang, site) = browser::read_boot()
-        .map(|b| (b.lang, b.site))
+    let (lang, site, viewer) = browser::read_boot()
+        .map(|b| (b.lang, b.site, b.viewer))
         .unwrap_or_default();
     provide_context(I18n {
         lang: RwSignal::new(lang),
         site: StoredValue::new(site),
     });
+    provide_context(ViewerContext(StoredValue::new(viewer)));
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -211,7 +216,7 @@ mod tests {
             },
             default_lang: Lang::Sv,
         };
-        let json = boot_json(&site, Lang::En);
+        let json = boot_json(&site, Lang::En, None);
         assert!(!json.contains('<') && !json.contains('>'));
         let back: Boot = serde_json::from_str(&json).unwrap();
         assert_eq!(back.site, site);

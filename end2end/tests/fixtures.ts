@@ -8,11 +8,11 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       const errors: string[] = [];
       page.on("console", (msg) => {
         if (msg.type() !== "error") return;
-        // Chromium logs a page's own 404 status as an error; tests that
-        // visit a missing page expect that. A missing asset still fails.
+        // Chromium logs a page's own 403/404 status as an error; tests that
+        // visit such a page expect that. A missing asset still fails.
         const url = msg.location().url;
         const documentNotFound =
-          msg.text().includes("status of 404") && !url.includes("/pkg/") && !url.endsWith(".svg");
+          /status of 40[34]\b/.test(msg.text()) && !url.includes("/pkg/") && !url.endsWith(".svg");
         if (!documentNotFound) errors.push(`${msg.text()} (${url})`);
       });
       page.on("pageerror", (err) => errors.push(String(err)));

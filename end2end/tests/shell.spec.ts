@@ -1,6 +1,7 @@
 import { test, expect, hydrated, expectAccessible } from "./fixtures";
 
-const shellPaths = ["/", "/request", "/my", "/lend", "/staff", "/accessibility"];
+// Public pages; /my and /staff need sign-in (auth.spec.ts).
+const shellPaths = ["/", "/request", "/lend", "/accessibility"];
 
 const homeHeading = { fi: "Kaukopalvelu", sv: "Fjärrlån", en: "Interlibrary loans" } as const;
 
@@ -31,9 +32,9 @@ test("switching language after hydration happens in place and sticks", async ({ 
   await expect(page.getByRole("link", { name: /^Svenska/ })).toHaveAttribute("aria-current", "true");
 
   // The cookie remembers the choice for the next page load.
-  await page.goto("/my");
+  await page.goto("/lend");
   await expect(page.locator("html")).toHaveAttribute("lang", "sv");
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Mina beställningar");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("För bibliotek");
 });
 
 test("every shell page passes axe in every language", async ({ page }) => {
@@ -70,10 +71,10 @@ test("keyboard: the skip link comes first and moves focus to the content", async
 test("navigation reaches each section, and the page fits a phone's width", async ({ page }) => {
   await page.goto("/?lang=en");
   await hydrated(page);
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My requests" }).click();
-  await expect(page).toHaveURL(/\/my$/);
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My requests");
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My requests" })).toHaveAttribute("aria-current", "page");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "For libraries" }).click();
+  await expect(page).toHaveURL(/\/lend$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("For libraries");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "For libraries" })).toHaveAttribute("aria-current", "page");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, "no horizontal scrolling").toBeLessThanOrEqual(0);
 });

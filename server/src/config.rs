@@ -44,12 +44,53 @@ pub struct Config {
     pub alma: AlmaConfig,
     pub requests: RequestsConfig,
     pub demo: DemoConfig,
+    pub auth: AuthConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 7] = [
-    "server", "library", "database", "backend", "alma", "requests", "demo",
+const SECTIONS: [&str; 8] = [
+    "server", "library", "database", "backend", "alma", "requests", "demo", "auth",
 ];
+
+/// Sign-in through the university's OpenID Connect provider.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The provider's issuer URL (its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`). Unset: sign-in is off.
+    pub issuer_url: Option<String>,
+    pub client_id: String,
+    /// Prefer the environment: KAUKO_AUTH_CLIENT_SECRET.
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
+    /// The ID-token claim that is the library-system user id
+    /// (`sub`, `eduPersonPrincipalName`, a university person id, ...).
+    pub user_id_claim: String,
+    /// The claim (string or array of strings) whose value `staff_value`
+    /// grants the staff role.
+    pub staff_claim: String,
+    pub staff_value: String,
+    /// Minutes without activity before a session ends.
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in when a session ends regardless.
+    pub session_max_hours: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer_url: None,
+            client_id: "kauko".into(),
+            client_secret: None,
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            user_id_claim: "sub".into(),
+            staff_claim: "groups".into(),
+            staff_value: "kauko-staff".into(),
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+        }
+    }
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -324,6 +365,20 @@ impl Config {
                 ));
             }
         }
+        if let Some(issuer) = self.auth.issuer_url.as_deref().filter(|u| !u.is_empty()) {
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                return Err(ConfigError::new(
+                    "auth.issuer_url",
+                    "must be an http(s) URL",
+                ));
+            }
+            if self.auth.client_id.trim().is_empty() {
+                return Err(ConfigError::new(
+                    "auth.client_id",
+                    "required when auth.issuer_url is set",
+                ));
+            }
+        }
         if let Some(public) = &self.server.public_url {
             if !(public.starts_with("https://") || public.starts_with("http://")) {
                 return Err(ConfigError::new(
@@ -355,7 +410,11 @@ impl Config {
 
 /// Environment variables that are not configuration keys.
 fn reserved_env(name: &str) -> bool {
-    name == "KAUKO_CONFIG" || name.starts_with("KAUKO_TEST_") || name == "KAUKO_LOG"
+    name == "KAUKO_CONFIG"
+        || name.starts_with("KAUKO_TEST_")
+        || name.starts_with("KAUKO_IDP_")
+        || name.starts_with("KAUKO_E2E_")
+        || name == "KAUKO_LOG"
 }
 
 fn apply_env(

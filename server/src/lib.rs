@@ -2,6 +2,7 @@
 //! its adapters, and the HTTP service around the Leptos app.
 
 pub mod adapters;
+pub mod auth;
 pub mod config;
 pub mod port;
 pub mod seed;
@@ -48,10 +49,12 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         }
     }
     let leptos_options = web::leptos_options(&config);
+    let auth = auth::Auth::from_config(&config, &db);
     Ok(web::AppState {
         config: Arc::new(config),
         db,
         port,
+        auth,
         leptos_options,
     })
 }

@@ -73,6 +73,16 @@ async fn run(config: Config, command: Command) -> ExitCode {
         }
     };
     let backend = state.port.name();
+    let sessions = state.auth.sessions.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = sessions.purge_expired().await {
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+        }
+    });
     let app = server::web::router(state);
     tracing::info!(%bind, backend, "listening");
     println!("Kauko is running at {public_url}");

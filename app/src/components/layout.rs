@@ -7,6 +7,7 @@ use leptos_router::hooks::use_location;
 
 use crate::i18n::Lang;
 use crate::site::{tr, use_i18n};
+use crate::viewer::{login_href, use_viewer};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -18,7 +19,10 @@ pub fn Header() -> impl IntoView {
                     <span class="brand__name">{tr("app.name")}</span>
                     <span class="brand__library">{i18n.library_name()}</span>
                 </a>
-                <LanguageSwitcher/>
+                <div class="site-header__tools">
+                    <LanguageSwitcher/>
+                    <Account/>
+                </div>
             </div>
             <nav class="site-nav" aria-label=tr("nav.label")>
                 <ul>
@@ -29,6 +33,42 @@ pub fn Header() -> impl IntoView {
                 </ul>
             </nav>
         </header>
+    }
+}
+
+/// "Sign in", or the signed-in user's name and "Sign out".
+#[component]
+pub fn Account() -> impl IntoView {
+    let i18n = use_i18n();
+    match use_viewer() {
+        Some(viewer) => {
+            let name = viewer.name.clone();
+            let label =
+                move || crate::i18n::t_args(i18n.lang(), "auth.signed_in_as", &[("name", &name)]);
+            view! {
+                <div class="account">
+                    <span class="account__name">{label}</span>
+                    <form method="post" action="/auth/logout">
+                        <button type="submit" class="account__button">{tr("auth.sign_out")}</button>
+                    </form>
+                </div>
+            }
+            .into_any()
+        }
+        None => {
+            let location = use_location();
+            let href = move || {
+                let search = location.search.get();
+                let query = if search.is_empty() || search.starts_with('?') {
+                    search
+                } else {
+                    format!("?{search}")
+                };
+                login_href(&format!("{}{}", location.pathname.get(), query))
+            };
+            // rel="external": a full page load, through the identity provider.
+            view! { <a class="account account__button" href=href rel="external">{tr("auth.sign_in")}</a> }.into_any()
+        }
     }
 }
 

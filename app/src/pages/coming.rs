@@ -4,6 +4,18 @@ use leptos::prelude::*;
 
 use crate::components::page::PageTitle;
 use crate::site::tr;
+use crate::viewer::{login_href, use_viewer};
+
+/// Shown instead of a page that needs sign-in (after client-side
+/// navigation; full page loads are redirected by the server).
+#[component]
+fn SignInNeeded(title: &'static str, path: &'static str) -> impl IntoView {
+    view! {
+        <PageTitle key=title/>
+        <p>{tr("auth.sign_in_needed")}</p>
+        <p><a class="button" href=login_href(path) rel="external">{tr("auth.sign_in")}</a></p>
+    }
+}
 
 #[component]
 fn Coming(title: &'static str) -> impl IntoView {
@@ -20,7 +32,10 @@ pub fn RequestPage() -> impl IntoView {
 
 #[component]
 pub fn MyRequestsPage() -> impl IntoView {
-    view! { <Coming title="page.my.title"/> }
+    if use_viewer().is_none() {
+        return view! { <SignInNeeded title="page.my.title" path="/my"/> }.into_any();
+    }
+    view! { <Coming title="page.my.title"/> }.into_any()
 }
 
 #[component]
@@ -30,5 +45,13 @@ pub fn LendPage() -> impl IntoView {
 
 #[component]
 pub fn StaffPage() -> impl IntoView {
-    view! { <Coming title="page.staff.title"/> }
+    match use_viewer() {
+        None => view! { <SignInNeeded title="page.staff.title" path="/staff"/> }.into_any(),
+        Some(v) if !v.staff => view! {
+            <PageTitle key="forbidden.title"/>
+            <p>{tr("forbidden.body")}</p>
+        }
+        .into_any(),
+        Some(_) => view! { <Coming title="page.staff.title"/> }.into_any(),
+    }
 }

@@ -25,6 +25,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub port: Arc<dyn ResourceSharing>,
+    pub auth: crate::auth::Auth,
     pub leptos_options: LeptosOptions,
 }
 
@@ -60,6 +61,12 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/auth/login", get(crate::auth::routes::login))
+        .route("/auth/callback", get(crate::auth::routes::callback))
+        .route(
+            "/auth/logout",
+            axum::routing::post(crate::auth::routes::logout),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(shell_options.clone())
         })
@@ -67,7 +74,11 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
-        .with_state(state);
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::guard::guard,
+        ));
     layers::apply(router, secure, &site_for_errors)
 }
 

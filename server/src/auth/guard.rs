@@ -1,0 +1,107 @@
+//! Runs before every request: resolves the session cookie to a [`Viewer`]
+//! (put in the request's extensions for pages and server functions), sends
+//! signed-out visitors of protected pages to sign-in, refuses staff pages to
+//! patrons, and refuses cross-site state-changing requests.
+
+use app::viewer::Viewer;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, Response, StatusCode};
+use axum::middleware::Next;
+
+use super::session::SESSION_COOKIE;
+use crate::web::AppState;
+
+/// Pages that need a signed-in user, and whether they need staff.
+fn protection(path: &str) -> Option<bool> {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/staff") {
+        Some(true)
+    } else if under("/my") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether a state-changing request comes from our own pages: its Origin
+/// (or, without one, its Referer) must be Kauko's public origin.
+fn same_origin(req: &Request, public_url: &str) -> bool {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    match (header(header::ORIGIN), header(header::REFERER)) {
+        (Some(origin), _) => origin == public_url,
+        (None, Some(referer)) => {
+            referer == public_url || referer.starts_with(&format!("{public_url}/"))
+        }
+        (None, None) => false,
+    }
+}
+
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response<Body> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !same_origin(&req, &state.auth.public_url) {
+        tracing::warn!(origin = ?req.headers().get(header::ORIGIN), "refused a cross-site request");
+        return Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .body(Body::from("cross-site request refused"))
+            .unwrap_or_default();
+    }
+
+    let token = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| app::i18n::cookie_value(c, SESSION_COOKIE))
+        .map(str::to_owned);
+    let mut stale_cookie = false;
+    let mut viewer: Option<Viewer> = None;
+    if let Some(token) = token.as_deref() {
+        match state.auth.sessions.lookup(token).await {
+            Ok(Some(session)) => viewer = Some(session.viewer),
+            Ok(None) => stale_cookie = true,
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed; treating the request as signed out")
+            }
+        }
+    }
+
+    let path = req.uri().path().to_owned();
+    let needs = protection(&path);
+    if needs.is_some() && viewer.is_none() && matches!(*req.method(), Method::GET | Method::HEAD) {
+        let here = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or(path.clone());
+        let mut r = Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, app::viewer::login_href(&here));
+        if stale_cookie {
+            r = r.header(
+                header::SET_COOKIE,
+                state.auth.cookies.clear(SESSION_COOKIE, "/"),
+            );
+        }
+        return r.body(Body::empty()).unwrap_or_default();
+    }
+    let forbidden = needs == Some(true) && viewer.as_ref().is_some_and(|v| !v.staff);
+    if let Some(v) = viewer {
+        req.extensions_mut().insert(v);
+    }
+    let mut response = next.run(req).await;
+    if forbidden {
+        // The page itself explains; the status tells machines.
+        *response.status_mut() = StatusCode::FORBIDDEN;
+    }
+    if stale_cookie {
+        if let Ok(v) = HeaderValue::from_str(&state.auth.cookies.clear(SESSION_COOKIE, "/")) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}

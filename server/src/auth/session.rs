@@ -1,0 +1,188 @@
+//! Server-side sessions in the database, so every server instance sees the
+//! same ones. The cookie holds a random token; the database holds only its
+//! SHA-256 hash. Sessions end after a period without activity and, in any
+//! case, a fixed time after sign-in.
+
+use app::viewer::Viewer;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::config::AuthConfig;
+use crate::storage::{parse_ts, ts, Db};
+
+pub const SESSION_COOKIE: &str = "kauko_session";
+/// Binds a login in progress to the browser that started it.
+pub const LOGIN_COOKIE: &str = "kauko_login";
+
+/// A new unguessable token (244 random bits).
+pub fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How Kauko's cookies are marked: always HttpOnly and SameSite=Lax; Secure
+/// unless Kauko is served over plain http on this machine.
+#[derive(Clone, Copy, Debug)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+impl CookiePolicy {
+    pub fn for_origin(public_url: &str) -> Self {
+        let local_http = public_url.starts_with("http://127.0.0.1")
+            || public_url.starts_with("http://localhost")
+            || public_url.starts_with("http://[::1]");
+        Self {
+            secure: !local_http,
+        }
+    }
+
+    pub fn set(&self, name: &str, value: &str, path: &str, max_age_seconds: i64) -> String {
+        format!(
+            "{name}={value}; Path={path}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}",
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
+
+    pub fn clear(&self, name: &str, path: &str) -> String {
+        self.set(name, "", path, 0)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionStore {
+    db: Db,
+    idle: Duration,
+    max: Duration,
+}
+
+/// A live session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub viewer: Viewer,
+    pub id_token: Option<String>,
+}
+
+impl SessionStore {
+    pub fn new(db: Db, config: &AuthConfig) -> Self {
+        Self {
+            db,
+            idle: Duration::minutes(i64::try_from(config.session_idle_minutes).unwrap_or(60)),
+            max: Duration::hours(i64::try_from(config.session_max_hours).unwrap_or(12)),
+        }
+    }
+
+    /// Starts a session; returns the cookie token. A new token at every
+    /// sign-in: a session id set before login is never reused.
+    pub async fn create(
+        &self,
+        viewer: &Viewer,
+        email: Option<&str>,
+        id_token: Option<&str>,
+    ) -> Result<String, sqlx::Error> {
+        let token = new_token();
+        let now = Utc::now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, name, email, staff, id_token, created_at, last_seen, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+        )
+        .bind(hash_token(&token))
+        .bind(viewer.user_id.clone())
+        .bind(viewer.name.clone())
+        .bind(email.map(str::to_owned))
+        .bind(i64::from(viewer.staff))
+        .bind(id_token.map(str::to_owned))
+        .bind(ts(now))
+        .bind(ts(now + self.max))
+        .execute(&self.db.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The live session for a cookie token, refreshing its activity time;
+    /// `None` for unknown, idle or expired sessions (which are removed).
+    pub async fn lookup(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {
+        let hash = hash_token(token);
+        let Some(row) = sqlx::query("SELECT user_id, name, staff, id_token, last_seen, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(hash.clone())
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let last_seen: DateTime<Utc> = parse_ts(&row.try_get::<String, _>("last_seen")?)?;
+        let expires: DateTime<Utc> = parse_ts(&row.try_get::<String, _>("expires_at")?)?;
+        if now >= expires || now - last_seen >= self.idle {
+            self.delete(token).await?;
+            return Ok(None);
+        }
+        // Write activity at most once a minute.
+        if now - last_seen >= Duration::minutes(1) {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+                .bind(ts(now))
+                .bind(hash)
+                .execute(&self.db.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            viewer: Viewer {
+                user_id: row.try_get("user_id")?,
+                name: row.try_get("name")?,
+                staff: row.try_get::<i64, _>("staff")? != 0,
+            },
+            id_token: row.try_get("id_token")?,
+        }))
+    }
+
+    pub async fn delete(&self, token: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes sessions and login states that can no longer be used.
+    pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
+        let now = Utc::now();
+        let a = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen <= $2")
+            .bind(ts(now))
+            .bind(ts(now - self.idle))
+            .execute(&self.db.pool)
+            .await?;
+        let b = sqlx::query("DELETE FROM login_states WHERE created_at <= $1")
+            .bind(ts(now - Duration::minutes(super::routes::LOGIN_TTL_MINUTES)))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(a.rows_affected() + b.rows_affected())
+    }
+
+    /// Test support: moves a session's clock back, as if time had passed.
+    pub async fn age_for_tests(&self, token: &str, by: Duration) -> Result<(), sqlx::Error> {
+        let row = sqlx::query("SELECT last_seen, expires_at FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .fetch_one(&self.db.pool)
+            .await?;
+        let last_seen = parse_ts(&row.try_get::<String, _>("last_seen")?)? - by;
+        let expires = parse_ts(&row.try_get::<String, _>("expires_at")?)? - by;
+        sqlx::query("UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3")
+            .bind(ts(last_seen))
+            .bind(ts(expires))
+            .bind(hash_token(token))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+}
