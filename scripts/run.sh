@@ -10,6 +10,10 @@ set -euo pipefail
 echo "[run] building Kauko (release)" >&2
 cargo leptos build --release
 export KAUKO_DEMO_SEED="${KAUKO_DEMO_SEED:-true}"
+# A demo library name, unless kauko.toml or the environment names one.
+if [ -z "${KAUKO_LIBRARY_NAME:-}" ] && ! grep -qs '^name' kauko.toml; then
+  export KAUKO_LIBRARY_NAME="Demo University Library"
+fi
 export KAUKO_SERVER_SITE_ROOT="${KAUKO_SERVER_SITE_ROOT:-target/site}"
 
 # Sign-in: unless an identity provider is configured, start the development

@@ -1,10 +1,12 @@
 //! Kauko's Leptos app: the page shell, routes, components and server
 //! functions, and the domain types shared by the server and the browser.
 
+pub mod api;
 pub mod components;
 pub mod domain;
 pub mod i18n;
 pub mod pages;
+pub mod port;
 pub mod site;
 pub mod viewer;
 

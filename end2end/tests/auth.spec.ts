@@ -17,6 +17,8 @@ test("sign in through the university IdP, see your name, open a protected page, 
   await expect(page).toHaveURL(/\/my\?lang=en$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("My requests");
   await expect(page.getByText("Signed in as Aino Virtanen")).toBeVisible();
+  // Her own demo data, fetched for her session by a server function.
+  await expect(page.getByText("You have 3 active requests and 2 interlibrary loans.")).toBeVisible();
   await hydrated(page);
   await expectAccessible(page);
 

@@ -484,3 +484,80 @@ async fn an_unreachable_provider_gives_a_translated_page_with_a_retry() {
     );
     assert_eq!(session_count(&kauko).await, 0);
 }
+
+#[tokio::test]
+async fn a_patron_cannot_read_another_patrons_request() {
+    use app::domain::PatronId;
+    let (_idp, kauko) = setup().await;
+    let mut theirs = server::port::contract::new_request("THEIRS-1");
+    theirs.citation.title = "Bertil's private request".into();
+    let theirs = kauko
+        .state
+        .port
+        .create_borrowing_request(&PatronId("bertil.lind".into()), theirs)
+        .await
+        .unwrap();
+    let mine = kauko
+        .state
+        .port
+        .create_borrowing_request(
+            &PatronId("aino.virtanen".into()),
+            server::port::contract::new_request("MINE-1"),
+        )
+        .await
+        .unwrap();
+    let call = |client: &reqwest::Client, id: &str| {
+        client
+            .post(format!("{}/api/requests/get", kauko.base))
+            .header("origin", &kauko.base)
+            .form(&[("id", id)])
+            .send()
+    };
+
+    // Signed out: 401.
+    let res = call(&browser(), &mine.id).await.unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+
+    let client = browser();
+    let callback = log_in_at_idp(&client, &kauko, "/", "aino").await;
+    client.get(&callback).send().await.unwrap();
+    let res = call(&client, &mine.id).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains(&mine.id) && body.contains("Life is pretty meaningful"),
+        "{body}"
+    );
+
+    let res = call(&client, &theirs.id).await.unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        404,
+        "another patron's request is not found"
+    );
+    assert!(!res
+        .text()
+        .await
+        .unwrap()
+        .contains("Bertil's private request"));
+
+    // Without our Origin the call is refused before it runs.
+    let res = client
+        .post(format!("{}/api/requests/get", kauko.base))
+        .form(&[("id", mine.id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+
+    // The overview counts only her own.
+    let res = client
+        .post(format!("{}/api/me/overview", kauko.base))
+        .header("origin", &kauko.base)
+        .send()
+        .await
+        .unwrap();
+    let overview: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(overview["active_requests"], 1);
+    assert_eq!(overview["loans"], 0);
+}

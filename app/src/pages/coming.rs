@@ -35,7 +35,31 @@ pub fn MyRequestsPage() -> impl IntoView {
     if use_viewer().is_none() {
         return view! { <SignInNeeded title="page.my.title" path="/my"/> }.into_any();
     }
-    view! { <Coming title="page.my.title"/> }.into_any()
+    let overview = Resource::new(|| (), |_| crate::api::my_overview());
+    let i18n = crate::site::use_i18n();
+    view! {
+        <Coming title="page.my.title"/>
+        <Suspense fallback=|| ()>
+            {move || {
+                overview
+                    .get()
+                    .map(|result| match result {
+                        Ok(o) => {
+                            let text = move || {
+                                crate::i18n::t_args(
+                                    i18n.lang(),
+                                    "my.overview",
+                                    &[("requests", &o.active_requests.to_string()), ("loans", &o.loans.to_string())],
+                                )
+                            };
+                            view! { <p class="overview">{text}</p> }.into_any()
+                        }
+                        Err(_) => view! { <p role="alert">{tr("error.body")}</p> }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+    .into_any()
 }
 
 #[component]

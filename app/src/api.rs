@@ -1,0 +1,121 @@
+//! Server functions: the browser's calls into Kauko. Each one takes the
+//! patron from the signed-in session (never from its arguments) and goes to
+//! the library system through the resource-sharing port.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CitationType, PatronStatus};
+
+/// One of the patron's requests, as the patron sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: String,
+    pub title: String,
+    pub kind: Option<CitationType>,
+    pub status: PatronStatus,
+    pub created: String,
+}
+
+/// What the patron has going on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub active_requests: usize,
+    pub loans: usize,
+}
+
+/// One of the signed-in patron's requests; another patron's is not found.
+#[server(endpoint = "requests/get")]
+pub async fn get_request(id: String) -> Result<RequestSummary, ServerFnError> {
+    let patron = ssr::require_patron()?;
+    let request = ssr::port()?
+        .get_borrowing_request(&patron, &id)
+        .await
+        .map_err(ssr::port_error)?;
+    Ok(RequestSummary {
+        id: request.id,
+        title: request.citation.title,
+        kind: request.citation.kind,
+        status: request.status.patron_status(),
+        created: request.created_at.format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// Counts of the signed-in patron's active requests and ILL loans.
+#[server(endpoint = "me/overview")]
+pub async fn my_overview() -> Result<Overview, ServerFnError> {
+    let patron = ssr::require_patron()?;
+    let port = ssr::port()?;
+    let requests = port
+        .list_borrowing_requests(&patron)
+        .await
+        .map_err(ssr::port_error)?;
+    let loans = port.list_loans(&patron).await.map_err(ssr::port_error)?;
+    Ok(Overview {
+        active_requests: requests.iter().filter(|r| !r.status.is_final()).count(),
+        loans: loans.len(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! What every server function needs: the session's patron, the port,
+    //! and errors with the right HTTP status.
+
+    use std::sync::Arc;
+
+    use http::StatusCode;
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+
+    use crate::domain::PatronId;
+    use crate::port::{PortError, ResourceSharing};
+    use crate::viewer::{request_viewer, Viewer};
+
+    fn fail(status: StatusCode, message: &str) -> ServerFnError {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(status);
+        }
+        ServerFnError::new(message)
+    }
+
+    /// The signed-in user's library-system id; 401 when signed out.
+    pub fn require_patron() -> Result<PatronId, ServerFnError> {
+        request_viewer()
+            .map(|v| PatronId(v.user_id))
+            .ok_or_else(|| fail(StatusCode::UNAUTHORIZED, "sign in required"))
+    }
+
+    /// The signed-in staff member; 401 when signed out, 403 for patrons.
+    pub fn require_staff() -> Result<Viewer, ServerFnError> {
+        match request_viewer() {
+            None => Err(fail(StatusCode::UNAUTHORIZED, "sign in required")),
+            Some(v) if !v.staff => Err(fail(StatusCode::FORBIDDEN, "staff only")),
+            Some(v) => Ok(v),
+        }
+    }
+
+    pub fn port() -> Result<Arc<dyn ResourceSharing>, ServerFnError> {
+        use_context::<Arc<dyn ResourceSharing>>()
+            .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no backend"))
+    }
+
+    /// A port error as the status a client can act on.
+    pub fn port_error(e: PortError) -> ServerFnError {
+        match e {
+            PortError::NotFound => fail(StatusCode::NOT_FOUND, "not found"),
+            PortError::Invalid(_) | PortError::Duplicate(_) => {
+                fail(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
+            }
+            PortError::Refused(r) => fail(StatusCode::CONFLICT, r.message_key()),
+            PortError::Unavailable(_) | PortError::RateLimited => fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "library system unavailable",
+            ),
+            PortError::Unauthorized(_) | PortError::Other(_) => {
+                leptos::logging::error!("library system error: {e}");
+                fail(StatusCode::BAD_GATEWAY, "library system error")
+            }
+        }
+    }
+}
