@@ -561,3 +561,42 @@ async fn a_patron_cannot_read_another_patrons_request() {
     assert_eq!(overview["active_requests"], 1);
     assert_eq!(overview["loans"], 0);
 }
+
+#[tokio::test]
+async fn a_replayed_code_with_a_fresh_state_is_refused_by_the_provider() {
+    let (_idp, kauko) = setup().await;
+    let client = browser();
+    let first = log_in_at_idp(&client, &kauko, "/my", "aino").await;
+    assert_eq!(
+        client.get(&first).send().await.unwrap().status().as_u16(),
+        303
+    );
+    assert_eq!(session_count(&kauko).await, 1);
+
+    // A second login in the same browser (the IdP remembers her, so no form);
+    // its callback is made to carry the old code.
+    let second = follow(
+        &client,
+        &format!("{}/auth/login?return_to=/my", kauko.base),
+        Some(&format!("{}/auth/callback", kauko.base)),
+    )
+    .await
+    .url;
+    assert!(second.contains("code="), "{second}");
+    let code = |url: &str| {
+        url.split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .unwrap()
+            .to_owned()
+    };
+    let replayed = second.replace(&code(&second), &code(&first));
+    assert_ne!(replayed, second);
+    let page = follow(&client, &replayed, None).await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("could not be verified"), "{}", page.body);
+    assert_eq!(
+        session_count(&kauko).await,
+        1,
+        "no new session from a replayed code"
+    );
+}

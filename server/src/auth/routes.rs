@@ -15,6 +15,7 @@ use sqlx::Row;
 use super::return_to::safe_return_to;
 use super::session::{hash_token, new_token, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::storage::{parse_ts, ts};
+use crate::web::layers::{message_page, MessagePage};
 use crate::web::AppState;
 
 /// Minutes a login may take from start to callback.
@@ -43,13 +44,6 @@ fn redirect(to: &str, cookies: &[String]) -> Response<Body> {
     r.body(Body::empty()).unwrap_or_default()
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A translated page explaining a failed sign-in, with a retry link.
 fn error_page(
     lang: Lang,
@@ -58,27 +52,13 @@ fn error_page(
     return_to: &str,
     cookies: &[String],
 ) -> Response<Body> {
-    let t = |k: &str| escape(&i18n::t(lang, k));
-    let retry = escape(&app::viewer::login_href(return_to));
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} – Kauko</title><link rel=\"stylesheet\" href=\"/pkg/kauko.css\"></head><body><main id=\"main\">\
-         <h1>{title}</h1><p role=\"alert\">{message}</p><p><a href=\"{retry}\">{again}</a> · <a href=\"/\">{home}</a></p>\
-         </main></body></html>",
-        code = lang.code(),
-        title = t("auth.error.title"),
-        message = t(message_key),
-        again = t("auth.error.retry"),
-        home = t("notfound.home"),
-    );
-    let mut r = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store");
-    for c in cookies {
-        r = r.header(header::SET_COOKIE, c);
-    }
-    r.body(Body::from(html)).unwrap_or_default()
+    let retry = app::viewer::login_href(return_to);
+    let page = MessagePage {
+        title: "auth.error.title",
+        message: message_key,
+        retry: ("auth.error.retry", &retry),
+    };
+    message_page(lang, status, page, cookies)
 }
 
 fn request_lang(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Lang {

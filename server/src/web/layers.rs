@@ -92,26 +92,57 @@ fn panic_page(lang: Lang) -> Response<Body> {
 }
 
 /// A small self-contained translated error page (it must work when the app
-/// itself is what failed).
+/// itself is what failed): "try again" reloads the page.
 pub fn error_page(lang: Lang, status: StatusCode) -> Response<Body> {
-    let t = |k| escape(&i18n::t(lang, k));
+    message_page(
+        lang,
+        status,
+        MessagePage {
+            title: "error.title",
+            message: "error.body",
+            retry: ("error.retry", ""),
+        },
+        &[],
+    )
+}
+
+/// What a [`message_page`] says: translation keys, and the retry link's
+/// label key and target.
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub retry: (&'a str, &'a str),
+}
+
+/// A translated page with a title, a message announced to screen readers,
+/// a retry link and a link home; `cookies` are added as Set-Cookie headers.
+pub fn message_page(
+    lang: Lang,
+    status: StatusCode,
+    page: MessagePage<'_>,
+    cookies: &[String],
+) -> Response<Body> {
+    let t = |k: &str| escape(&i18n::t(lang, k));
     let html = format!(
         "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} – Kauko</title><link rel=\"stylesheet\" href=\"/pkg/kauko.css\"></head><body><main id=\"main\">\
-         <h1>{title}</h1><p>{body}</p><p><a href=\"\">{retry}</a> · <a href=\"/\">{home}</a></p>\
+         <h1>{title}</h1><p role=\"alert\">{message}</p><p><a href=\"{href}\">{again}</a> · <a href=\"/\">{home}</a></p>\
          </main></body></html>",
         code = lang.code(),
-        title = t("error.title"),
-        body = t("error.body"),
-        retry = t("error.retry"),
+        title = t(page.title),
+        message = t(page.message),
+        href = escape(page.retry.1),
+        again = t(page.retry.0),
         home = t("notfound.home"),
     );
-    Response::builder()
+    let mut r = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::from(html))
-        .unwrap_or_default()
+        .header(header::CACHE_CONTROL, "no-store");
+    for c in cookies {
+        r = r.header(header::SET_COOKIE, c);
+    }
+    r.body(Body::from(html)).unwrap_or_default()
 }
 
 fn escape(s: &str) -> String {

@@ -2,7 +2,7 @@
 //! checks, static files, and the layers every request passes through.
 
 mod health;
-mod layers;
+pub mod layers;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
