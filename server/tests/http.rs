@@ -282,3 +282,38 @@ async fn shutdown_lets_requests_in_flight_finish() {
         "no new connections after shutdown"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_handler_gives_the_translated_error_page() {
+    let site = app::site::SiteInfo {
+        library_name: Default::default(),
+        default_lang: app::i18n::Lang::Sv,
+    };
+    let router = axum::Router::new().route(
+        "/boom",
+        get(|| async {
+            if std::hint::black_box(true) {
+                panic!("handler bug");
+            }
+            "unreachable"
+        }),
+    );
+    let router = web::layers::apply(router, false, &site);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        router,
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    let res = reqwest::get(format!("http://{addr}/boom")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 500);
+    assert!(res.headers().get("x-request-id").is_some());
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"sv\">") && body.contains("Något gick fel"),
+        "{body}"
+    );
+    assert!(body.contains("Inget du skickat har gått förlorat"));
+}
