@@ -1,6 +1,8 @@
 //! The `kauko` binary as an operator meets it: one clear line per
 //! configuration problem, SIGTERM handling, and request ids in its logs.
 
+mod support;
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,14 +77,6 @@ fn check_creates_and_migrates_the_sqlite_file() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn http_get(port: u16, path: &str, request_id: &str) -> Option<String> {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -95,7 +89,7 @@ fn http_get(port: u16, path: &str, request_id: &str) -> Option<String> {
 #[test]
 fn serves_logs_request_ids_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = support::free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut child = kauko(
         &[

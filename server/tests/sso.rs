@@ -3,6 +3,8 @@
 //! driven like a browser with a cookie jar. Covers the whole flow and each
 //! failure the sign-in must survive.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,20 +23,12 @@ impl Drop for Idp {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn idp_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dev/idp")
 }
 
 async fn start_idp(kauko: &str) -> Idp {
-    let port = free_port();
+    let port = support::free_port();
     let dir = idp_dir();
     assert!(
         dir.join("node_modules").exists(),
@@ -462,7 +456,7 @@ async fn forged_idle_and_expired_sessions_are_signed_out() {
 #[tokio::test]
 async fn an_unreachable_provider_gives_a_translated_page_with_a_retry() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    let closed = format!("http://127.0.0.1:{}", support::free_port());
     let kauko = start_kauko(listener, &closed).await;
     let client = browser();
     let page = follow(

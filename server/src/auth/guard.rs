@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 use axum::middleware::Next;
 
-use super::session::SESSION_COOKIE;
+use super::session::{cookie, SESSION_COOKIE};
 use crate::web::AppState;
 
 /// Pages that need a signed-in user, and whether they need staff.
@@ -51,13 +51,11 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             .unwrap_or_default();
     }
 
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| app::i18n::cookie_value(c, SESSION_COOKIE))
-        .map(str::to_owned);
+    // Static assets need no session: spare them the database lookup.
+    let asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let token = (!asset)
+        .then(|| cookie(req.headers(), SESSION_COOKIE).map(str::to_owned))
+        .flatten();
     let mut stale_cookie = false;
     let mut viewer: Option<Viewer> = None;
     if let Some(token) = token.as_deref() {

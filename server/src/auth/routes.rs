@@ -2,7 +2,7 @@
 //! translated page with a way to try again, creates no session and logs one
 //! line.
 
-use app::i18n::{self, Lang};
+use app::i18n::Lang;
 use app::site::lang_of_request;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::return_to::safe_return_to;
-use super::session::{hash_token, new_token, LOGIN_COOKIE, SESSION_COOKIE};
+use super::session::{cookie, hash_token, new_token, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::storage::{parse_ts, ts};
 use crate::web::layers::{message_page, MessagePage};
 use crate::web::AppState;
@@ -63,14 +63,6 @@ fn error_page(
 
 fn request_lang(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Lang {
     lang_of_request(uri, headers, state.config.library.default_language)
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| i18n::cookie_value(c, name))
 }
 
 pub async fn login(

@@ -15,6 +15,15 @@ pub const SESSION_COOKIE: &str = "kauko_session";
 /// Binds a login in progress to the browser that started it.
 pub const LOGIN_COOKIE: &str = "kauko_login";
 
+/// A cookie's value from a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| app::i18n::cookie_value(c, name))
+}
+
 /// A new unguessable token (244 random bits).
 pub fn new_token() -> String {
     format!(

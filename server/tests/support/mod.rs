@@ -15,6 +15,15 @@ use server::storage::Db;
 
 use app::domain::{BorrowingStatus, PatronId};
 
+/// A loopback port free at the moment of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A fresh SQLite database in a temporary folder (removed on drop).
 pub async fn sqlite_db() -> (Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
