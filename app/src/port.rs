@@ -154,6 +154,14 @@ pub trait ResourceSharing: Send + Sync {
     async fn update_partner(&self, partner: Partner) -> PortResult<Partner>;
 }
 
+fn invalid_if_any(errors: Vec<FieldError>) -> PortResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(PortError::Invalid(errors))
+    }
+}
+
 /// Checks a new borrowing request the same way for every adapter.
 pub fn validate_borrowing_request(request: &NewBorrowingRequest) -> PortResult<()> {
     let mut errors = request.citation.validate().err().unwrap_or_default();
@@ -171,11 +179,7 @@ pub fn validate_borrowing_request(request: &NewBorrowingRequest) -> PortResult<(
     {
         errors.push(FieldError::new("note", "error.field.too_long"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(PortError::Invalid(errors))
-    }
+    invalid_if_any(errors)
 }
 
 /// Checks a new lending request the same way for every adapter.
@@ -190,11 +194,7 @@ pub fn validate_lending_request(request: &NewLendingRequest) -> PortResult<()> {
     if !request.requester.email.contains('@') {
         errors.push(FieldError::new("email", "error.field.email"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(PortError::Invalid(errors))
-    }
+    invalid_if_any(errors)
 }
 
 /// Checks a partner record the same way for every adapter.
@@ -206,9 +206,5 @@ pub fn validate_partner(partner: &Partner) -> PortResult<()> {
     if partner.name.trim().is_empty() {
         errors.push(FieldError::new("name", "error.field.required"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(PortError::Invalid(errors))
-    }
+    invalid_if_any(errors)
 }

@@ -168,6 +168,10 @@ async fn the_shell_speaks_three_languages() {
         "{cookie}"
     );
     assert!(!cookie.contains("Secure"), "plain http on localhost");
+    assert!(
+        !cookie.contains("HttpOnly"),
+        "the page's script rewrites it when switching in place"
+    );
     let (_, headers, _) = app.get("/request", &[]).await;
     assert!(headers.get("set-cookie").is_none());
 }
@@ -298,7 +302,8 @@ async fn a_panicking_handler_gives_the_translated_error_page() {
             "unreachable"
         }),
     );
-    let router = web::layers::apply(router, false, &site);
+    let cookies = server::auth::session::CookiePolicy::for_origin("http://127.0.0.1");
+    let router = web::layers::apply(router, cookies, &site);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(

@@ -106,18 +106,13 @@ pub struct NewLendingRequest {
     pub note: Option<String>,
 }
 
+/// A lending request as the library system has it: what was asked, plus
+/// the system's id, status and time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LendingRequest {
     pub id: String,
-    pub external_id: String,
-    pub partner_code: String,
-    pub requester: RequesterContact,
-    pub citation: Citation,
-    pub service: ServiceType,
-    pub delivery_address: Option<String>,
-    pub max_cost: Option<String>,
-    pub needed_by: Option<NaiveDate>,
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub request: NewLendingRequest,
     pub status: LendingStatus,
     pub created_at: DateTime<Utc>,
 }

@@ -4,11 +4,11 @@
 
 use app::domain::{
     BorrowingRequest, BorrowingStatus, Citation, Format, IllLoan, LendingRequest, LendingStatus,
-    NewBorrowingRequest, NewLendingRequest, Partner, PatronId, RequesterContact, ServiceType,
+    NewBorrowingRequest, NewLendingRequest, Partner, PatronId,
 };
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -111,31 +111,12 @@ fn loan_from_row(row: &AnyRow) -> Result<IllLoan, sqlx::Error> {
     })
 }
 
-/// The parts of a lending request kept as one JSON document.
-#[derive(Serialize, Deserialize)]
-struct LendingBody {
-    requester: RequesterContact,
-    citation: Citation,
-    service: ServiceType,
-    delivery_address: Option<String>,
-    max_cost: Option<String>,
-    needed_by: Option<NaiveDate>,
-    note: Option<String>,
-}
-
+/// The request as submitted is kept as one JSON document; id, partner,
+/// external id, status and time also have columns of their own.
 fn lending_from_row(row: &AnyRow) -> Result<LendingRequest, sqlx::Error> {
-    let body: LendingBody = json_col(&row.try_get::<String, _>("body")?)?;
     Ok(LendingRequest {
         id: row.try_get("id")?,
-        external_id: row.try_get("external_id")?,
-        partner_code: row.try_get("partner_code")?,
-        requester: body.requester,
-        citation: body.citation,
-        service: body.service,
-        delivery_address: body.delivery_address,
-        max_cost: body.max_cost,
-        needed_by: body.needed_by,
-        note: body.note,
+        request: json_col(&row.try_get::<String, _>("body")?)?,
         status: LendingStatus(row.try_get("status")?),
         created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
     })
@@ -143,6 +124,10 @@ fn lending_from_row(row: &AnyRow) -> Result<LendingRequest, sqlx::Error> {
 
 fn partner_from_row(row: &AnyRow) -> Result<Partner, sqlx::Error> {
     json_col(&row.try_get::<String, _>("body")?)
+}
+
+fn to_json<T: Serialize>(value: &T) -> PortResult<String> {
+    serde_json::to_string(value).map_err(|e| PortError::Other(e.to_string()))
 }
 
 fn new_id() -> String {
@@ -245,8 +230,7 @@ impl ResourceSharing for LocalBackend {
         port::validate_borrowing_request(&request)?;
         let id = new_id();
         let now = ts(Utc::now());
-        let citation = serde_json::to_string(&request.citation)
-            .map_err(|e| PortError::Other(e.to_string()))?;
+        let citation = to_json(&request.citation)?;
         sqlx::query(
             "INSERT INTO borrowing_requests (id, patron_id, external_id, citation, format, pickup_location, needed_by, note, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -388,20 +372,11 @@ impl ResourceSharing for LocalBackend {
         port::validate_lending_request(&request)?;
         self.get_partner(&request.partner_code).await?;
         let id = new_id();
-        let body = LendingBody {
-            requester: request.requester,
-            citation: request.citation,
-            service: request.service,
-            delivery_address: request.delivery_address,
-            max_cost: request.max_cost,
-            needed_by: request.needed_by,
-            note: request.note,
-        };
         sqlx::query("INSERT INTO lending_requests (id, external_id, partner_code, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.clone())
-            .bind(request.external_id)
+            .bind(request.external_id.clone())
             .bind(request.partner_code.clone())
-            .bind(serde_json::to_string(&body).map_err(|e| PortError::Other(e.to_string()))?)
+            .bind(to_json(&request)?)
             .bind(LendingStatus::CREATED)
             .bind(ts(Utc::now()))
             .execute(&self.db.pool)
@@ -464,7 +439,7 @@ impl ResourceSharing for LocalBackend {
         sqlx::query("INSERT INTO partners (code, name, body, updated_at) VALUES ($1, $2, $3, $4)")
             .bind(partner.code.clone())
             .bind(partner.name.clone())
-            .bind(serde_json::to_string(&partner).map_err(|e| PortError::Other(e.to_string()))?)
+            .bind(to_json(&partner)?)
             .bind(ts(Utc::now()))
             .execute(&self.db.pool)
             .await
@@ -478,7 +453,7 @@ impl ResourceSharing for LocalBackend {
             "UPDATE partners SET name = $1, body = $2, updated_at = $3 WHERE code = $4",
         )
         .bind(partner.name.clone())
-        .bind(serde_json::to_string(&partner).map_err(|e| PortError::Other(e.to_string()))?)
+        .bind(to_json(&partner)?)
         .bind(ts(Utc::now()))
         .bind(partner.code.clone())
         .execute(&self.db.pool)

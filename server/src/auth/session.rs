@@ -40,8 +40,9 @@ pub fn hash_token(token: &str) -> String {
         .collect()
 }
 
-/// How Kauko's cookies are marked: always HttpOnly and SameSite=Lax; Secure
-/// unless Kauko is served over plain http on this machine.
+/// How Kauko's cookies are marked: SameSite=Lax, HttpOnly unless the page's
+/// script must write them, and Secure unless Kauko is served over plain http
+/// on this machine. The one rule for every cookie Kauko sets.
 #[derive(Clone, Copy, Debug)]
 pub struct CookiePolicy {
     pub secure: bool,
@@ -57,9 +58,25 @@ impl CookiePolicy {
         }
     }
 
+    /// An HttpOnly cookie (sessions, login state).
     pub fn set(&self, name: &str, value: &str, path: &str, max_age_seconds: i64) -> String {
         format!(
-            "{name}={value}; Path={path}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}",
+            "{}; HttpOnly",
+            self.set_readable(name, value, path, max_age_seconds)
+        )
+    }
+
+    /// A cookie the page's own script may also write (the language choice,
+    /// which the browser updates when the language is switched in place).
+    pub fn set_readable(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        max_age_seconds: i64,
+    ) -> String {
+        format!(
+            "{name}={value}; Path={path}; Max-Age={max_age_seconds}; SameSite=Lax{}",
             if self.secure { "; Secure" } else { "" }
         )
     }
@@ -193,5 +210,34 @@ impl SessionStore {
             .execute(&self.db.pool)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_rule_for_secure_cookies() {
+        for (origin, secure) in [
+            ("https://kauko.library.example.fi", true),
+            ("http://kauko.library.example.fi", true),
+            ("http://127.0.0.1:3000", false),
+            ("http://localhost:3000", false),
+        ] {
+            let policy = CookiePolicy::for_origin(origin);
+            let session = policy.set(SESSION_COOKIE, "t", "/", 60);
+            assert_eq!(session.contains("; Secure"), secure, "{origin}");
+            assert!(
+                session.contains("; HttpOnly") && session.contains("SameSite=Lax"),
+                "{session}"
+            );
+            assert!(!policy
+                .set_readable("kauko_lang", "fi", "/", 60)
+                .contains("HttpOnly"));
+        }
+        assert!(CookiePolicy::for_origin("http://127.0.0.1")
+            .clear(SESSION_COOKIE, "/")
+            .contains("Max-Age=0"));
     }
 }

@@ -11,6 +11,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use axum::middleware::{self, Next};
 use axum::Router;
+
+use crate::auth::session::CookiePolicy;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -21,11 +23,11 @@ use tracing::Level;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the router in Kauko's layers (the last added runs first).
-pub fn apply(router: Router, secure_cookies: bool, site: &SiteInfo) -> Router {
+pub fn apply(router: Router, cookies: CookiePolicy, site: &SiteInfo) -> Router {
     let default_lang = site.default_lang;
     router
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
-        .layer(middleware::from_fn(move |req, next| remember_language(req, next, secure_cookies, default_lang)))
+        .layer(middleware::from_fn(move |req, next| remember_language(req, next, cookies, default_lang)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
@@ -48,7 +50,7 @@ pub fn apply(router: Router, secure_cookies: bool, site: &SiteInfo) -> Router {
 async fn remember_language(
     req: Request,
     next: Next,
-    secure: bool,
+    cookies: CookiePolicy,
     default: Lang,
 ) -> Response<Body> {
     let chosen = req
@@ -59,31 +61,17 @@ async fn remember_language(
     let lang = lang_of_request(req.uri(), req.headers(), default);
     let mut response = next.run(req).await;
     if let Some(chosen) = chosen {
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
-            i18n::LANG_COOKIE,
-            chosen.code(),
-            if secure { "; Secure" } else { "" }
-        );
+        let cookie = cookies.set_readable(i18n::LANG_COOKIE, chosen.code(), "/", 31_536_000);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    if response.status().is_server_error()
-        && !is_html(&response)
-        && response.headers().get(header::CONTENT_TYPE).is_none()
+    // A server error with no body of its own gets the translated page.
+    if response.status().is_server_error() && response.headers().get(header::CONTENT_TYPE).is_none()
     {
         return error_page(lang, response.status());
     }
     response
-}
-
-fn is_html(response: &Response<Body>) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn panic_page(lang: Lang) -> Response<Body> {

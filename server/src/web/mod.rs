@@ -50,14 +50,14 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let site = state.config.site_info();
+    let site_for_errors = site.clone();
     let port = state.port.clone();
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
     };
     let shell_options = state.leptos_options.clone();
-    let site_for_errors = state.config.site_info();
-    let secure = state.config.public_url().starts_with("https://");
+    let cookies = state.auth.cookies;
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
             state,
             crate::auth::guard::guard,
         ));
-    layers::apply(router, secure, &site_for_errors)
+    layers::apply(router, cookies, &site_for_errors)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish
