@@ -5,6 +5,7 @@ pub mod api;
 pub mod components;
 pub mod domain;
 pub mod i18n;
+pub mod lookup;
 pub mod pages;
 pub mod port;
 pub mod site;
