@@ -6,6 +6,7 @@ import { defineConfig, devices } from "@playwright/test";
 // on this kind of machine.
 const port = Number(process.env.KAUKO_E2E_PORT ?? 3137);
 const idpPort = Number(process.env.KAUKO_E2E_IDP_PORT ?? 3938);
+const upstreamPort = Number(process.env.KAUKO_E2E_UPSTREAM_PORT ?? 3939);
 const chromium = process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium";
 
 export default defineConfig({
@@ -55,7 +56,18 @@ export default defineConfig({
       stderr: "pipe",
     },
     {
-      command: `bash ../scripts/serve-e2e.sh ${port} ${idpPort}`,
+      // Crossref, DataCite, NCBI, Open Library and Unpaywall, serving the
+      // real recorded payloads from shared/fixtures.
+      command: "node upstream.mjs",
+      env: { UPSTREAM_PORT: String(upstreamPort) },
+      url: `http://127.0.0.1:${upstreamPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      command: `bash ../scripts/serve-e2e.sh ${port} ${idpPort} ${upstreamPort}`,
       url: `http://127.0.0.1:${port}/readyz`,
       reuseExistingServer: false,
       timeout: 60_000,

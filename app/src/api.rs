@@ -2,6 +2,9 @@
 //! patron from the signed-in session (never from its arguments) and goes to
 //! the library system through the resource-sharing port.
 
+pub mod form;
+pub mod my;
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +101,16 @@ pub mod ssr {
     pub fn port() -> Result<Arc<dyn ResourceSharing>, ServerFnError> {
         use_context::<Arc<dyn ResourceSharing>>()
             .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no backend"))
+    }
+
+    pub fn lookup() -> Result<Arc<dyn crate::lookup::CitationLookup>, ServerFnError> {
+        use_context::<Arc<dyn crate::lookup::CitationLookup>>()
+            .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no citation lookup"))
+    }
+
+    /// The library's request rules (defaults when the server gave none).
+    pub fn rules() -> crate::settings::RequestRules {
+        use_context::<crate::settings::RequestRules>().unwrap_or_default()
     }
 
     /// A port error as the status a client can act on.

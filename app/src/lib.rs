@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod lookup;
 pub mod pages;
 pub mod port;
+pub mod settings;
 pub mod site;
 pub mod viewer;
 

@@ -35,10 +35,30 @@ impl LocalizedText {
     }
 }
 
+/// A place where patrons collect physical items, from configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupLocation {
+    pub code: String,
+    pub name: LocalizedText,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     pub library_name: LocalizedText,
     pub default_lang: Lang,
+    /// Where patrons can collect loans; the request form offers these.
+    #[serde(default)]
+    pub pickup_locations: Vec<PickupLocation>,
+}
+
+impl SiteInfo {
+    /// The name of a pickup location in a language (the code when unknown).
+    pub fn pickup_name(&self, code: &str, lang: Lang) -> String {
+        self.pickup_locations
+            .iter()
+            .find(|p| p.code == code)
+            .map_or_else(|| code.to_owned(), |p| p.name.get(lang).to_owned())
+    }
 }
 
 impl Default for SiteInfo {
@@ -46,6 +66,7 @@ impl Default for SiteInfo {
         Self {
             library_name: LocalizedText::default(),
             default_lang: crate::DEFAULT_LANG,
+            pickup_locations: Vec::new(),
         }
     }
 }
@@ -122,6 +143,23 @@ impl I18n {
             self.site
                 .with_value(|s| s.library_name.get(self.lang.get()).to_owned())
         }
+    }
+
+    /// The configured pickup locations (code, name in the current language).
+    pub fn pickup_locations(self) -> Vec<(String, String)> {
+        let lang = self.lang.get();
+        self.site.with_value(|s| {
+            s.pickup_locations
+                .iter()
+                .map(|p| (p.code.clone(), p.name.get(lang).to_owned()))
+                .collect()
+        })
+    }
+
+    /// A pickup location's name in the current language.
+    pub fn pickup_name(self, code: &str) -> String {
+        let lang = self.lang.get();
+        self.site.with_value(|s| s.pickup_name(code, lang))
     }
 
     /// Switches the language in place (after hydration): remembers it in a
@@ -215,6 +253,7 @@ mod tests {
                 en: "A & B".into(),
             },
             default_lang: Lang::Sv,
+            pickup_locations: vec![],
         };
         let json = boot_json(&site, Lang::En, None);
         assert!(!json.contains('<') && !json.contains('>'));

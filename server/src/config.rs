@@ -248,6 +248,20 @@ pub struct RequestsConfig {
     pub renewal_days: u32,
     /// Renewals allowed per ILL loan (local backend).
     pub max_renewals: u32,
+    /// Where patrons can pick physical items up, offered by the request form.
+    pub pickup_locations: Vec<PickupLocationConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickupLocationConfig {
+    /// The library system's code for the place (Alma: a library code).
+    pub code: String,
+    pub fi: String,
+    #[serde(default)]
+    pub sv: String,
+    #[serde(default)]
+    pub en: String,
 }
 
 impl Default for RequestsConfig {
@@ -256,6 +270,12 @@ impl Default for RequestsConfig {
             cancellable_statuses: vec!["REQUEST_CREATED_BOR".into(), "PENDING_APPROVAL".into()],
             renewal_days: 14,
             max_renewals: 2,
+            pickup_locations: vec![PickupLocationConfig {
+                code: "MAIN".into(),
+                fi: "Pääkirjasto".into(),
+                sv: "Huvudbiblioteket".into(),
+                en: "Main Library".into(),
+            }],
         }
     }
 }
@@ -394,6 +414,27 @@ impl Config {
         SiteInfo {
             library_name: self.library.name.localized(),
             default_lang: self.library.default_language,
+            pickup_locations: self
+                .requests
+                .pickup_locations
+                .iter()
+                .map(|p| app::site::PickupLocation {
+                    code: p.code.clone(),
+                    name: app::site::LocalizedText {
+                        fi: p.fi.clone(),
+                        sv: p.sv.clone(),
+                        en: p.en.clone(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// The request rules server functions apply.
+    pub fn request_rules(&self) -> app::settings::RequestRules {
+        app::settings::RequestRules {
+            cancellable_statuses: self.requests.cancellable_statuses.clone(),
+            max_renewals: self.requests.max_renewals,
         }
     }
 

@@ -154,7 +154,7 @@ async fn the_shell_speaks_three_languages() {
     }
     // ?lang= sets the cookie so the choice sticks; it never outranks a later ?lang=.
     let (_, headers, _) = app
-        .get("/request?lang=sv", &[("cookie", "kauko_lang=en")])
+        .get("/lend?lang=sv", &[("cookie", "kauko_lang=en")])
         .await;
     let cookie = headers
         .get("set-cookie")
@@ -172,7 +172,7 @@ async fn the_shell_speaks_three_languages() {
         !cookie.contains("HttpOnly"),
         "the page's script rewrites it when switching in place"
     );
-    let (_, headers, _) = app.get("/request", &[]).await;
+    let (_, headers, _) = app.get("/lend", &[]).await;
     assert!(headers.get("set-cookie").is_none());
 }
 
@@ -183,7 +183,7 @@ async fn every_shell_page_renders_with_its_title() {
         for lang in app::i18n::Lang::ALL {
             let (status, headers, body) =
                 app.get(&format!("{path}?lang={}", lang.code()), &[]).await;
-            if path == "/my" || path == "/staff" {
+            if path == "/my" || path == "/staff" || path == "/request" {
                 // Signed out: sent to sign in, coming back here afterwards.
                 assert_eq!(status.as_u16(), 303, "{path}");
                 let expected = format!("/auth/login?return_to={path}%3Flang%3D{}", lang.code());
@@ -292,6 +292,7 @@ async fn a_panicking_handler_gives_the_translated_error_page() {
     let site = app::site::SiteInfo {
         library_name: Default::default(),
         default_lang: app::i18n::Lang::Sv,
+        pickup_locations: vec![],
     };
     let router = axum::Router::new().route(
         "/boom",

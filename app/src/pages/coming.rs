@@ -9,7 +9,7 @@ use crate::viewer::{login_href, use_viewer};
 /// Shown instead of a page that needs sign-in (after client-side
 /// navigation; full page loads are redirected by the server).
 #[component]
-fn SignInNeeded(title: &'static str, path: &'static str) -> impl IntoView {
+pub fn SignInNeeded(title: &'static str, path: &'static str) -> impl IntoView {
     view! {
         <PageTitle key=title/>
         <p>{tr("auth.sign_in_needed")}</p>
@@ -23,43 +23,6 @@ fn Coming(title: &'static str) -> impl IntoView {
         <PageTitle key=title/>
         <p class="notice" role="status">{tr("coming.body")}</p>
     }
-}
-
-#[component]
-pub fn RequestPage() -> impl IntoView {
-    view! { <Coming title="page.request.title"/> }
-}
-
-#[component]
-pub fn MyRequestsPage() -> impl IntoView {
-    if use_viewer().is_none() {
-        return view! { <SignInNeeded title="page.my.title" path="/my"/> }.into_any();
-    }
-    let overview = Resource::new(|| (), |_| crate::api::my_overview());
-    let i18n = crate::site::use_i18n();
-    view! {
-        <Coming title="page.my.title"/>
-        <Suspense fallback=|| ()>
-            {move || {
-                overview
-                    .get()
-                    .map(|result| match result {
-                        Ok(o) => {
-                            let text = move || {
-                                crate::i18n::t_args(
-                                    i18n.lang(),
-                                    "my.overview",
-                                    &[("requests", &o.active_requests.to_string()), ("loans", &o.loans.to_string())],
-                                )
-                            };
-                            view! { <p class="overview">{text}</p> }.into_any()
-                        }
-                        Err(_) => view! { <p role="alert">{tr("error.body")}</p> }.into_any(),
-                    })
-            }}
-        </Suspense>
-    }
-    .into_any()
 }
 
 #[component]

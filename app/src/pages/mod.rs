@@ -3,9 +3,13 @@
 mod accessibility;
 mod coming;
 mod home;
+pub mod my;
 mod not_found;
+mod request;
 
 pub use accessibility::AccessibilityPage;
-pub use coming::{LendPage, MyRequestsPage, RequestPage, StaffPage};
+pub use coming::{LendPage, StaffPage};
 pub use home::HomePage;
+pub use my::MyRequestsPage;
 pub use not_found::NotFound;
+pub use request::RequestPage;

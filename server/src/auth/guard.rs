@@ -17,7 +17,7 @@ fn protection(path: &str) -> Option<bool> {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     if under("/staff") {
         Some(true)
-    } else if under("/my") {
+    } else if under("/my") || under("/request") {
         Some(false)
     } else {
         None

@@ -52,9 +52,11 @@ pub fn router(state: AppState) -> Router {
     let site = state.config.site_info();
     let site_for_errors = site.clone();
     let port = state.port.clone();
+    let rules = state.config.request_rules();
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
+        provide_context(rules.clone());
     };
     let shell_options = state.leptos_options.clone();
     let cookies = state.auth.cookies;

@@ -1,0 +1,494 @@
+//! The borrowing-request form's calls: fill a citation in from an
+//! identifier, and submit. What the browser sends is checked again here;
+//! the patron always comes from the session.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::identifiers::{is_valid_issn, normalize_doi, normalize_isbn, Identifier};
+use crate::domain::{
+    BorrowingRequest, Citation, CitationType, FieldError, Format, NewBorrowingRequest, PatronStatus,
+};
+use crate::lookup::{Found, OpenAccessCopy};
+
+/// The form as the browser holds it: every field as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestForm {
+    /// Made when the form is shown; the same key twice is one request.
+    pub idempotency_key: String,
+    pub kind: String,
+    pub title: String,
+    /// Authors separated by semicolons.
+    pub authors: String,
+    pub container_title: String,
+    pub volume: String,
+    pub issue: String,
+    pub pages: String,
+    pub year: String,
+    pub publisher: String,
+    pub edition: String,
+    pub issn: String,
+    pub isbn: String,
+    pub doi: String,
+    pub pmid: String,
+    /// `PHYSICAL` or `DIGITAL`.
+    pub format: String,
+    pub pickup_location: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub needed_by: String,
+    pub note: String,
+    pub copyright: bool,
+    /// The patron saw the duplicate warning and wants it anyway.
+    pub confirm_duplicate: bool,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!t.is_empty()).then_some(t)
+}
+
+impl RequestForm {
+    /// The form's fields from a citation (the kind decides the format).
+    pub fn fill_from(&mut self, c: &Citation, only_empty: bool) {
+        let set = |field: &mut String, value: Option<&str>| {
+            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+                if !only_empty || field.trim().is_empty() {
+                    *field = v.trim().to_owned();
+                }
+            }
+        };
+        set(&mut self.kind, c.kind.map(CitationType::code));
+        set(&mut self.title, Some(&c.title));
+        set(&mut self.authors, c.authors_joined().as_deref());
+        set(&mut self.container_title, c.container_title.as_deref());
+        set(&mut self.volume, c.volume.as_deref());
+        set(&mut self.issue, c.issue.as_deref());
+        set(&mut self.pages, c.pages.as_deref());
+        set(&mut self.year, c.year.as_deref());
+        set(&mut self.publisher, c.publisher.as_deref());
+        set(&mut self.edition, c.edition.as_deref());
+        set(&mut self.issn, c.issn.as_deref());
+        set(&mut self.isbn, c.isbn.as_deref());
+        set(&mut self.doi, c.doi.as_deref());
+        set(&mut self.pmid, c.pmid.as_deref());
+    }
+
+    pub fn citation_type(&self) -> Option<CitationType> {
+        CitationType::from_code(&self.kind)
+    }
+
+    /// The request the form describes, or every problem with its field.
+    pub fn to_request(&self, today: NaiveDate) -> Result<NewBorrowingRequest, Vec<FieldError>> {
+        let kind = self.citation_type();
+        let mut errors = Vec::new();
+        let doi = opt(&self.doi).map(|d| match normalize_doi(&d) {
+            Some(n) => n,
+            None => {
+                errors.push(FieldError::new("doi", "error.field.doi"));
+                d
+            }
+        });
+        let isbn = opt(&self.isbn).map(|i| match normalize_isbn(&i) {
+            Ok(n) => n,
+            Err(e) => {
+                errors.push(FieldError::new("isbn", e.key()));
+                i
+            }
+        });
+        let issn = opt(&self.issn);
+        if issn.as_deref().is_some_and(|i| !is_valid_issn(i)) {
+            errors.push(FieldError::new("issn", "error.field.issn"));
+        }
+        let pmid = opt(&self.pmid);
+        if pmid
+            .as_deref()
+            .is_some_and(|p| p.len() > 10 || !p.chars().all(|c| c.is_ascii_digit()))
+        {
+            errors.push(FieldError::new("pmid", "error.field.pmid"));
+        }
+        let citation = Citation {
+            kind,
+            title: opt(&self.title).unwrap_or_default(),
+            container_title: opt(&self.container_title)
+                .filter(|_| kind != Some(CitationType::Book)),
+            authors: self.authors.split(';').filter_map(opt).collect(),
+            volume: opt(&self.volume),
+            issue: opt(&self.issue),
+            pages: opt(&self.pages),
+            year: opt(&self.year),
+            publisher: opt(&self.publisher),
+            place_of_publication: None,
+            edition: opt(&self.edition),
+            issn,
+            isbn,
+            doi,
+            pmid,
+        };
+        if let Err(e) = citation.validate() {
+            errors.extend(e);
+        }
+        let format = match (kind, self.format.as_str()) {
+            (Some(CitationType::Book), _) => Format::Physical,
+            (_, "PHYSICAL") => Format::Physical,
+            _ => Format::Digital,
+        };
+        let pickup_location = opt(&self.pickup_location);
+        if format == Format::Physical && pickup_location.is_none() {
+            errors.push(FieldError::new("pickup_location", "error.field.pickup"));
+        }
+        let needed_by = match opt(&self.needed_by) {
+            None => None,
+            Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+                Ok(date) if date < today => {
+                    errors.push(FieldError::new("needed_by", "error.field.date_past"));
+                    None
+                }
+                Ok(date) => Some(date),
+                Err(_) => {
+                    errors.push(FieldError::new("needed_by", "error.field.date"));
+                    None
+                }
+            },
+        };
+        let note = opt(&self.note);
+        if note
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > crate::domain::citation::MAX_FIELD_CHARS)
+        {
+            errors.push(FieldError::new("note", "error.field.too_long"));
+        }
+        if kind.is_some_and(CitationType::is_copy) && !self.copyright {
+            errors.push(FieldError::new("copyright", "error.copyright.required"));
+        }
+        let external_id = self.idempotency_key.trim();
+        let key_ok = (8..=64).contains(&external_id.len())
+            && external_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !key_ok {
+            errors.push(FieldError::new("idempotency_key", "error.form.stale"));
+        }
+        // One message per field, in the form's order.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert(e.field.clone()));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(NewBorrowingRequest {
+            external_id: external_id.to_owned(),
+            citation,
+            format,
+            pickup_location: pickup_location.filter(|_| format == Format::Physical),
+            needed_by,
+            note,
+            copyright_accepted: self.copyright,
+        })
+    }
+}
+
+/// One of the patron's active requests that asks for the same work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExistingRequest {
+    pub id: String,
+    pub title: String,
+    pub status: PatronStatus,
+    pub created: NaiveDate,
+}
+
+/// What filling in from an identifier gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupOutcome {
+    pub identifier: Option<Identifier>,
+    pub found: Option<Found>,
+    /// Why nothing was found: a translation key taking `{service}`.
+    pub error_key: Option<String>,
+    pub error_service: Option<String>,
+    pub open_access: Option<OpenAccessCopy>,
+    pub duplicates: Vec<ExistingRequest>,
+}
+
+/// What submitting gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SubmitOutcome {
+    Created {
+        id: String,
+    },
+    Invalid(Vec<FieldError>),
+    /// The patron has active requests for the same work; submit again with
+    /// `confirm_duplicate` to go ahead.
+    Duplicate(Vec<ExistingRequest>),
+}
+
+/// Whether a request asks for the same work as a citation (same DOI, PMID
+/// or ISBN).
+pub fn same_work(existing: &Citation, wanted: &Citation) -> bool {
+    let eq = |a: &Option<String>, b: &Option<String>, norm: fn(&str) -> Option<String>| match (
+        a.as_deref().and_then(norm),
+        b.as_deref().and_then(norm),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    };
+    eq(&existing.doi, &wanted.doi, normalize_doi)
+        || eq(&existing.pmid, &wanted.pmid, |p| Some(p.trim().to_owned()))
+        || eq(&existing.isbn, &wanted.isbn, |i| normalize_isbn(i).ok())
+}
+
+fn existing(r: &BorrowingRequest) -> ExistingRequest {
+    ExistingRequest {
+        id: r.id.clone(),
+        title: r.citation.title.clone(),
+        status: r.status.patron_status(),
+        created: r.created_at.date_naive(),
+    }
+}
+
+/// The patron's active requests for the same work as `wanted`.
+pub fn duplicates_of(requests: &[BorrowingRequest], wanted: &Citation) -> Vec<ExistingRequest> {
+    requests
+        .iter()
+        .filter(|r| !r.status.is_final() && same_work(&r.citation, wanted))
+        .map(existing)
+        .collect()
+}
+
+/// Fills a citation in from a DOI, PMID or ISBN, checks for a free copy
+/// (DOIs) and for the patron's own active requests for the same work.
+#[server(endpoint = "requests/lookup")]
+pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnError> {
+    use crate::domain::identifiers::parse_identifier;
+    let patron = super::ssr::require_patron()?;
+    let mut outcome = LookupOutcome::default();
+    let id = match parse_identifier(&input) {
+        Ok(id) => id,
+        Err(e) => {
+            outcome.error_key = Some(e.key().to_owned());
+            return Ok(outcome);
+        }
+    };
+    outcome.identifier = Some(id.clone());
+    let lookup = super::ssr::lookup()?;
+    let mut wanted = Citation::default();
+    match &id {
+        Identifier::Doi(d) => wanted.doi = Some(d.clone()),
+        Identifier::Pmid(p) => wanted.pmid = Some(p.clone()),
+        Identifier::Isbn(i) => wanted.isbn = Some(i.clone()),
+    }
+    match lookup.lookup(&id).await {
+        Ok(found) => {
+            if let Some(doi) = &found.citation.doi {
+                wanted.doi = Some(doi.clone());
+            }
+            outcome.found = Some(found);
+        }
+        Err(e) => {
+            leptos::logging::warn!("citation lookup failed: {e}");
+            outcome.error_key = Some(e.message_key().to_owned());
+            outcome.error_service = Some(e.service().display_name().to_owned());
+        }
+    }
+    if let Some(doi) = wanted.doi.clone() {
+        match lookup.open_access(&doi).await {
+            Ok(copy) => outcome.open_access = copy,
+            Err(e) => leptos::logging::warn!("open-access check failed: {e}"),
+        }
+    }
+    if let Ok(requests) = super::ssr::port()?.list_borrowing_requests(&patron).await {
+        outcome.duplicates = duplicates_of(&requests, &wanted);
+    }
+    Ok(outcome)
+}
+
+/// Sends the request to the library system. The same idempotency key twice
+/// (a double click, a retry) gives the same request.
+#[server(endpoint = "requests/submit")]
+pub async fn submit_request(form: RequestForm) -> Result<SubmitOutcome, ServerFnError> {
+    use crate::port::PortError;
+    let patron = super::ssr::require_patron()?;
+    let request = match form.to_request(chrono::Utc::now().date_naive()) {
+        Ok(r) => r,
+        Err(errors) => return Ok(SubmitOutcome::Invalid(errors)),
+    };
+    let port = super::ssr::port()?;
+    if let Some(done) = port
+        .find_borrowing_request_by_external_id(&patron, &request.external_id)
+        .await
+        .map_err(super::ssr::port_error)?
+    {
+        return Ok(SubmitOutcome::Created { id: done.id });
+    }
+    if !form.confirm_duplicate {
+        let requests = port
+            .list_borrowing_requests(&patron)
+            .await
+            .map_err(super::ssr::port_error)?;
+        let duplicates = duplicates_of(&requests, &request.citation);
+        if !duplicates.is_empty() {
+            return Ok(SubmitOutcome::Duplicate(duplicates));
+        }
+    }
+    let external_id = request.external_id.clone();
+    match port.create_borrowing_request(&patron, request).await {
+        Ok(created) => Ok(SubmitOutcome::Created { id: created.id }),
+        Err(PortError::Invalid(errors)) => Ok(SubmitOutcome::Invalid(errors)),
+        Err(PortError::Duplicate(_)) => {
+            match port
+                .find_borrowing_request_by_external_id(&patron, &external_id)
+                .await
+                .map_err(super::ssr::port_error)?
+            {
+                Some(done) => Ok(SubmitOutcome::Created { id: done.id }),
+                None => Err(super::ssr::port_error(PortError::Other(
+                    "duplicate request could not be found".into(),
+                ))),
+            }
+        }
+        Err(e) => Err(super::ssr::port_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    fn article_form() -> RequestForm {
+        RequestForm {
+            idempotency_key: "3f1c0a4e-5b7d-4e1a-9c2b-7d8e9f0a1b2c".into(),
+            kind: "article".into(),
+            title: "  Life is   pretty meaningful ".into(),
+            authors: "Heintzelman, Samantha J.; King, Laura A.;".into(),
+            container_title: "American Psychologist".into(),
+            year: "2014".into(),
+            doi: "https://doi.org/10.1037/A0035049".into(),
+            issn: "0003-066X".into(),
+            copyright: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_filled_article_form_becomes_a_digital_request() {
+        let r = article_form().to_request(today()).unwrap();
+        assert_eq!(r.citation.title, "Life is pretty meaningful");
+        assert_eq!(
+            r.citation.authors,
+            ["Heintzelman, Samantha J.", "King, Laura A."]
+        );
+        assert_eq!(r.citation.doi.as_deref(), Some("10.1037/a0035049"));
+        assert_eq!(r.format, Format::Digital);
+        assert_eq!(r.pickup_location, None);
+        assert_eq!(r.external_id, "3f1c0a4e-5b7d-4e1a-9c2b-7d8e9f0a1b2c");
+    }
+
+    #[test]
+    fn each_problem_is_tied_to_its_field() {
+        let mut f = article_form();
+        f.copyright = false;
+        f.isbn = "978-0-00-000000-1".into();
+        f.issn = "1234-5678".into();
+        f.needed_by = "2026-11-01".into();
+        f.title = " ".into();
+        let errors = f.to_request(today()).unwrap_err();
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.key.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("isbn", "error.identifier.isbn_checksum"),
+                ("issn", "error.field.issn"),
+                ("title", "error.field.required"),
+                ("needed_by", "error.field.date_past"),
+                ("copyright", "error.copyright.required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn books_are_loans_and_need_a_pickup_location() {
+        let f = RequestForm {
+            idempotency_key: "k-12345678".into(),
+            kind: "book".into(),
+            title: "Deep learning".into(),
+            container_title: "ignored for books".into(),
+            format: "DIGITAL".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            f.to_request(today()).unwrap_err(),
+            vec![FieldError::new("pickup_location", "error.field.pickup")]
+        );
+        let r = RequestForm {
+            pickup_location: "MAIN".into(),
+            ..f
+        }
+        .to_request(today())
+        .unwrap();
+        assert_eq!(r.format, Format::Physical);
+        assert_eq!(r.pickup_location.as_deref(), Some("MAIN"));
+        assert_eq!(r.citation.container_title, None);
+        assert!(!r.copyright_accepted);
+    }
+
+    #[test]
+    fn a_missing_or_odd_idempotency_key_is_refused() {
+        let mut f = article_form();
+        f.idempotency_key = "x".into();
+        assert_eq!(
+            f.to_request(today()).unwrap_err(),
+            vec![FieldError::new("idempotency_key", "error.form.stale")]
+        );
+    }
+
+    #[test]
+    fn filling_in_keeps_what_the_patron_typed_when_asked() {
+        let found = Citation {
+            kind: Some(CitationType::Article),
+            title: "Found title".into(),
+            container_title: Some("Journal".into()),
+            year: Some("2020".into()),
+            ..Default::default()
+        };
+        let mut f = RequestForm {
+            title: "My title".into(),
+            ..Default::default()
+        };
+        f.fill_from(&found, true);
+        assert_eq!(
+            (f.title.as_str(), f.year.as_str(), f.kind.as_str()),
+            ("My title", "2020", "article")
+        );
+        f.fill_from(&found, false);
+        assert_eq!(f.title, "Found title");
+    }
+
+    #[test]
+    fn duplicates_match_on_any_shared_identifier() {
+        let a = Citation {
+            doi: Some("10.1037/a0035049".into()),
+            ..Default::default()
+        };
+        let b = Citation {
+            doi: Some("https://doi.org/10.1037/A0035049".into()),
+            ..Default::default()
+        };
+        assert!(same_work(&a, &b));
+        let isbn10 = Citation {
+            isbn: Some("0-306-40615-2".into()),
+            ..Default::default()
+        };
+        let isbn13 = Citation {
+            isbn: Some("9780306406157".into()),
+            ..Default::default()
+        };
+        assert!(same_work(&isbn10, &isbn13));
+        assert!(!same_work(&a, &isbn13));
+        assert!(!same_work(&Citation::default(), &Citation::default()));
+    }
+}

@@ -1,0 +1,292 @@
+//! The My requests page's calls: the patron's requests and ILL loans, and
+//! the two things a patron can do to them (cancel a request, renew a loan).
+//! Whether an action is offered, and why not, is decided here from the
+//! library's rules, so the page only shows what the server says.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{BorrowingRequest, CitationType, Format, IllLoan, PatronStatus};
+use crate::port::{PortError, Refusal};
+use crate::settings::RequestRules;
+
+/// A request as the patron sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub id: String,
+    pub title: String,
+    pub authors: Option<String>,
+    pub kind: Option<CitationType>,
+    pub status: PatronStatus,
+    pub requested: NaiveDate,
+    pub format: Format,
+    pub pickup_location: Option<String>,
+    pub cancellable: bool,
+    /// Why cancelling is not offered (a translation key), for active ones.
+    pub not_cancellable_key: Option<String>,
+}
+
+/// An ILL loan as the patron sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanRow {
+    pub id: String,
+    pub title: String,
+    pub author: Option<String>,
+    pub loaned: NaiveDate,
+    pub due: NaiveDate,
+    pub overdue: bool,
+    pub renewals: u32,
+    pub renewable: bool,
+    /// Why renewing is not offered (a translation key).
+    pub not_renewable_key: Option<String>,
+}
+
+/// What can be shown of the patron's requests and loans. Each part fails on
+/// its own (with a translation key), so one broken call hides nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRequests {
+    pub active: Result<Vec<RequestRow>, String>,
+    pub history: Result<Vec<RequestRow>, String>,
+    pub loans: Result<Vec<LoanRow>, String>,
+}
+
+/// The result of cancelling or renewing: a translation key and, for a
+/// renewal, the new due date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub ok: bool,
+    pub message_key: String,
+    pub due: Option<NaiveDate>,
+}
+
+/// The patron-facing explanation of a port failure.
+pub fn failure_key(e: &PortError) -> &'static str {
+    match e {
+        PortError::Unavailable(_) => "my.error.unavailable",
+        PortError::RateLimited => "my.error.busy",
+        PortError::Refused(r) => r.message_key(),
+        PortError::NotFound => "my.error.not_found",
+        PortError::Unauthorized(_)
+        | PortError::Other(_)
+        | PortError::Invalid(_)
+        | PortError::Duplicate(_) => "my.error.backend",
+    }
+}
+
+pub fn request_row(r: &BorrowingRequest, rules: &RequestRules) -> RequestRow {
+    let status = r.status.patron_status();
+    let cancellable = !status.is_final() && rules.may_cancel(&r.status);
+    RequestRow {
+        id: r.id.clone(),
+        title: r.citation.title.clone(),
+        authors: r.citation.authors_joined(),
+        kind: r.citation.kind,
+        status,
+        requested: r.created_at.date_naive(),
+        format: r.format,
+        pickup_location: r.pickup_location.clone(),
+        cancellable,
+        not_cancellable_key: (!cancellable && !status.is_final())
+            .then(|| Refusal::NotCancellable.message_key().to_owned()),
+    }
+}
+
+pub fn loan_row(l: &IllLoan, rules: &RequestRules, today: NaiveDate) -> LoanRow {
+    let not_renewable = if !l.renewable {
+        Some(Refusal::NotRenewable)
+    } else if l.renewals >= rules.max_renewals {
+        Some(Refusal::RenewalLimitReached)
+    } else {
+        None
+    };
+    let due = l.due_date.date_naive();
+    LoanRow {
+        id: l.id.clone(),
+        title: l.title.clone(),
+        author: l.author.clone(),
+        loaned: l.loan_date.date_naive(),
+        due,
+        overdue: due < today,
+        renewals: l.renewals,
+        renewable: not_renewable.is_none(),
+        not_renewable_key: not_renewable.map(|r| r.message_key().to_owned()),
+    }
+}
+
+/// The signed-in patron's requests (active and history) and loans.
+#[server(endpoint = "me/requests")]
+pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
+    let patron = super::ssr::require_patron()?;
+    let port = super::ssr::port()?;
+    let rules = super::ssr::rules();
+    let today = chrono::Utc::now().date_naive();
+    let (requests, loans) = futures::join!(
+        port.list_borrowing_requests(&patron),
+        port.list_loans(&patron)
+    );
+    let log = |what: &str, e: &PortError| leptos::logging::warn!("my requests: {what}: {e}");
+    let (active, history) = match requests {
+        Ok(list) => {
+            let (history, active): (Vec<_>, Vec<_>) = list
+                .iter()
+                .map(|r| request_row(r, &rules))
+                .partition(|r| r.status.is_final());
+            (Ok(active), Ok(history))
+        }
+        Err(e) => {
+            log("requests", &e);
+            let key = failure_key(&e).to_owned();
+            (Err(key.clone()), Err(key))
+        }
+    };
+    let loans = loans
+        .map(|list| list.iter().map(|l| loan_row(l, &rules, today)).collect())
+        .map_err(|e| {
+            log("loans", &e);
+            failure_key(&e).to_owned()
+        });
+    Ok(MyRequests {
+        active,
+        history,
+        loans,
+    })
+}
+
+/// Cancels one of the patron's requests, when the rules allow.
+#[server(endpoint = "me/cancel")]
+pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
+    let patron = super::ssr::require_patron()?;
+    let port = super::ssr::port()?;
+    let rules = super::ssr::rules();
+    let refused = |e: PortError| ActionResult {
+        ok: false,
+        message_key: failure_key(&e).to_owned(),
+        due: None,
+    };
+    let request = match port.get_borrowing_request(&patron, &id).await {
+        Ok(r) => r,
+        Err(e) => return Ok(refused(e)),
+    };
+    if !rules.may_cancel(&request.status) {
+        return Ok(refused(PortError::Refused(Refusal::NotCancellable)));
+    }
+    Ok(match port.cancel_borrowing_request(&patron, &id).await {
+        Ok(_) => ActionResult {
+            ok: true,
+            message_key: "my.cancelled".into(),
+            due: None,
+        },
+        Err(e) => refused(e),
+    })
+}
+
+/// Renews one of the patron's ILL loans, when the lender allows.
+#[server(endpoint = "me/renew")]
+pub async fn renew_loan(id: String) -> Result<ActionResult, ServerFnError> {
+    let patron = super::ssr::require_patron()?;
+    let port = super::ssr::port()?;
+    Ok(match port.renew_loan(&patron, &id).await {
+        Ok(loan) => ActionResult {
+            ok: true,
+            message_key: "my.renewed".into(),
+            due: Some(loan.due_date.date_naive()),
+        },
+        Err(e) => ActionResult {
+            ok: false,
+            message_key: failure_key(&e).to_owned(),
+            due: None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{BorrowingStatus, Citation, PatronId};
+    use chrono::{TimeZone, Utc};
+
+    fn request(status: BorrowingStatus) -> BorrowingRequest {
+        BorrowingRequest {
+            id: "r1".into(),
+            external_id: "e1".into(),
+            patron_id: PatronId("p".into()),
+            citation: Citation {
+                kind: Some(CitationType::Book),
+                title: "T".into(),
+                ..Default::default()
+            },
+            format: Format::Physical,
+            pickup_location: Some("MAIN".into()),
+            needed_by: None,
+            note: None,
+            status,
+            created_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
+            updated_at: Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn cancelling_is_offered_only_before_staff_start() {
+        let rules = RequestRules::default();
+        let row = request_row(&request(BorrowingStatus::RequestCreated), &rules);
+        assert!(row.cancellable);
+        assert_eq!(row.not_cancellable_key, None);
+        let row = request_row(&request(BorrowingStatus::RequestSent), &rules);
+        assert!(!row.cancellable);
+        assert_eq!(
+            row.not_cancellable_key.as_deref(),
+            Some("refusal.not_cancellable")
+        );
+        let row = request_row(&request(BorrowingStatus::Completed), &rules);
+        assert!(!row.cancellable);
+        assert_eq!(
+            row.not_cancellable_key, None,
+            "history needs no explanation"
+        );
+    }
+
+    #[test]
+    fn renewing_says_why_not() {
+        let rules = RequestRules::default();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let mut loan = IllLoan {
+            id: "l1".into(),
+            request_id: None,
+            title: "T".into(),
+            author: None,
+            loan_date: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            due_date: Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap(),
+            renewable: true,
+            renewals: 0,
+        };
+        let row = loan_row(&loan, &rules, today);
+        assert!(row.renewable && row.overdue);
+        loan.renewals = 2;
+        assert_eq!(
+            loan_row(&loan, &rules, today).not_renewable_key.as_deref(),
+            Some("refusal.renewal_limit")
+        );
+        loan.renewable = false;
+        assert_eq!(
+            loan_row(&loan, &rules, today).not_renewable_key.as_deref(),
+            Some("refusal.not_renewable")
+        );
+    }
+
+    #[test]
+    fn every_failure_has_a_message() {
+        for e in [
+            PortError::Unavailable("x".into()),
+            PortError::RateLimited,
+            PortError::NotFound,
+            PortError::Unauthorized("k".into()),
+            PortError::Refused(Refusal::NotRenewable),
+        ] {
+            let key = failure_key(&e);
+            for lang in crate::i18n::Lang::ALL {
+                assert!(crate::i18n::has_key(lang, key), "{key} in {lang:?}");
+            }
+        }
+    }
+}
