@@ -12,8 +12,10 @@ use crate::domain::{
 };
 use crate::lookup::{Found, OpenAccessCopy};
 
-/// The form as the browser holds it: every field as typed.
+/// The form as the browser holds it: every field as typed (a missing one is
+/// empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RequestForm {
     /// Made when the form is shown; the same key twice is one request.
     pub idempotency_key: String,

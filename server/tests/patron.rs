@@ -1,0 +1,310 @@
+//! A signed-in patron's calls over HTTP against Kauko in process (local
+//! backend, demo data): My requests rendered on the server with the
+//! patron's own data, idempotent submission, field errors, cancel and renew
+//! with the library's rules, and nothing of another patron's.
+
+mod support;
+
+use std::time::Duration;
+
+use app::domain::PatronId;
+use app::viewer::Viewer;
+use server::config::Config;
+use server::web;
+
+struct Running {
+    base: String,
+    client: reqwest::Client,
+    state: web::AppState,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let env = vec![
+        ("KAUKO_SERVER_PUBLIC_URL".to_owned(), base.clone()),
+        (
+            "KAUKO_DATABASE_URL".to_owned(),
+            format!("sqlite://{}/kauko.db", dir.path().display()),
+        ),
+        (
+            "KAUKO_SERVER_SITE_ROOT".to_owned(),
+            dir.path().display().to_string(),
+        ),
+        ("KAUKO_DEMO_SEED".to_owned(), "true".to_owned()),
+        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE".to_owned(), "en".to_owned()),
+    ];
+    let config = Config::from_sources("", env).unwrap();
+    let state = server::build_state(config).await.unwrap();
+    tokio::spawn(web::serve(
+        listener,
+        web::router(state.clone()),
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Running {
+        base,
+        client,
+        state,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    async fn sign_in(&self, user_id: &str, name: &str) -> String {
+        let viewer = Viewer {
+            user_id: user_id.into(),
+            name: name.into(),
+            staff: false,
+        };
+        let token = self
+            .state
+            .auth
+            .sessions
+            .create(&viewer, None, None)
+            .await
+            .unwrap();
+        format!("kauko_session={token}")
+    }
+
+    async fn page(&self, path: &str, cookie: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    async fn call(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    async fn request_id(&self, patron: &str, title: &str) -> String {
+        self.state
+            .port
+            .list_borrowing_requests(&PatronId(patron.into()))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.citation.title == title)
+            .unwrap_or_else(|| panic!("{patron} has {title}"))
+            .id
+    }
+}
+
+fn article_form<'a>(key: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("form[idempotency_key]", key),
+        ("form[kind]", "article"),
+        ("form[title]", title),
+        ("form[authors]", "Mansfield, Steven J.; Smith, Russell C."),
+        ("form[container_title]", "Organic Letters"),
+        ("form[year]", "2019"),
+        ("form[doi]", "https://doi.org/10.1021/ACS.ORGLETT.9B00971"),
+        ("form[format]", "DIGITAL"),
+        ("form[copyright]", "true"),
+    ]
+}
+
+#[tokio::test]
+async fn my_requests_is_rendered_on_the_server_with_only_the_patrons_own_data() {
+    let k = start().await;
+    let aino = k.sign_in("aino.virtanen", "Aino Virtanen").await;
+    let (status, body) = k.page("/my?lang=en", &aino).await;
+    assert_eq!(status, 200);
+    for text in [
+        "Active requests",
+        "Life is pretty meaningful",
+        "Kalevala: kriittinen editio",
+        "Past requests",
+        "Resource sharing in the age of Alma",
+        "Not filled",
+        "can no longer be cancelled here",
+        "does not allow renewing this loan",
+    ] {
+        assert!(body.contains(text), "{text} in the server-rendered page");
+    }
+    assert!(!body.contains("Fjärrlånets historia"), "Bertil's request");
+    // Signed out: sent to sign in.
+    let (status, _) = k.page("/my", "").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_twice_is_one_request() {
+    let k = start().await;
+    let aino = k.sign_in("aino.virtanen", "Aino Virtanen").await;
+    let key = "0123456789abcdef0123456789abcdef";
+    let form = article_form(key, "Ynamides <script>alert(1)</script>");
+    let (status, first) = k.call("requests/submit", &aino, &form).await;
+    assert_eq!(status, 200, "{first}");
+    let id = first["Created"]["id"].as_str().expect("created").to_owned();
+    let (_, second) = k.call("requests/submit", &aino, &form).await;
+    assert_eq!(second["Created"]["id"], id.as_str(), "{second}");
+    let mine = k
+        .state
+        .port
+        .list_borrowing_requests(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap();
+    assert_eq!(mine.iter().filter(|r| r.external_id == key).count(), 1);
+    let created = mine.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(
+        created.citation.doi.as_deref(),
+        Some("10.1021/acs.orglett.9b00971")
+    );
+    assert_eq!(created.citation.authors.len(), 2);
+
+    // A new form (a new key) for the same DOI is warned about first.
+    let other = article_form("fedcba9876543210fedcba9876543210", "Ynamides again");
+    let (_, dup) = k.call("requests/submit", &aino, &other).await;
+    assert_eq!(dup["Duplicate"][0]["id"], id.as_str(), "{dup}");
+    let mut confirmed = other.clone();
+    confirmed.push(("form[confirm_duplicate]", "true"));
+    let (_, again) = k.call("requests/submit", &aino, &confirmed).await;
+    assert!(again["Created"]["id"].is_string(), "{again}");
+
+    // The title is shown as text, never as markup.
+    let (_, body) = k.page("/my?lang=en", &aino).await;
+    assert!(body.contains("Ynamides &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!body.contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn problems_come_back_per_field_and_nothing_is_created() {
+    let k = start().await;
+    let aino = k.sign_in("aino.virtanen", "Aino Virtanen").await;
+    let before = k
+        .state
+        .port
+        .list_borrowing_requests(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap()
+        .len();
+    let mut form = article_form("0123456789abcdef0123456789abcdef", "");
+    form.retain(|(k, _)| *k != "form[copyright]" && *k != "form[container_title]");
+    form.push(("form[isbn]", "978-0-14-134683-1"));
+    form.push(("form[needed_by]", "2001-01-01"));
+    let (status, body) = k.call("requests/submit", &aino, &form).await;
+    assert_eq!(status, 200);
+    let fields: Vec<_> = body["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["key"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("isbn", "error.identifier.isbn_checksum"),
+            ("title", "error.field.required"),
+            ("container_title", "error.field.required"),
+            ("needed_by", "error.field.date_past"),
+            ("copyright", "error.copyright.required"),
+        ]
+    );
+    let after = k
+        .state
+        .port
+        .list_borrowing_requests(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    // Signed out: 401, and nothing is created either.
+    let (status, _) = k
+        .call(
+            "requests/submit",
+            "",
+            &article_form("0123456789abcdef", "T"),
+        )
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn cancel_and_renew_follow_the_rules_and_touch_only_ones_own() {
+    let k = start().await;
+    let aino = k.sign_in("aino.virtanen", "Aino Virtanen").await;
+    let open = k
+        .request_id("aino.virtanen", "Life is pretty meaningful")
+        .await;
+    let started = k
+        .request_id(
+            "aino.virtanen",
+            "Sources of the self: the making of the modern identity",
+        )
+        .await;
+    let bertils = k.request_id("bertil.lind", "Fjärrlånets historia").await;
+
+    let (_, r) = k.call("me/cancel", &aino, &[("id", &bertils)]).await;
+    assert_eq!(
+        (r["ok"].as_bool(), r["message_key"].as_str()),
+        (Some(false), Some("my.error.not_found"))
+    );
+    let (_, r) = k.call("me/cancel", &aino, &[("id", &started)]).await;
+    assert_eq!(r["message_key"], "refusal.not_cancellable");
+    let (_, r) = k.call("me/cancel", &aino, &[("id", &open)]).await;
+    assert_eq!(
+        (r["ok"].as_bool(), r["message_key"].as_str()),
+        (Some(true), Some("my.cancelled"))
+    );
+    let bertil_still = k
+        .state
+        .port
+        .get_borrowing_request(&PatronId("bertil.lind".into()), &bertils)
+        .await
+        .unwrap();
+    assert!(!bertil_still.status.is_final());
+
+    let loans = k
+        .state
+        .port
+        .list_loans(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap();
+    let renewable = loans.iter().find(|l| l.renewable).unwrap();
+    let fixed = loans.iter().find(|l| !l.renewable).unwrap();
+    let (_, r) = k.call("me/renew", &aino, &[("id", &fixed.id)]).await;
+    assert_eq!(r["message_key"], "refusal.not_renewable");
+    let (_, r) = k.call("me/renew", &aino, &[("id", &renewable.id)]).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let due = r["due"].as_str().unwrap();
+    assert!(
+        due > renewable.due_date.format("%Y-%m-%d").to_string().as_str(),
+        "{due}"
+    );
+
+    // The page now lists the cancelled request under past requests.
+    let (_, body) = k.page("/my?lang=en", &aino).await;
+    let past = body.split_once("id=\"history-title\"").unwrap().1;
+    assert!(past.contains("Life is pretty meaningful") && past.contains("Cancelled"));
+}
