@@ -3,6 +3,7 @@
 
 pub mod citation;
 pub mod identifiers;
+pub mod openurl;
 pub mod partner;
 pub mod request;
 pub mod status;
