@@ -95,20 +95,24 @@ async fn run() {
     ));
     let client = reqwest::Client::new();
 
-    let get = |i: usize| {
+    let get = {
         let client = client.clone();
-        let url = format!("{base}/api/v1/citation?id=10.5555/bench-{i}");
-        async move {
-            let started = Instant::now();
-            let res = client.get(url).send().await.expect("Kauko answers");
-            let status = res.status();
-            let body = res.bytes().await.expect("a body");
-            assert!(
-                status.is_success(),
-                "{status}: {}",
-                String::from_utf8_lossy(&body)
-            );
-            started.elapsed()
+        let base = base.clone();
+        move |i: usize| {
+            let client = client.clone();
+            let url = format!("{base}/api/v1/citation?id=10.5555/bench-{i}");
+            async move {
+                let started = Instant::now();
+                let res = client.get(url).send().await.expect("Kauko answers");
+                let status = res.status();
+                let body = res.bytes().await.expect("a body");
+                assert!(
+                    status.is_success(),
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+                started.elapsed()
+            }
         }
     };
 
