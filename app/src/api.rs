@@ -103,6 +103,7 @@ pub mod ssr {
             .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no backend"))
     }
 
+    /// The citation lookup (DOI, PMID, ISBN → citation; open-access check).
     pub fn lookup() -> Result<Arc<dyn crate::lookup::CitationLookup>, ServerFnError> {
         use_context::<Arc<dyn crate::lookup::CitationLookup>>()
             .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no citation lookup"))

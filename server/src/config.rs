@@ -45,12 +45,141 @@ pub struct Config {
     pub requests: RequestsConfig,
     pub demo: DemoConfig,
     pub auth: AuthConfig,
+    pub lookup: LookupConfig,
+    pub crossref: CrossrefConfig,
+    pub datacite: DataciteConfig,
+    pub ncbi: NcbiConfig,
+    pub openlibrary: OpenLibraryConfig,
+    pub unpaywall: UnpaywallConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 8] = [
-    "server", "library", "database", "backend", "alma", "requests", "demo", "auth",
+const SECTIONS: [&str; 14] = [
+    "server",
+    "library",
+    "database",
+    "backend",
+    "alma",
+    "requests",
+    "demo",
+    "auth",
+    "lookup",
+    "crossref",
+    "datacite",
+    "ncbi",
+    "openlibrary",
+    "unpaywall",
 ];
+
+/// Citation lookup: what every metadata service shares.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LookupConfig {
+    /// The contact address the services ask for: Crossref's `mailto`,
+    /// NCBI's `email`, Unpaywall's `email` (mandatory there), and the
+    /// User-Agent. Unset: Crossref and NCBI get none and the open-access
+    /// check is skipped.
+    pub contact_email: Option<String>,
+    /// How long one call to a service may take, connecting included.
+    pub timeout_milliseconds: u64,
+    /// How long a found citation (or open-access answer) is kept in the
+    /// database before the service is asked again.
+    pub cache_ttl_seconds: u64,
+    /// Ask Unpaywall for a free copy of works with a DOI.
+    pub open_access: bool,
+}
+
+impl Default for LookupConfig {
+    fn default() -> Self {
+        Self {
+            contact_email: None,
+            timeout_milliseconds: 8000,
+            cache_ttl_seconds: 7 * 24 * 3600,
+            open_access: true,
+        }
+    }
+}
+
+/// One metadata service's section: where it is and how often Kauko may
+/// call it. Each has its own defaults (the real service and its documented
+/// rate limit).
+macro_rules! service_config {
+    ($(#[$doc:meta])* $name:ident, $url:expr, $rate:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// Base URL (a trailing slash is ignored).
+            pub url: String,
+            /// Kauko's ceiling on calls per second to this service, across
+            /// all users; calls beyond it wait their turn (at most the
+            /// lookup timeout).
+            pub max_calls_per_second: u32,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self {
+                    url: $url.into(),
+                    max_calls_per_second: $rate,
+                }
+            }
+        }
+    };
+}
+
+service_config!(
+    /// Crossref's REST API; its X-Rate-Limit headers allow 50 calls per
+    /// second in the polite pool.
+    CrossrefConfig,
+    "https://api.crossref.org",
+    50
+);
+service_config!(
+    /// DataCite's REST API: 3000 calls per 5 minutes per client address.
+    DataciteConfig,
+    "https://api.datacite.org",
+    10
+);
+service_config!(
+    /// Open Library: a few calls per second for clients that identify
+    /// themselves in the User-Agent.
+    OpenLibraryConfig,
+    "https://openlibrary.org",
+    3
+);
+service_config!(
+    /// Unpaywall: 100,000 calls a day; Kauko stays at 10 per second.
+    UnpaywallConfig,
+    "https://api.unpaywall.org/v2",
+    10
+);
+
+/// NCBI E-utilities (PubMed): 3 calls per second without an API key, 10
+/// with one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NcbiConfig {
+    pub url: String,
+    pub max_calls_per_second: u32,
+    /// The `tool` parameter NCBI asks for.
+    pub tool: String,
+    /// An NCBI API key (allows 10 calls per second; raise
+    /// max_calls_per_second with it). Prefer the environment:
+    /// KAUKO_NCBI_API_KEY.
+    pub api_key: Option<String>,
+}
+
+impl Default for NcbiConfig {
+    fn default() -> Self {
+        Self {
+            url: "https://eutils.ncbi.nlm.nih.gov/entrez/eutils".into(),
+            max_calls_per_second: 3,
+            tool: "kauko".into(),
+            api_key: None,
+        }
+    }
+}
 
 /// Sign-in through the university's OpenID Connect provider.
 #[derive(Clone, Debug, Deserialize)]
@@ -399,6 +528,66 @@ impl Config {
                 ));
             }
         }
+        let services = [
+            (
+                "crossref",
+                self.crossref.url.as_str(),
+                self.crossref.max_calls_per_second,
+            ),
+            (
+                "datacite",
+                self.datacite.url.as_str(),
+                self.datacite.max_calls_per_second,
+            ),
+            (
+                "ncbi",
+                self.ncbi.url.as_str(),
+                self.ncbi.max_calls_per_second,
+            ),
+            (
+                "openlibrary",
+                self.openlibrary.url.as_str(),
+                self.openlibrary.max_calls_per_second,
+            ),
+            (
+                "unpaywall",
+                self.unpaywall.url.as_str(),
+                self.unpaywall.max_calls_per_second,
+            ),
+        ];
+        for (section, url, rate) in services {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::new(
+                    &format!("{section}.url"),
+                    "must be an http(s) URL",
+                ));
+            }
+            if rate == 0 {
+                return Err(ConfigError::new(
+                    &format!("{section}.max_calls_per_second"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        if self.lookup.timeout_milliseconds == 0 {
+            return Err(ConfigError::new(
+                "lookup.timeout_milliseconds",
+                "must be at least 1",
+            ));
+        }
+        if let Some(email) = self
+            .lookup
+            .contact_email
+            .as_deref()
+            .filter(|e| !e.is_empty())
+        {
+            if !email.contains('@') || email.chars().any(char::is_whitespace) {
+                return Err(ConfigError::new(
+                    "lookup.contact_email",
+                    "must be an e-mail address",
+                ));
+            }
+        }
         if let Some(public) = &self.server.public_url {
             if !(public.starts_with("https://") || public.starts_with("http://")) {
                 return Err(ConfigError::new(
@@ -599,6 +788,55 @@ mod tests {
         assert_eq!(c.requests.cancellable_statuses, ["PENDING_APPROVAL"]);
         assert_eq!(c.site_info().library_name.get(Lang::Fi), "Kirjasto");
         assert_eq!(c.site_info().library_name.get(Lang::Sv), "Library");
+    }
+
+    #[test]
+    fn lookup_services_default_to_the_real_ones_and_take_env_overrides() {
+        let c = Config::from_sources("", env(&[])).unwrap();
+        assert_eq!(c.crossref.url, "https://api.crossref.org");
+        assert_eq!(c.datacite.url, "https://api.datacite.org");
+        assert_eq!(c.ncbi.url, "https://eutils.ncbi.nlm.nih.gov/entrez/eutils");
+        assert_eq!(c.openlibrary.url, "https://openlibrary.org");
+        assert_eq!(c.unpaywall.url, "https://api.unpaywall.org/v2");
+        assert_eq!(c.ncbi.max_calls_per_second, 3);
+        assert_eq!(c.lookup.contact_email, None);
+
+        let c = Config::from_sources(
+            "[crossref]\nmax_calls_per_second = 5\n",
+            env(&[
+                ("KAUKO_CROSSREF_URL", "http://127.0.0.1:9001"),
+                ("KAUKO_DATACITE_URL", "http://127.0.0.1:9002"),
+                ("KAUKO_NCBI_URL", "http://127.0.0.1:9003"),
+                ("KAUKO_OPENLIBRARY_URL", "http://127.0.0.1:9004"),
+                ("KAUKO_UNPAYWALL_URL", "http://127.0.0.1:9005"),
+                ("KAUKO_NCBI_API_KEY", "secret"),
+                ("KAUKO_LOOKUP_CONTACT_EMAIL", "ill@library.example.fi"),
+                ("KAUKO_LOOKUP_TIMEOUT_MILLISECONDS", "1500"),
+                ("KAUKO_LOOKUP_CACHE_TTL_SECONDS", "60"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.crossref.url, "http://127.0.0.1:9001");
+        assert_eq!(c.crossref.max_calls_per_second, 5);
+        assert_eq!(c.datacite.url, "http://127.0.0.1:9002");
+        assert_eq!(c.ncbi.url, "http://127.0.0.1:9003");
+        assert_eq!(c.openlibrary.url, "http://127.0.0.1:9004");
+        assert_eq!(c.unpaywall.url, "http://127.0.0.1:9005");
+        assert_eq!(c.ncbi.api_key.as_deref(), Some("secret"));
+        assert_eq!(
+            c.lookup.contact_email.as_deref(),
+            Some("ill@library.example.fi")
+        );
+        assert_eq!(c.lookup.timeout_milliseconds, 1500);
+        assert_eq!(c.lookup.cache_ttl_seconds, 60);
+
+        let e = Config::from_sources("", env(&[("KAUKO_UNPAYWALL_URL", "ftp://x")])).unwrap_err();
+        assert_eq!(e.env, "KAUKO_UNPAYWALL_URL");
+        let e = Config::from_sources("[ncbi]\nmax_calls_per_second = 0\n", env(&[])).unwrap_err();
+        assert_eq!(e.key, "ncbi.max_calls_per_second");
+        let e =
+            Config::from_sources("[lookup]\ncontact_email = \"nobody\"\n", env(&[])).unwrap_err();
+        assert_eq!(e.key, "lookup.contact_email");
     }
 
     #[test]

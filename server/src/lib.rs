@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod citation;
 pub mod config;
 pub mod port;
 pub mod seed;
@@ -50,10 +51,13 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     }
     let leptos_options = web::leptos_options(&config);
     let auth = auth::Auth::from_config(&config, &db);
+    let lookup: Arc<dyn app::lookup::CitationLookup> =
+        Arc::new(citation::Lookup::from_config(&config, &db));
     Ok(web::AppState {
         config: Arc::new(config),
         db,
         port,
+        lookup,
         auth,
         leptos_options,
     })

@@ -124,6 +124,9 @@ pub fn normalize_isbn(input: &str) -> Result<String, IdentifierError> {
         .filter(|c| !matches!(c, '-' | ' '))
         .collect::<String>()
         .to_ascii_uppercase();
+    if !s.is_ascii() {
+        return Err(IdentifierError::Unrecognised);
+    }
     match s.len() {
         10 => {
             let body = &s[..9];
@@ -180,7 +183,7 @@ pub fn is_valid_issn(input: &str) -> bool {
         .filter(|c| *c != '-')
         .collect::<String>()
         .to_ascii_uppercase();
-    if s.len() != 8 || !s[..7].chars().all(|c| c.is_ascii_digit()) {
+    if !s.is_ascii() || s.len() != 8 || !s[..7].chars().all(|c| c.is_ascii_digit()) {
         return false;
     }
     let sum: u32 = s[..7]
@@ -271,5 +274,20 @@ mod tests {
         assert!(is_valid_issn("1062-8606"));
         assert!(!is_valid_issn("1062-8607"));
         assert!(!is_valid_issn("abc"));
+        assert!(!is_valid_issn("123456é"));
+    }
+
+    #[test]
+    fn non_ascii_never_panics() {
+        for text in [
+            "12345678é",
+            "123456789é",
+            "é12345678",
+            "978-0-980-2004é",
+            "ISBN 12345678é",
+        ] {
+            assert!(parse_identifier(text).is_err(), "{text}");
+            assert!(normalize_isbn(text).is_err(), "{text}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP service: the Leptos app with its server functions, health
 //! checks, static files, and the layers every request passes through.
 
+pub mod citation_api;
 mod health;
 pub mod layers;
 
@@ -15,6 +16,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
+use app::lookup::CitationLookup;
+
 use crate::config::Config;
 use crate::port::ResourceSharing;
 use crate::storage::Db;
@@ -25,6 +28,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub port: Arc<dyn ResourceSharing>,
+    /// Citation lookup (Crossref, DataCite, PubMed, Open Library, Unpaywall).
+    pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
     pub leptos_options: LeptosOptions,
 }
@@ -53,16 +58,23 @@ pub fn router(state: AppState) -> Router {
     let site_for_errors = site.clone();
     let port = state.port.clone();
     let rules = state.config.request_rules();
+    let lookup = state.lookup.clone();
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
         provide_context(rules.clone());
+        provide_context(lookup.clone());
     };
     let shell_options = state.leptos_options.clone();
     let cookies = state.auth.cookies;
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/api/v1/citation",
+            get(citation_api::citation).options(citation_api::preflight),
+        )
+        .route("/api/v1/openapi.yaml", get(citation_api::openapi))
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(

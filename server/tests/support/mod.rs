@@ -116,3 +116,4 @@ impl Harness for LocalHarness {
         self.rules.max_renewals
     }
 }
+pub mod upstream;
