@@ -32,4 +32,21 @@ if [ -z "${KAUKO_AUTH_ISSUER_URL:-}" ] && ! grep -qs '^issuer_url' kauko.toml; t
   export KAUKO_AUTH_CLIENT_SECRET="${KAUKO_AUTH_CLIENT_SECRET:-kauko-dev-secret}"
   for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$idp_port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 fi
+# Citation lookup: when the real services (Crossref and the others) cannot
+# be reached from this machine and the recorded payloads in ../shared are
+# here, answer from them (end2end/upstream.mjs) so autofill can be tried.
+pids=""
+if [ -z "${KAUKO_CROSSREF_URL:-}" ] && [ -d ../shared/fixtures ] \
+  && ! curl -fs -m 3 -o /dev/null "https://api.crossref.org/works?rows=0" 2>/dev/null; then
+  up_port="${UPSTREAM_PORT:-3939}"
+  echo "[run] Crossref is out of reach: answering lookups from the recorded payloads in ../shared/fixtures (port $up_port)" >&2
+  UPSTREAM_PORT="$up_port" node end2end/upstream.mjs >&2 &
+  pids="$pids $!"
+  up="http://127.0.0.1:$up_port"
+  export KAUKO_CROSSREF_URL="$up/crossref" KAUKO_DATACITE_URL="$up/datacite" KAUKO_NCBI_URL="$up/ncbi"
+  export KAUKO_OPENLIBRARY_URL="$up/openlibrary" KAUKO_UNPAYWALL_URL="$up/unpaywall"
+  export KAUKO_LOOKUP_CONTACT_EMAIL="${KAUKO_LOOKUP_CONTACT_EMAIL:-ill-demo@example.fi}"
+fi
+[ -n "${idp_pid:-}" ] && pids="$pids $idp_pid"
+[ -n "$pids" ] && trap 'kill $pids 2>/dev/null' EXIT INT TERM
 "$CARGO_TARGET_DIR/release/kauko" "$@"

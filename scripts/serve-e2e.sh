@@ -20,7 +20,7 @@ export KAUKO_AUTH_CLIENT_SECRET=kauko-dev-secret
 upstream="http://127.0.0.1:$upstream_port"
 export KAUKO_CROSSREF_URL="$upstream/crossref" KAUKO_DATACITE_URL="$upstream/datacite"
 export KAUKO_NCBI_URL="$upstream/ncbi" KAUKO_OPENLIBRARY_URL="$upstream/openlibrary"
-export KAUKO_UNPAYWALL_URL="$upstream/unpaywall"
+export KAUKO_UNPAYWALL_URL="$upstream/unpaywall" KAUKO_LOOKUP_CONTACT_EMAIL="ill-e2e@example.fi"
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
 "$target/debug/kauko" &
 pid=$!

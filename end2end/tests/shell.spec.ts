@@ -38,6 +38,7 @@ test("switching language after hydration happens in place and sticks", async ({ 
 });
 
 test("every shell page passes axe in every language", async ({ page }) => {
+  test.setTimeout(90_000); // nine pages, each checked by axe
   for (const lang of ["fi", "sv", "en"]) {
     for (const path of shellPaths) {
       await page.goto(`${path}?lang=${lang}`);
