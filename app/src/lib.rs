@@ -9,6 +9,7 @@ pub mod lookup;
 pub mod pages;
 pub mod port;
 pub mod site;
+pub mod staff_import;
 pub mod viewer;
 
 use leptos::prelude::*;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
                     <Route path=StaticSegment("lend") view=pages::LendPage/>
                     <Route path=StaticSegment("staff") view=pages::StaffPage/>
+                    <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod auth;
 pub mod config;
+pub mod partners_import;
 pub mod port;
 pub mod seed;
 pub mod storage;

@@ -4,6 +4,7 @@ mod accessibility;
 mod coming;
 mod home;
 mod not_found;
+pub mod staff_import;
 
 pub use accessibility::AccessibilityPage;
 pub use coming::{LendPage, MyRequestsPage, RequestPage, StaffPage};

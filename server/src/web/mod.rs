@@ -52,9 +52,13 @@ pub fn router(state: AppState) -> Router {
     let site = state.config.site_info();
     let site_for_errors = site.clone();
     let port = state.port.clone();
+    let importer: Arc<dyn app::staff_import::PartnerImportService> = Arc::new(
+        crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
+    );
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
+        provide_context(importer.clone());
     };
     let shell_options = state.leptos_options.clone();
     let cookies = state.auth.cookies;
