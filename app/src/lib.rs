@@ -10,6 +10,7 @@ pub mod pages;
 pub mod port;
 pub mod settings;
 pub mod site;
+pub mod staff_import;
 pub mod viewer;
 
 use leptos::prelude::*;
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
                     <Route path=StaticSegment("lend") view=pages::LendPage/>
                     <Route path=StaticSegment("staff") view=pages::StaffPage/>
+                    <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod partners_import;
 pub mod port;
 pub mod seed;
 pub mod storage;

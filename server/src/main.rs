@@ -23,6 +23,40 @@ enum Command {
     Serve,
     /// Check the configuration and the database, migrate it, and exit.
     Check,
+    /// Resource-sharing partners.
+    Partners {
+        #[command(subcommand)]
+        command: PartnersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnersCommand {
+    /// Import partners from Alma library-type users and the legacy ILL
+    /// system's CSV export. A dry run unless --apply is given.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Alma users API output (JSON or XML) with the library-type users.
+    #[arg(long, value_name = "FILE")]
+    alma_users: Option<PathBuf>,
+    /// The legacy ILL system's CSV export (columns: see the README).
+    #[arg(long, value_name = "FILE")]
+    legacy: Option<PathBuf>,
+    /// Encoding of the legacy CSV: auto, utf8 or latin1.
+    #[arg(long, default_value = "auto")]
+    encoding: String,
+    /// Delimiter of the legacy CSV: ';', ',', tab or auto.
+    #[arg(long, default_value = "auto")]
+    delimiter: String,
+    /// Write the changes (without it, only report what would change).
+    #[arg(long)]
+    apply: bool,
+    /// Also write the report as CSV to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -58,12 +92,18 @@ async fn run(config: Config, command: Command) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Check = command {
-        println!(
-            "kauko: configuration and database are fine (backend: {})",
-            state.port.name()
-        );
-        return ExitCode::SUCCESS;
+    match command {
+        Command::Check => {
+            println!(
+                "kauko: configuration and database are fine (backend: {})",
+                state.port.name()
+            );
+            return ExitCode::SUCCESS;
+        }
+        Command::Partners {
+            command: PartnersCommand::Import(args),
+        } => return import_partners(state.port.as_ref(), args).await,
+        Command::Serve => {}
     }
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(l) => l,
@@ -95,5 +135,103 @@ async fn run(config: Config, command: Command) -> ExitCode {
             eprintln!("kauko: server error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `kauko partners import`: runs the import, prints progress (stderr) and a
+/// summary (stdout), and writes the CSV report when asked.
+async fn import_partners(port: &dyn server::port::ResourceSharing, args: ImportArgs) -> ExitCode {
+    use server::partners_import::{self as import, sources::legacy_csv};
+    use std::io::Write;
+
+    let usage = |message: String| {
+        eprintln!("kauko: {message}");
+        ExitCode::from(2)
+    };
+    let encoding: legacy_csv::Encoding = match args.encoding.parse() {
+        Ok(e) => e,
+        Err(e) => return usage(format!("--encoding: {e}")),
+    };
+    let delimiter = match legacy_csv::parse_delimiter(args.delimiter.trim_matches('\'')) {
+        Ok(d) => d,
+        Err(e) => return usage(format!("--delimiter: {e}")),
+    };
+    if args.alma_users.is_none() && args.legacy.is_none() {
+        return usage("give --alma-users FILE, --legacy FILE or both".into());
+    }
+    let read = |path: &Option<PathBuf>| -> Result<Option<Vec<u8>>, String> {
+        path.as_ref()
+            .map(|p| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display())))
+            .transpose()
+    };
+    let input = match (read(&args.alma_users), read(&args.legacy)) {
+        (Ok(alma), Ok(legacy)) => import::ImportInput { alma, legacy },
+        (Err(e), _) | (_, Err(e)) => return usage(e),
+    };
+    let options = import::ImportOptions {
+        encoding,
+        delimiter,
+        apply: args.apply,
+        calls_per_second: import::ImportOptions::pace_for(port),
+        ..import::ImportOptions::default()
+    };
+    let last = std::sync::Mutex::new((app::staff_import::ImportPhase::Done, u64::MAX));
+    let progress = |p: import::Progress| {
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        // One line per phase, and every 10 % while applying.
+        let step = (p.total / 10).max(1);
+        let new_phase = last.0 != p.phase;
+        if new_phase || p.done == p.total || p.done / step != last.1 / step {
+            if p.phase != app::staff_import::ImportPhase::Done {
+                eprintln!("{:?}: {}/{}", p.phase, p.done, p.total);
+            }
+            *last = (p.phase, p.done);
+        }
+    };
+    let report = match import::run(port, &input, &options, &progress).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kauko: partner import failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = &report.counts;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Partner import ({}): {} Alma records, {} legacy rows{}",
+        if report.applied { "applied" } else { "dry run" },
+        c.alma_records,
+        c.legacy_rows,
+        match (&report.encoding, &report.delimiter) {
+            (Some(e), Some(d)) => format!(" (legacy CSV: {e}, delimiter {d})"),
+            _ => String::new(),
+        }
+    );
+    for (label, n) in [
+        ("created", c.created),
+        ("updated", c.updated),
+        ("unchanged", c.unchanged),
+        ("conflicts", c.conflicts),
+        ("rejected", c.rejected),
+        ("failed", c.failed),
+        ("merged", c.merged),
+    ] {
+        let _ = writeln!(out, "  {label:<10} {n}");
+    }
+    if !report.applied {
+        let _ = writeln!(out, "Nothing was written; run again with --apply to apply.");
+    }
+    if let Some(path) = &args.report {
+        if let Err(e) = std::fs::write(path, import::report::to_csv(&report)) {
+            eprintln!("kauko: cannot write the report to {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        let _ = writeln!(out, "Report: {}", path.display());
+    }
+    if c.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

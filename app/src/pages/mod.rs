@@ -6,6 +6,7 @@ mod home;
 pub mod my;
 mod not_found;
 mod request;
+pub mod staff_import;
 
 pub use accessibility::AccessibilityPage;
 pub use coming::{LendPage, StaffPage};

@@ -59,11 +59,15 @@ pub fn router(state: AppState) -> Router {
     let port = state.port.clone();
     let rules = state.config.request_rules();
     let lookup = state.lookup.clone();
+    let importer: Arc<dyn app::staff_import::PartnerImportService> = Arc::new(
+        crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
+    );
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
         provide_context(rules.clone());
         provide_context(lookup.clone());
+        provide_context(importer.clone());
     };
     let shell_options = state.leptos_options.clone();
     let cookies = state.auth.cookies;
