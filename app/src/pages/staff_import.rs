@@ -397,6 +397,25 @@ fn ReportView(
         .into_iter()
         .map(|o| view! { <option value=o.code()>{tr(o.label_key())}</option> })
         .collect_view();
+    // Built apart and type-erased: one nested view type is too deep to compile.
+    let table = view! {
+        <div class="table-scroll" role="region" aria-labelledby="import-report-title" tabindex="0">
+            <table class="import-table">
+                <caption class="visually-hidden">{tr("import.report.entries")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{tr("import.col.outcome")}</th>
+                        <th scope="col">{tr("import.col.code")}</th>
+                        <th scope="col">{tr("import.col.name")}</th>
+                        <th scope="col">{tr("import.col.sources")}</th>
+                        <th scope="col">{tr("import.col.details")}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any();
     view! {
         <section class="import-report" aria-labelledby="import-report-title">
             <h2 id="import-report-title">{tr(title)}</h2>
@@ -416,21 +435,7 @@ fn ReportView(
                     {options}
                 </select>
             </p>
-            <div class="table-scroll" role="region" aria-labelledby="import-report-title" tabindex="0">
-                <table class="import-table">
-                    <caption class="visually-hidden">{tr("import.report.entries")}</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">{tr("import.col.outcome")}</th>
-                            <th scope="col">{tr("import.col.code")}</th>
-                            <th scope="col">{tr("import.col.name")}</th>
-                            <th scope="col">{tr("import.col.sources")}</th>
-                            <th scope="col">{tr("import.col.details")}</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            {table}
         </section>
     }
     .into_any()
