@@ -8,68 +8,16 @@ mod support;
 use std::time::{Duration, Instant};
 
 use app::staff_import::{base64_encode, ImportPhase, ImportStatus};
-use app::viewer::Viewer;
-use server::config::Config;
-use server::web;
 
-struct Running {
-    base: String,
-    origin: String,
-    client: reqwest::Client,
-    state: web::AppState,
-    _dir: tempfile::TempDir,
-}
+use support::{start_kauko, Running};
 
 async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let env = vec![
-        (
-            "KAUKO_DATABASE_URL".to_owned(),
-            format!("sqlite://{}/kauko.db", dir.path().display()),
-        ),
-        (
-            "KAUKO_SERVER_SITE_ROOT".to_owned(),
-            dir.path().display().to_string(),
-        ),
-    ];
-    let config = Config::from_sources("", env).unwrap();
-    let state = server::build_state(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(web::serve(
-        listener,
-        web::router(state.clone()),
-        std::future::pending(),
-        Duration::from_secs(1),
-    ));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Running {
-        base,
-        origin: state.auth.public_url.clone(),
-        client,
-        state,
-        _dir: dir,
-    }
+    start_kauko(&[]).await
 }
 
 impl Running {
     async fn session(&self, user: &str, staff: bool) -> String {
-        let viewer = Viewer {
-            user_id: user.into(),
-            name: user.into(),
-            staff,
-        };
-        let token = self
-            .state
-            .auth
-            .sessions
-            .create(&viewer, None, None)
-            .await
-            .unwrap();
-        format!("kauko_session={token}")
+        self.sign_in_as(user, user, staff).await
     }
 
     async fn call(
@@ -84,7 +32,7 @@ impl Running {
                 "{}/api/staff/partners/import/{endpoint}",
                 self.base
             ))
-            .header("origin", &self.origin)
+            .header("origin", &self.base)
             .form(form);
         if let Some(c) = cookie {
             req = req.header("cookie", c);

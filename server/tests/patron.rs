@@ -5,72 +5,21 @@
 
 mod support;
 
-use std::time::Duration;
-
 use app::domain::PatronId;
-use app::viewer::Viewer;
-use server::config::Config;
-use server::web;
 
-struct Running {
-    base: String,
-    client: reqwest::Client,
-    state: web::AppState,
-    _dir: tempfile::TempDir,
-}
+use support::{start_kauko, Running};
 
 async fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let env = vec![
-        ("KAUKO_SERVER_PUBLIC_URL".to_owned(), base.clone()),
-        (
-            "KAUKO_DATABASE_URL".to_owned(),
-            format!("sqlite://{}/kauko.db", dir.path().display()),
-        ),
-        (
-            "KAUKO_SERVER_SITE_ROOT".to_owned(),
-            dir.path().display().to_string(),
-        ),
-        ("KAUKO_DEMO_SEED".to_owned(), "true".to_owned()),
-        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE".to_owned(), "en".to_owned()),
-    ];
-    let config = Config::from_sources("", env).unwrap();
-    let state = server::build_state(config).await.unwrap();
-    tokio::spawn(web::serve(
-        listener,
-        web::router(state.clone()),
-        std::future::pending(),
-        Duration::from_secs(1),
-    ));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Running {
-        base,
-        client,
-        state,
-        _dir: dir,
-    }
+    start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
+    ])
+    .await
 }
 
 impl Running {
     async fn sign_in(&self, user_id: &str, name: &str) -> String {
-        let viewer = Viewer {
-            user_id: user_id.into(),
-            name: name.into(),
-            staff: false,
-        };
-        let token = self
-            .state
-            .auth
-            .sessions
-            .create(&viewer, None, None)
-            .await
-            .unwrap();
-        format!("kauko_session={token}")
+        self.sign_in_as(user_id, name, false).await
     }
 
     async fn page(&self, path: &str, cookie: &str) -> (u16, String) {

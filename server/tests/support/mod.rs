@@ -117,3 +117,68 @@ impl Harness for LocalHarness {
     }
 }
 pub mod upstream;
+
+/// Kauko in process on a loopback port, with a temporary SQLite database;
+/// its public URL is the port's, so same-origin checks pass for `base`.
+pub struct Running {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: server::web::AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts Kauko with these configuration overrides (`KAUKO_…` variables).
+pub async fn start_kauko(env: &[(&str, &str)]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut vars = vec![
+        ("KAUKO_SERVER_PUBLIC_URL".to_owned(), base.clone()),
+        (
+            "KAUKO_DATABASE_URL".to_owned(),
+            format!("sqlite://{}/kauko.db", dir.path().display()),
+        ),
+        (
+            "KAUKO_SERVER_SITE_ROOT".to_owned(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_sources("", vars).unwrap();
+    let state = server::build_state(config).await.unwrap();
+    tokio::spawn(server::web::serve(
+        listener,
+        server::web::router(state.clone()),
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Running {
+        base,
+        client,
+        state,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    /// A signed-in session made directly in the store: the cookie header.
+    pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
+        let viewer = app::viewer::Viewer {
+            user_id: user_id.into(),
+            name: name.into(),
+            staff,
+        };
+        let token = self
+            .state
+            .auth
+            .sessions
+            .create(&viewer, None, None)
+            .await
+            .unwrap();
+        format!("kauko_session={token}")
+    }
+}
