@@ -1,4 +1,5 @@
-//! Pages whose capability is still being built say so plainly.
+//! Pages whose capability is still being built say so plainly, and the
+//! staff front page, which lists the staff tools that are ready.
 
 use leptos::prelude::*;
 
@@ -39,6 +40,22 @@ pub fn StaffPage() -> impl IntoView {
             <p>{tr("forbidden.body")}</p>
         }
         .into_any(),
-        Some(_) => view! { <Coming title="page.staff.title"/> }.into_any(),
+        Some(_) => view! { <StaffTools/> }.into_any(),
+    }
+}
+
+/// The staff front page: each tool that is ready, and what is still coming.
+#[component]
+fn StaffTools() -> impl IntoView {
+    view! {
+        <PageTitle key="page.staff.title"/>
+        <p class="lead">{tr("staff.lead")}</p>
+        <ul class="cards">
+            <li class="card">
+                <h2><a href="/staff/partners/import">{tr("import.title")}</a></h2>
+                <p>{tr("staff.import.body")}</p>
+            </li>
+        </ul>
+        <p class="notice" role="status">{tr("staff.coming")}</p>
     }
 }
