@@ -2,6 +2,7 @@
 //! its adapters, and the HTTP service around the Leptos app.
 
 pub mod adapters;
+pub mod alma_sim;
 pub mod auth;
 pub mod citation;
 pub mod config;

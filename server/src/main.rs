@@ -28,6 +28,40 @@ enum Command {
         #[command(subcommand)]
         command: PartnersCommand,
     },
+    /// Run a simulator of the Alma REST API (for tests and demos; needs no
+    /// Kauko configuration or database).
+    AlmaSim(AlmaSimArgs),
+}
+
+#[derive(clap::Args)]
+struct AlmaSimArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 3940)]
+    port: u16,
+    /// Accepted API key (repeat for several).
+    #[arg(long = "api-key", default_value = "sim-key")]
+    api_keys: Vec<String>,
+    /// Calls allowed per second before 429 PER_SECOND_THRESHOLD.
+    #[arg(long, default_value_t = 25)]
+    threshold: u32,
+    /// Daily API budget (X-Exl-Api-Remaining).
+    #[arg(long, default_value_t = 100_000)]
+    daily_budget: u64,
+    /// Move each borrowing request one workflow step every N seconds.
+    #[arg(long, value_name = "N")]
+    progress_seconds: Option<f64>,
+    /// Delay before a create answers (the request is stored first).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    create_delay_ms: u64,
+    /// Only known users exist (the demo patrons, users added over /sim).
+    #[arg(long)]
+    strict_users: bool,
+    /// A title the institution holds: requests for it get 401604.
+    #[arg(long = "inventory-title", value_name = "TITLE")]
+    inventory_titles: Vec<String>,
+    /// Seed the demo patrons' requests, loans and three partners.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -61,6 +95,9 @@ struct ImportArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::AlmaSim(args)) = cli.command {
+        return alma_sim(args);
+    }
     let explicit = std::env::var_os("KAUKO_CONFIG").is_some()
         || std::env::args().any(|a| a == "--config" || a.starts_with("--config="));
     let config = match Config::load(&cli.config, explicit, std::env::vars()) {
@@ -104,6 +141,7 @@ async fn run(config: Config, command: Command) -> ExitCode {
             command: PartnersCommand::Import(args),
         } => return import_partners(state.port.as_ref(), args).await,
         Command::Serve => {}
+        Command::AlmaSim(_) => unreachable!("handled before the configuration is loaded"),
     }
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(l) => l,
@@ -136,6 +174,67 @@ async fn run(config: Config, command: Command) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `kauko alma-sim`: serves the Alma simulator until SIGINT/SIGTERM.
+fn alma_sim(args: AlmaSimArgs) -> ExitCode {
+    use server::alma_sim::{demo, AlmaSim, SimConfig};
+
+    server::telemetry::init(server::config::LogFormat::Text);
+    let progress_every = match args.progress_seconds {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => {
+            eprintln!("kauko: --progress-seconds must be a positive number, not {s}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = SimConfig {
+        api_keys: args.api_keys,
+        threshold_per_second: args.threshold,
+        daily_budget: args.daily_budget,
+        create_delay: Duration::from_millis(args.create_delay_ms),
+        progress_every,
+        strict_users: args.strict_users,
+        inventory_titles: args.inventory_titles,
+        ..SimConfig::default()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kauko: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let key = config.api_keys.first().cloned().unwrap_or_default();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+        let sim = match AlmaSim::start_on(addr, config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("kauko: the Alma simulator cannot listen on {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if args.demo {
+            let seeded = demo::seed(&sim.state);
+            println!(
+                "Demo data: {} RS requests and {} loans for {}; partners {}",
+                seeded.rs_requests.len(),
+                seeded.loans.len(),
+                demo::PATRONS.join(", "),
+                seeded.partners.join(", ")
+            );
+        }
+        println!("Alma simulator at {} (API key: {key})", sim.base_url);
+        println!(
+            "  API: {}/almaws/v1/...   back office: {}/sim/state",
+            sim.base_url, sim.base_url
+        );
+        server::web::shutdown_signal().await;
+        sim.stop().await;
+        ExitCode::SUCCESS
+    })
 }
 
 /// `kauko partners import`: runs the import, prints progress (stderr) and a
