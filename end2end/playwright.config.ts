@@ -7,6 +7,9 @@ import { defineConfig, devices } from "@playwright/test";
 const port = Number(process.env.KAUKO_E2E_PORT ?? 3137);
 const idpPort = Number(process.env.KAUKO_E2E_IDP_PORT ?? 3938);
 const upstreamPort = Number(process.env.KAUKO_E2E_UPSTREAM_PORT ?? 3939);
+// A second Kauko on the Alma adapter, talking to the Alma API simulator.
+const almaKaukoPort = Number(process.env.KAUKO_E2E_ALMA_KAUKO_PORT ?? 3138);
+const almaSimPort = Number(process.env.KAUKO_E2E_ALMA_SIM_PORT ?? 3940);
 const chromium = process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium";
 
 export default defineConfig({
@@ -36,8 +39,13 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
-    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined } },
+    { name: "desktop", testIgnore: /alma\.spec/, use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "phone", testIgnore: /alma\.spec/, use: { ...devices["Pixel 7"], channel: undefined } },
+    {
+      name: "alma",
+      testMatch: /alma\.spec/,
+      use: { ...devices["Desktop Chrome"], channel: undefined, baseURL: `http://127.0.0.1:${almaKaukoPort}` },
+    },
   ],
   webServer: [
     {
@@ -46,8 +54,8 @@ export default defineConfig({
       cwd: "../dev/idp",
       env: {
         IDP_PORT: String(idpPort),
-        KAUKO_IDP_REDIRECT_URIS: `http://127.0.0.1:${port}/auth/callback`,
-        KAUKO_IDP_POST_LOGOUT_URIS: `http://127.0.0.1:${port}/`,
+        KAUKO_IDP_REDIRECT_URIS: `http://127.0.0.1:${port}/auth/callback,http://127.0.0.1:${almaKaukoPort}/auth/callback`,
+        KAUKO_IDP_POST_LOGOUT_URIS: `http://127.0.0.1:${port}/,http://127.0.0.1:${almaKaukoPort}/`,
       },
       url: `http://127.0.0.1:${idpPort}/healthz`,
       reuseExistingServer: false,
@@ -69,6 +77,14 @@ export default defineConfig({
     {
       command: `bash ../scripts/serve-e2e.sh ${port} ${idpPort} ${upstreamPort}`,
       url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      command: `bash ../scripts/serve-e2e.sh ${almaKaukoPort} ${idpPort} ${upstreamPort} ${almaSimPort}`,
+      url: `http://127.0.0.1:${almaKaukoPort}/readyz`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: "ignore",

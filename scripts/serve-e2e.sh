@@ -3,11 +3,15 @@
 # a fresh SQLite database with demo data, on the port given, signing in at
 # the development identity provider on the second port given, and asking
 # the citation services' stand-in (end2end/upstream.mjs) on the third.
+# With a fourth argument, a port, it runs against Alma instead: it starts
+# the Alma API simulator (`kauko alma-sim --demo`) on that port and points
+# Kauko's Alma adapter at it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${1:-3137}"
 idp_port="${2:-3938}"
 upstream_port="${3:-3939}"
+alma_port="${4:-}"
 target="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
@@ -15,6 +19,17 @@ cd "$data"
 export KAUKO_SERVER_BIND="127.0.0.1:$port"
 export KAUKO_SERVER_SITE_ROOT="$root/target/site"
 export KAUKO_DEMO_SEED=true
+sim_pid=
+if [ -n "$alma_port" ]; then
+  "$target/debug/kauko" alma-sim --port "$alma_port" --api-key e2e-key --demo &
+  sim_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$alma_port/sim/stats" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export KAUKO_DEMO_SEED=false KAUKO_BACKEND_KIND=alma KAUKO_ALMA_URL="http://127.0.0.1:$alma_port"
+  export KAUKO_ALMA_API_KEY=e2e-key KAUKO_ALMA_RS_LIBRARY=RES_SHARE
+fi
 export KAUKO_AUTH_ISSUER_URL="http://127.0.0.1:$idp_port"
 export KAUKO_AUTH_CLIENT_SECRET=kauko-dev-secret
 upstream="http://127.0.0.1:$upstream_port"
@@ -24,5 +39,5 @@ export KAUKO_UNPAYWALL_URL="$upstream/unpaywall" KAUKO_LOOKUP_CONTACT_EMAIL="ill
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
 "$target/debug/kauko" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$data"' EXIT TERM INT
+trap 'kill -TERM $pid $sim_pid 2>/dev/null; wait $pid; rm -rf "$data"' EXIT TERM INT
 wait $pid

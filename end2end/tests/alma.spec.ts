@@ -1,0 +1,76 @@
+import { test, expect, hydrated, expectAccessible } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+// A second Kauko runs on the Alma adapter against the Alma API simulator
+// (`kauko alma-sim --demo`, see scripts/serve-e2e.sh): the patron sees,
+// renews and cancels what "Alma" holds, and the simulator's state shows it.
+const simPort = Number(process.env.KAUKO_E2E_ALMA_SIM_PORT ?? 3940);
+const sim = `http://127.0.0.1:${simPort}`;
+
+async function signIn(page: Page, path: string, user: string) {
+  await page.goto(path);
+  await page.getByLabel(/username/i).fill(user);
+  await page.getByLabel(/password/i).fill(user);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await expect(page).toHaveURL(new RegExp(path.replace(/[?.]/g, "\\$&") + "$"));
+  await hydrated(page);
+}
+
+function row(page: Page, title: RegExp) {
+  return page.getByRole("row").filter({ has: page.getByText(title) });
+}
+
+async function simState(page: Page) {
+  const res = await page.request.get(`${sim}/sim/state`);
+  expect(res.ok()).toBeTruthy();
+  return res.json();
+}
+
+test("My requests from Alma: statuses, renew and cancel reach the library system", async ({ page }) => {
+  await signIn(page, "/my?lang=en", "aino");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("My requests");
+  // Requests placed in Alma, found through the patron's user requests.
+  const created = row(page, /^Sources of the self : the making of the modern identity/);
+  const shipped = row(page, /^Kalevala : the land of heroes/);
+  await expect(created.getByText("Submitted")).toBeVisible();
+  await expect(shipped.getByText("On its way")).toBeVisible();
+  await expect(shipped.getByRole("button", { name: "Cancel request" })).toHaveCount(0);
+  await expect(row(page, /^The particle play/).getByText("Cancelled")).toBeVisible();
+  // Loans: one renewable, one the lender does not let renew.
+  const fixed = row(page, /^Rare maps of the Baltic/);
+  await expect(fixed.getByText(/does not allow renewing/)).toBeVisible();
+  await expectAccessible(page);
+
+  const loan = row(page, /^Seitsemän veljestä/);
+  await loan.getByRole("button", { name: "Renew" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Loan renewed. The new due date is" })).toBeVisible();
+
+  await created.getByRole("button", { name: "Cancel request" }).click();
+  await created.getByRole("button", { name: "Yes, cancel it" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Request cancelled." })).toBeVisible();
+  await expect(row(page, /^Sources of the self/).getByText("Cancelled")).toBeVisible();
+
+  // The library system has it: cancelled there, the loan's due date moved.
+  const state = await simState(page);
+  const request = state.rs_requests.find((r: any) => r.title.startsWith("Sources of the self"));
+  expect(request.status.value).toBe("CANCELED_BY_PATRON");
+  const renewed = state.loans.find((l: any) => l.title === "Seitsemän veljestä");
+  expect(new Date(renewed.due_date).getTime()).toBeGreaterThan(Date.now() + 21 * 24 * 3600 * 1000);
+});
+
+test("a request sent from Kauko is created in Alma and shown in My requests", async ({ page }) => {
+  await signIn(page, "/request?lang=en", "bertil");
+  await page.getByLabel("Book", { exact: true }).check();
+  await page.getByLabel(/^Book title/).fill("Alma path demonstration");
+  await page.getByLabel(/^Authors/).fill("Kauko, Testi");
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByRole("heading", { name: /Request sent|received/i })).toBeVisible({ timeout: 20_000 });
+
+  const state = await simState(page);
+  const inAlma = state.rs_requests.filter((r: any) => r.title === "Alma path demonstration");
+  expect(inAlma).toHaveLength(1);
+  expect(inAlma[0].user_id).toBe("bertil.lind");
+
+  await page.goto("/my?lang=en");
+  await expect(row(page, /^Alma path demonstration/).getByText("Submitted")).toBeVisible();
+});
