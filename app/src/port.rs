@@ -21,6 +21,9 @@ pub enum Refusal {
     NotRenewable,
     /// The loan has been renewed as often as allowed.
     RenewalLimitReached,
+    /// The library holds the title itself, so it is not borrowed from
+    /// another library (Alma's `401604`).
+    AvailableLocally,
 }
 
 impl Refusal {
@@ -30,6 +33,7 @@ impl Refusal {
             Refusal::NotCancellable => "refusal.not_cancellable",
             Refusal::NotRenewable => "refusal.not_renewable",
             Refusal::RenewalLimitReached => "refusal.renewal_limit",
+            Refusal::AvailableLocally => "refusal.available_locally",
         }
     }
 }

@@ -355,6 +355,19 @@ pub struct AlmaConfig {
     pub rs_library: Option<String>,
     /// Kauko's ceiling on calls per second to Alma, across all users.
     pub max_calls_per_second: u32,
+    /// How long a read (GET) may take, connecting included.
+    pub read_timeout_seconds: u64,
+    /// How long a write (POST, PUT, DELETE) may take; Alma's creates take
+    /// several seconds.
+    pub write_timeout_seconds: u64,
+    /// How long a patron's reads (requests, loans) are reused; 0 turns the
+    /// cache off. A patron's own changes clear their entries at once.
+    pub cache_seconds: u64,
+    /// The `RequestCancellationReasons` code sent when a patron cancels.
+    pub cancel_reason: String,
+    /// Create requests despite Alma's blocks and warnings (e.g. "the
+    /// library holds this title", 401604).
+    pub override_blocks: bool,
 }
 
 impl Default for AlmaConfig {
@@ -364,6 +377,11 @@ impl Default for AlmaConfig {
             api_key: None,
             rs_library: None,
             max_calls_per_second: 10,
+            read_timeout_seconds: 8,
+            write_timeout_seconds: 30,
+            cache_seconds: 30,
+            cancel_reason: "CancelledAtPatronRequest".into(),
+            override_blocks: false,
         }
     }
 }
@@ -375,7 +393,8 @@ pub struct RequestsConfig {
     pub cancellable_statuses: Vec<String>,
     /// Days an ILL loan is extended by on renewal (local backend).
     pub renewal_days: u32,
-    /// Renewals allowed per ILL loan (local backend).
+    /// Renewals allowed per ILL loan (both backends; with Alma, Kauko
+    /// counts the renewals it made).
     pub max_renewals: u32,
     /// Where patrons can pick physical items up, offered by the request form.
     pub pickup_locations: Vec<PickupLocationConfig>,
@@ -511,6 +530,30 @@ impl Config {
                 return Err(ConfigError::new(
                     "alma.max_calls_per_second",
                     "must be at least 1",
+                ));
+            }
+            if self.alma.read_timeout_seconds == 0 {
+                return Err(ConfigError::new(
+                    "alma.read_timeout_seconds",
+                    "must be at least 1",
+                ));
+            }
+            if self.alma.write_timeout_seconds == 0 {
+                return Err(ConfigError::new(
+                    "alma.write_timeout_seconds",
+                    "must be at least 1",
+                ));
+            }
+            if self.alma.cache_seconds > 3600 {
+                return Err(ConfigError::new(
+                    "alma.cache_seconds",
+                    "at most 3600 (an hour); patrons would see stale statuses",
+                ));
+            }
+            if self.alma.cancel_reason.trim().is_empty() {
+                return Err(ConfigError::new(
+                    "alma.cancel_reason",
+                    "must name a RequestCancellationReasons code",
                 ));
             }
         }
@@ -837,6 +880,70 @@ mod tests {
         let e =
             Config::from_sources("[lookup]\ncontact_email = \"nobody\"\n", env(&[])).unwrap_err();
         assert_eq!(e.key, "lookup.contact_email");
+    }
+
+    #[test]
+    fn alma_keys_have_defaults_env_overrides_and_checks() {
+        let c = Config::from_sources("", env(&[])).unwrap();
+        assert_eq!(c.alma.read_timeout_seconds, 8);
+        assert_eq!(c.alma.write_timeout_seconds, 30);
+        assert_eq!(c.alma.cache_seconds, 30);
+        assert_eq!(c.alma.cancel_reason, "CancelledAtPatronRequest");
+        assert!(!c.alma.override_blocks);
+
+        let alma = [
+            ("KAUKO_BACKEND_KIND", "alma"),
+            ("KAUKO_ALMA_URL", "https://api-eu.hosted.exlibrisgroup.com"),
+            ("KAUKO_ALMA_API_KEY", "l7xx-secret"),
+        ];
+        let with = |extra: &[(&str, &str)]| {
+            let mut all = alma.to_vec();
+            all.extend_from_slice(extra);
+            Config::from_sources("", env(&all))
+        };
+        let c = with(&[
+            ("KAUKO_ALMA_READ_TIMEOUT_SECONDS", "3"),
+            ("KAUKO_ALMA_WRITE_TIMEOUT_SECONDS", "45"),
+            ("KAUKO_ALMA_CACHE_SECONDS", "0"),
+            ("KAUKO_ALMA_CANCEL_REASON", "PatronCancel"),
+            ("KAUKO_ALMA_OVERRIDE_BLOCKS", "true"),
+            ("KAUKO_ALMA_RS_LIBRARY", "RES_SHARE"),
+        ])
+        .unwrap();
+        assert_eq!(c.alma.read_timeout_seconds, 3);
+        assert_eq!(c.alma.write_timeout_seconds, 45);
+        assert_eq!(c.alma.cache_seconds, 0);
+        assert_eq!(c.alma.cancel_reason, "PatronCancel");
+        assert!(c.alma.override_blocks);
+        assert_eq!(c.alma.rs_library.as_deref(), Some("RES_SHARE"));
+
+        for (var, key) in [
+            (
+                "KAUKO_ALMA_READ_TIMEOUT_SECONDS",
+                "alma.read_timeout_seconds",
+            ),
+            (
+                "KAUKO_ALMA_WRITE_TIMEOUT_SECONDS",
+                "alma.write_timeout_seconds",
+            ),
+            (
+                "KAUKO_ALMA_MAX_CALLS_PER_SECOND",
+                "alma.max_calls_per_second",
+            ),
+        ] {
+            let e = with(&[(var, "0")]).unwrap_err();
+            assert_eq!((e.key.as_str(), e.env.as_str()), (key, var));
+        }
+        assert_eq!(
+            with(&[("KAUKO_ALMA_CACHE_SECONDS", "86400")])
+                .unwrap_err()
+                .key,
+            "alma.cache_seconds"
+        );
+        assert_eq!(
+            with(&[("KAUKO_ALMA_CANCEL_REASON", " ")]).unwrap_err().key,
+            "alma.cancel_reason"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Implementations of the resource-sharing port.
 
+pub mod alma;
 pub mod local;
 
 use std::sync::Arc;
@@ -15,9 +16,9 @@ pub fn from_config(config: &Config, db: &Db) -> Result<Arc<dyn ResourceSharing>,
             db.clone(),
             local::LocalRules::from_config(config),
         ))),
-        BackendKind::Alma => Err(ConfigError::new(
-            "backend.kind",
-            "the Alma adapter is not part of this version yet; use \"local\"",
-        )),
+        BackendKind::Alma => Ok(Arc::new(alma::AlmaBackend::new(
+            db.clone(),
+            alma::AlmaSettings::from_config(config)?,
+        )?)),
     }
 }

@@ -1,0 +1,906 @@
+//! The Alma adapter: the resource-sharing port over Ex Libris Alma's REST
+//! API (`shared/reference/alma-api.md`).
+//!
+//! - `wire`: Alma's JSON as serde types; `errors`: Alma's error envelopes
+//!   and what they mean for the port; `client`: HTTP, the API key, the
+//!   shared rate limiter, retries of throttled calls, timeouts, counters;
+//!   `cache`: a patron's reads kept briefly; `records`: what Kauko keeps
+//!   itself; `mapping`: Kauko's domain ↔ Alma's objects.
+//! - Listing: Alma cannot list a patron's RS requests, so Kauko records
+//!   each one it creates and adds the RS requests linked from the patron's
+//!   user requests (`GET /users/{id}/requests`, `resource_sharing.id`),
+//!   then reads each one.
+//! - Creating: the external id is reserved in Kauko's database before the
+//!   create is sent, so the same id is never sent twice at once. A create
+//!   that gets no answer is never sent again blindly: Kauko asks Alma for
+//!   the external id (`request_id_type=external`) and takes what it finds.
+//! - Patrons see only their own requests: every call names the patron in
+//!   its path, and a request Kauko recorded for another patron is "not
+//!   found" without asking Alma.
+
+pub mod cache;
+pub mod client;
+pub mod errors;
+pub mod mapping;
+pub mod records;
+pub mod wire;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::{
+    BorrowingRequest, BorrowingStatus, IllLoan, LendingRequest, LendingStatus, NewBorrowingRequest,
+    NewLendingRequest, Partner, PatronId,
+};
+use async_trait::async_trait;
+use chrono::Utc;
+use futures::StreamExt;
+use reqwest::Method;
+use serde_json::Value;
+
+pub use client::AlmaStats;
+
+use cache::{Cached, PatronCache};
+use client::{CallError, Client, ClientSettings, Counters};
+use records::{RecordState, Reservation};
+use wire::{
+    code, AlmaPartner, ItemLoan, ItemLoans, PartnerList, RsRequest, UserRequest, UserRequests,
+};
+
+use crate::config::{Config, ConfigError};
+use crate::port::{self, Page, PortError, PortResult, Refusal, ResourceSharing};
+use crate::storage::Db;
+
+/// Everything the Alma adapter is configured with.
+#[derive(Clone, Debug)]
+pub struct AlmaSettings {
+    /// Regional API base, e.g. `https://api-eu.hosted.exlibrisgroup.com`
+    /// (`/almaws/v1` is added).
+    pub base_url: String,
+    pub api_key: String,
+    /// The RS library code: sent as `owner`, and ILL loans are the loans
+    /// of this library. Unset: no owner is sent and every loan is listed.
+    pub rs_library: Option<String>,
+    /// Kauko's ceiling on calls per second, across all users.
+    pub max_calls_per_second: u32,
+    pub read_timeout: Duration,
+    pub write_timeout: Duration,
+    /// How long a patron's reads are reused; zero turns the cache off.
+    pub cache_ttl: Duration,
+    /// `RequestCancellationReasons` code sent with a patron's cancel.
+    pub cancel_reason: String,
+    pub override_blocks: bool,
+    /// Statuses in which a patron may cancel.
+    pub cancellable_statuses: Vec<BorrowingStatus>,
+    /// Renewals Kauko makes per loan.
+    pub max_renewals: u32,
+    /// Waits before retrying a throttled (429) call; after the last,
+    /// `RateLimited`.
+    pub retry_backoff: Vec<Duration>,
+}
+
+impl AlmaSettings {
+    /// Defaults for everything but where Alma is and the key.
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
+        let config = Config::default();
+        Self {
+            base_url: base_url.into(),
+            api_key: api_key.into(),
+            rs_library: None,
+            max_calls_per_second: config.alma.max_calls_per_second,
+            read_timeout: Duration::from_secs(config.alma.read_timeout_seconds),
+            write_timeout: Duration::from_secs(config.alma.write_timeout_seconds),
+            cache_ttl: Duration::from_secs(config.alma.cache_seconds),
+            cancel_reason: config.alma.cancel_reason.clone(),
+            override_blocks: config.alma.override_blocks,
+            cancellable_statuses: cancellable(&config),
+            max_renewals: config.requests.max_renewals,
+            retry_backoff: [500, 1000, 2000]
+                .into_iter()
+                .map(Duration::from_millis)
+                .collect(),
+        }
+    }
+
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let alma = &config.alma;
+        let required = |value: &Option<String>, key: &str| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| ConfigError::new(key, "required when backend.kind = \"alma\""))
+        };
+        let mut settings = Self::new(
+            required(&alma.url, "alma.url")?,
+            required(&alma.api_key, "alma.api_key")?,
+        );
+        settings.rs_library = alma
+            .rs_library
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        settings.max_calls_per_second = alma.max_calls_per_second.max(1);
+        settings.read_timeout = Duration::from_secs(alma.read_timeout_seconds.max(1));
+        settings.write_timeout = Duration::from_secs(alma.write_timeout_seconds.max(1));
+        settings.cache_ttl = Duration::from_secs(alma.cache_seconds);
+        settings.cancel_reason = alma.cancel_reason.trim().to_owned();
+        settings.override_blocks = alma.override_blocks;
+        settings.cancellable_statuses = cancellable(config);
+        settings.max_renewals = config.requests.max_renewals;
+        Ok(settings)
+    }
+}
+
+fn cancellable(config: &Config) -> Vec<BorrowingStatus> {
+    config
+        .requests
+        .cancellable_statuses
+        .iter()
+        .map(|c| BorrowingStatus::from_code(c))
+        .collect()
+}
+
+/// How many RS requests are read from Alma at once when listing.
+const LIST_CONCURRENCY: usize = 4;
+/// Alma's largest page.
+const PAGE: u64 = 100;
+/// Codes Alma answers for a lending request or partner it does not have.
+const LENDING_NOT_FOUND: &[&str] = &["40166411", "40166412", "402118", "401694"];
+
+pub struct AlmaBackend {
+    db: Db,
+    settings: AlmaSettings,
+    client: Client,
+    cache: PatronCache,
+    counters: Arc<Counters>,
+}
+
+impl AlmaBackend {
+    pub fn new(db: Db, settings: AlmaSettings) -> Result<Self, ConfigError> {
+        if !(settings.base_url.starts_with("https://") || settings.base_url.starts_with("http://"))
+        {
+            return Err(ConfigError::new("alma.url", "must be an http(s) URL"));
+        }
+        let counters = Arc::new(Counters::default());
+        let client = Client::new(
+            &ClientSettings {
+                base_url: settings.base_url.clone(),
+                api_key: settings.api_key.clone(),
+                max_calls_per_second: settings.max_calls_per_second,
+                read_timeout: settings.read_timeout,
+                write_timeout: settings.write_timeout,
+                retry_backoff: settings.retry_backoff.clone(),
+            },
+            counters.clone(),
+        )
+        .map_err(|e| ConfigError::new("alma.url", format!("cannot set up HTTP: {e}")))?;
+        Ok(Self {
+            cache: PatronCache::new(settings.cache_ttl, counters.clone()),
+            db,
+            settings,
+            client,
+            counters,
+        })
+    }
+
+    /// Calls, retries, cache use and Alma's remaining call budget.
+    pub fn stats(&self) -> AlmaStats {
+        self.counters.snapshot()
+    }
+
+    pub fn settings(&self) -> &AlmaSettings {
+        &self.settings
+    }
+
+    // --- Reads -------------------------------------------------------------
+
+    /// One RS request of the patron; `fresh` skips the cache (for
+    /// decisions such as cancelling).
+    async fn fetch_rs(
+        &self,
+        patron: &PatronId,
+        id: &str,
+        fresh: bool,
+    ) -> PortResult<Arc<RsRequest>> {
+        let key = format!("rs:{id}");
+        if !fresh {
+            if let Some(Cached::Request(r)) = self.cache.get(patron.as_str(), &key).await {
+                return Ok(r);
+            }
+        }
+        let answer = self
+            .client
+            .get(
+                &["users", patron.as_str(), "resource-sharing-requests", id],
+                &[],
+            )
+            .await
+            .map_err(not_found_for_unknown_user)?;
+        let r = Arc::new(answer.json::<RsRequest>()?);
+        self.cache
+            .put(patron.as_str(), &key, Cached::Request(r.clone()))
+            .await;
+        Ok(r)
+    }
+
+    /// The patron's request with this external id, asked of Alma.
+    async fn lookup_external(
+        &self,
+        patron: &PatronId,
+        external_id: &str,
+    ) -> PortResult<Option<RsRequest>> {
+        match self
+            .client
+            .get(
+                &[
+                    "users",
+                    patron.as_str(),
+                    "resource-sharing-requests",
+                    external_id,
+                ],
+                &[("request_id_type", "external")],
+            )
+            .await
+        {
+            Ok(answer) => {
+                let r: RsRequest = answer.json()?;
+                // Alma answers the request with that external id; check.
+                let same = r
+                    .external_id
+                    .as_deref()
+                    .is_none_or(|e| e.trim() == external_id.trim());
+                Ok(same.then_some(r).filter(|r| r.request_id.is_some()))
+            }
+            Err(e) => match not_found_for_unknown_user(e) {
+                PortError::NotFound => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Notes Alma's current status on Kauko's record.
+    async fn note_status(&self, record: Option<&records::BorrowingRecord>, r: &RsRequest) {
+        let (Some(record), Some(status)) = (record, code(&r.status)) else {
+            return;
+        };
+        if record.status.as_deref() == Some(status) {
+            return;
+        }
+        if let Some(id) = &record.request_id {
+            if let Err(e) = records::set_status(&self.db, id, status).await {
+                tracing::warn!(error = %e, "cannot note an Alma request's status");
+            }
+        }
+    }
+
+    /// The record Kauko has of a request; `NotFound` when it is another
+    /// patron's.
+    async fn own_record(
+        &self,
+        patron: &PatronId,
+        id: &str,
+    ) -> PortResult<Option<records::BorrowingRecord>> {
+        match records::by_request_id(&self.db, id).await? {
+            Some(r) if r.patron_id != *patron => Err(PortError::NotFound),
+            other => Ok(other),
+        }
+    }
+
+    /// A request Alma has under this external id becomes Kauko's record.
+    async fn settle(
+        &self,
+        patron: &PatronId,
+        found: &RsRequest,
+        sent: Option<&NewBorrowingRequest>,
+    ) -> PortResult<BorrowingRequest> {
+        let id = found.request_id.clone().unwrap_or_default();
+        let external_id = found.external_id.clone().unwrap_or_default();
+        match sent {
+            Some(sent) => {
+                records::confirm(&self.db, &sent.external_id, &id, code(&found.status)).await?
+            }
+            None => {
+                let adopted = mapping::borrowing_request_from_alma(found, &external_id);
+                records::adopt(&self.db, patron, &adopted, &id, code(&found.status)).await?
+            }
+        }
+        let record = records::by_request_id(&self.db, &id).await?;
+        Ok(mapping::borrowing_from(found, &id, patron, record.as_ref()))
+    }
+
+    /// The patron's user requests, active and history (cached).
+    async fn user_requests(&self, patron: &PatronId) -> PortResult<Arc<Vec<UserRequest>>> {
+        const KEY: &str = "user-requests";
+        if let Some(Cached::UserRequests(r)) = self.cache.get(patron.as_str(), KEY).await {
+            return Ok(r);
+        }
+        let mut all = Vec::new();
+        for status in ["active", "history"] {
+            let mut offset = 0u64;
+            loop {
+                let (limit, off) = (PAGE.to_string(), offset.to_string());
+                let answer = self
+                    .client
+                    .get(
+                        &["users", patron.as_str(), "requests"],
+                        &[("status", status), ("limit", &limit), ("offset", &off)],
+                    )
+                    .await;
+                let page: UserRequests = match answer {
+                    Ok(a) => a.json()?,
+                    Err(e) if e.is_unknown_user() => break,
+                    Err(e) => {
+                        let e = e.to_port();
+                        if e.is_transient() || matches!(e, PortError::Unauthorized(_)) {
+                            return Err(e);
+                        }
+                        tracing::warn!(error = %e, status, "cannot list the patron's user requests; using Kauko's records only");
+                        break;
+                    }
+                };
+                let n = page.user_request.len() as u64;
+                all.extend(page.user_request);
+                offset += n;
+                if n == 0 || offset >= page.total_record_count.unwrap_or(0) {
+                    break;
+                }
+            }
+        }
+        let all = Arc::new(all);
+        self.cache
+            .put(patron.as_str(), KEY, Cached::UserRequests(all.clone()))
+            .await;
+        Ok(all)
+    }
+
+    /// The patron's active loans (cached).
+    async fn loans(&self, patron: &PatronId) -> PortResult<Arc<Vec<ItemLoan>>> {
+        const KEY: &str = "loans";
+        if let Some(Cached::Loans(l)) = self.cache.get(patron.as_str(), KEY).await {
+            return Ok(l);
+        }
+        let mut all = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let (limit, off) = (PAGE.to_string(), offset.to_string());
+            let answer = self
+                .client
+                .get(
+                    &["users", patron.as_str(), "loans"],
+                    &[
+                        ("expand", "renewable"),
+                        ("limit", &limit),
+                        ("offset", &off),
+                        ("order_by", "due_date"),
+                        ("direction", "ASC"),
+                    ],
+                )
+                .await;
+            let page: ItemLoans = match answer {
+                Ok(a) => a.json()?,
+                Err(e) if e.is_unknown_user() => break,
+                Err(e) => return Err(e.to_port()),
+            };
+            let n = page.item_loan.len() as u64;
+            all.extend(page.item_loan);
+            offset += n;
+            if n == 0 || offset >= page.total_record_count.unwrap_or(0) {
+                break;
+            }
+        }
+        let all = Arc::new(all);
+        self.cache
+            .put(patron.as_str(), KEY, Cached::Loans(all.clone()))
+            .await;
+        Ok(all)
+    }
+
+    fn is_ill_loan(&self, loan: &ItemLoan) -> bool {
+        match &self.settings.rs_library {
+            Some(lib) => code(&loan.library) == Some(lib.as_str()),
+            None => true,
+        }
+    }
+
+    // --- Create ----------------------------------------------------------
+
+    async fn send_create(
+        &self,
+        patron: &PatronId,
+        request: &NewBorrowingRequest,
+    ) -> PortResult<BorrowingRequest> {
+        let body = serde_json::to_value(mapping::borrowing_input(
+            request,
+            self.settings.rs_library.as_deref(),
+        ))
+        .map_err(|e| PortError::Other(e.to_string()))?;
+        let override_blocks = if self.settings.override_blocks {
+            "true"
+        } else {
+            "false"
+        };
+        let sent = self
+            .client
+            .call(
+                Method::POST,
+                &["users", patron.as_str(), "resource-sharing-requests"],
+                &[
+                    ("user_id_type", "all_unique"),
+                    ("override_blocks", override_blocks),
+                ],
+                Some(&body),
+            )
+            .await;
+        self.cache.invalidate_patron(patron.as_str());
+        let created = match sent {
+            Ok(answer) => answer.json::<RsRequest>().ok().filter(|r| {
+                r.request_id
+                    .as_deref()
+                    .is_some_and(|id| !id.trim().is_empty())
+            }),
+            Err(e) if e.outcome_unknown() => None,
+            Err(e) => {
+                records::release(&self.db, &request.external_id).await?;
+                return Err(e.to_port());
+            }
+        };
+        if let Some(created) = created {
+            return self.settle(patron, &created, Some(request)).await;
+        }
+        // No (readable) answer: Alma may have the request. Never send it
+        // again blindly; ask for the external id instead.
+        records::mark_unconfirmed(&self.db, &request.external_id).await?;
+        tracing::warn!(
+            external_id = %request.external_id,
+            "Alma gave no answer to a create; looking the request up by its external id"
+        );
+        match self.lookup_external(patron, &request.external_id).await {
+            Ok(Some(found)) => self.settle(patron, &found, Some(request)).await,
+            Ok(None) => Err(PortError::Unavailable(
+                "Alma did not confirm the request and does not have it; try again".into(),
+            )),
+            Err(e) => Err(PortError::Unavailable(format!(
+                "Alma did not confirm the request and cannot be asked about it: {e}"
+            ))),
+        }
+    }
+}
+
+/// Alma's "user not found" is, for a patron's read, "not found".
+fn not_found_for_unknown_user(e: CallError) -> PortError {
+    if e.is_unknown_user() {
+        PortError::NotFound
+    } else {
+        e.to_port()
+    }
+}
+
+#[async_trait]
+impl ResourceSharing for AlmaBackend {
+    fn name(&self) -> &'static str {
+        "alma"
+    }
+
+    async fn ping(&self) -> PortResult<()> {
+        self.client
+            .get(&["users", "operation", "test"], &[])
+            .await
+            .map(|_| ())
+            .map_err(PortError::from)
+    }
+
+    async fn create_borrowing_request(
+        &self,
+        patron: &PatronId,
+        request: NewBorrowingRequest,
+    ) -> PortResult<BorrowingRequest> {
+        port::validate_borrowing_request(&request)?;
+        let duplicate = || PortError::Duplicate(format!("external id {}", request.external_id));
+        match records::reserve(&self.db, patron, &request).await? {
+            Reservation::Reserved => {}
+            Reservation::Existing(record) => {
+                if record.state == RecordState::Created || record.patron_id != *patron {
+                    return Err(duplicate());
+                }
+                // A create of this id is under way, unless it is older
+                // than any create can take (the process stopped).
+                let stale = Utc::now() - record.updated_at
+                    > chrono::Duration::from_std(self.settings.write_timeout * 2)
+                        .unwrap_or_default();
+                if record.state == RecordState::Pending && !stale {
+                    return Err(duplicate());
+                }
+                if !records::take_over(&self.db, &record, &request).await? {
+                    return Err(duplicate());
+                }
+                // An earlier create got no answer: Alma may have it.
+                match self.lookup_external(patron, &request.external_id).await {
+                    Ok(Some(found)) => return self.settle(patron, &found, Some(&request)).await,
+                    Ok(None) => {}
+                    Err(e) => {
+                        records::mark_unconfirmed(&self.db, &request.external_id).await?;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        self.send_create(patron, &request).await
+    }
+
+    async fn get_borrowing_request(
+        &self,
+        patron: &PatronId,
+        id: &str,
+    ) -> PortResult<BorrowingRequest> {
+        let record = self.own_record(patron, id).await?;
+        let r = self.fetch_rs(patron, id, false).await?;
+        self.note_status(record.as_ref(), &r).await;
+        Ok(mapping::borrowing_from(&r, id, patron, record.as_ref()))
+    }
+
+    async fn find_borrowing_request_by_external_id(
+        &self,
+        patron: &PatronId,
+        external_id: &str,
+    ) -> PortResult<Option<BorrowingRequest>> {
+        match records::by_external_id(&self.db, external_id).await? {
+            Some(record) if record.patron_id != *patron => Ok(None),
+            Some(record) => match &record.request_id {
+                Some(id) => match self.get_borrowing_request(patron, id).await {
+                    Ok(r) => Ok(Some(r)),
+                    Err(PortError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                None => match self.lookup_external(patron, external_id).await? {
+                    Some(found) => Ok(Some(
+                        self.settle(patron, &found, Some(&record.request)).await?,
+                    )),
+                    None => Ok(None),
+                },
+            },
+            None => match self.lookup_external(patron, external_id).await? {
+                Some(found) => Ok(Some(self.settle(patron, &found, None).await?)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    async fn cancel_borrowing_request(
+        &self,
+        patron: &PatronId,
+        id: &str,
+    ) -> PortResult<BorrowingRequest> {
+        let record = self.own_record(patron, id).await?;
+        let before = self.fetch_rs(patron, id, true).await?;
+        let status = code(&before.status)
+            .map(BorrowingStatus::from_code)
+            .unwrap_or(BorrowingStatus::RequestCreated);
+        if !self.settings.cancellable_statuses.contains(&status) {
+            self.note_status(record.as_ref(), &before).await;
+            return Err(PortError::Refused(Refusal::NotCancellable));
+        }
+        let deleted = self
+            .client
+            .call(
+                Method::DELETE,
+                &["users", patron.as_str(), "resource-sharing-requests", id],
+                &[
+                    ("reason", self.settings.cancel_reason.as_str()),
+                    ("notify_user", "false"),
+                ],
+                None,
+            )
+            .await;
+        self.cache.invalidate_patron(patron.as_str());
+        deleted.map_err(not_found_for_unknown_user)?;
+        let mut after = match self.fetch_rs(patron, id, true).await {
+            Ok(r) => (*r).clone(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-read a cancelled request");
+                (*before).clone()
+            }
+        };
+        if code(&after.status) == code(&before.status) {
+            // Alma has not shown the cancel yet.
+            after.status = Some(wire::CodeValue {
+                value: Some(BorrowingStatus::CancelledByPatron.code().to_owned()),
+                ..Default::default()
+            });
+        }
+        self.note_status(record.as_ref(), &after).await;
+        Ok(mapping::borrowing_from(&after, id, patron, record.as_ref()))
+    }
+
+    async fn list_borrowing_requests(
+        &self,
+        patron: &PatronId,
+    ) -> PortResult<Vec<BorrowingRequest>> {
+        let recorded = records::for_patron(&self.db, patron).await?;
+        let linked = self.user_requests(patron).await?;
+        let mut seen = HashSet::new();
+        let mut wanted: Vec<(String, Option<records::BorrowingRecord>)> = Vec::new();
+        for record in recorded {
+            if let Some(id) = record.request_id.clone() {
+                if seen.insert(id.clone()) {
+                    wanted.push((id, Some(record)));
+                }
+            }
+        }
+        for ur in linked.iter() {
+            let Some(id) = ur.resource_sharing.as_ref().and_then(|rs| rs.id.clone()) else {
+                continue;
+            };
+            if seen.insert(id.clone()) {
+                wanted.push((id, None));
+            }
+        }
+        let fetched: Vec<_> = futures::stream::iter(wanted)
+            .map(|(id, record)| async move {
+                let r = self.fetch_rs(patron, &id, false).await;
+                (id, record, r)
+            })
+            .buffered(LIST_CONCURRENCY)
+            .collect()
+            .await;
+        let mut listed = Vec::new();
+        for (id, record, r) in fetched {
+            match r {
+                Ok(r) => {
+                    self.note_status(record.as_ref(), &r).await;
+                    let sort = record.as_ref().map(|rec| rec.created_at);
+                    listed.push((
+                        mapping::borrowing_from(&r, &id, patron, record.as_ref()),
+                        sort,
+                    ));
+                }
+                // Alma no longer knows it (401694): left out.
+                Err(PortError::NotFound) => {
+                    tracing::info!(request_id = %id, "an RS request Alma no longer has is left out")
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        listed.sort_by(|(a, ka), (b, kb)| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(kb.cmp(ka))
+                .then(b.id.cmp(&a.id))
+        });
+        Ok(listed.into_iter().map(|(r, _)| r).collect())
+    }
+
+    async fn list_loans(&self, patron: &PatronId) -> PortResult<Vec<IllLoan>> {
+        let loans = self.loans(patron).await?;
+        let ill: Vec<&ItemLoan> = loans.iter().filter(|l| self.is_ill_loan(l)).collect();
+        let renewals = records::all_renewals(&self.db, patron).await?;
+        // A loan names the user request it came through; that names the
+        // RS request.
+        let links = if ill.iter().any(|l| code(&l.request_id).is_some()) {
+            self.user_requests(patron).await.ok()
+        } else {
+            None
+        };
+        let rs_of = |user_request: Option<&str>| -> Option<String> {
+            let user_request = user_request?;
+            links
+                .as_ref()?
+                .iter()
+                .find(|u| u.request_id.as_deref() == Some(user_request))?
+                .resource_sharing
+                .as_ref()?
+                .id
+                .clone()
+        };
+        let mut out: Vec<IllLoan> = ill
+            .into_iter()
+            .filter_map(|l| {
+                let count = l
+                    .loan_id
+                    .as_deref()
+                    .and_then(|id| renewals.get(id))
+                    .copied()
+                    .unwrap_or(0);
+                mapping::loan_from(l, count, rs_of(code(&l.request_id)))
+            })
+            .collect();
+        out.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    async fn renew_loan(&self, patron: &PatronId, loan_id: &str) -> PortResult<IllLoan> {
+        let count = records::renewals(&self.db, patron, loan_id).await?;
+        if count >= self.settings.max_renewals {
+            return Err(PortError::Refused(Refusal::RenewalLimitReached));
+        }
+        let renewed = self
+            .client
+            .call(
+                Method::POST,
+                &["users", patron.as_str(), "loans", loan_id],
+                &[("op", "renew")],
+                None,
+            )
+            .await;
+        self.cache.invalidate_patron(patron.as_str());
+        let answer = renewed.map_err(not_found_for_unknown_user)?;
+        let count = records::add_renewal(&self.db, patron, loan_id).await?;
+        let mut loan: ItemLoan = answer.json()?;
+        if loan
+            .loan_id
+            .as_deref()
+            .is_none_or(|id| id.trim().is_empty())
+        {
+            loan.loan_id = Some(loan_id.to_owned());
+        }
+        mapping::loan_from(&loan, count, None)
+            .ok_or_else(|| PortError::Other("Alma's renewed loan has no due date".into()))
+    }
+
+    async fn create_lending_request(
+        &self,
+        request: NewLendingRequest,
+    ) -> PortResult<LendingRequest> {
+        port::validate_lending_request(&request)?;
+        if records::lending_external_id_known(&self.db, &request.external_id).await? {
+            return Err(PortError::Duplicate(format!(
+                "lending request {}",
+                request.external_id
+            )));
+        }
+        let body = serde_json::to_value(mapping::lending_input(
+            &request,
+            self.settings.rs_library.as_deref(),
+        ))
+        .map_err(|e| PortError::Other(e.to_string()))?;
+        let answer = self
+            .client
+            .call(
+                Method::POST,
+                &["partners", &request.partner_code, "lending-requests"],
+                &[],
+                Some(&body),
+            )
+            .await
+            .map_err(|e| {
+                if e.has_code(&["40166411", "402118"]) {
+                    PortError::NotFound
+                } else {
+                    e.to_port()
+                }
+            })?;
+        let created: RsRequest = answer.json()?;
+        let id = created
+            .request_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| PortError::Other("Alma's lending request has no id".into()))?;
+        let created_at = mapping::alma_created_at(&created).unwrap_or_else(Utc::now);
+        records::insert_lending(&self.db, &id, &request, created_at).await?;
+        Ok(LendingRequest {
+            id,
+            request,
+            status: code(&created.status)
+                .map(|s| LendingStatus(s.to_owned()))
+                .unwrap_or_else(LendingStatus::created),
+            created_at,
+        })
+    }
+
+    async fn get_lending_request(
+        &self,
+        partner_code: &str,
+        id: &str,
+    ) -> PortResult<LendingRequest> {
+        let answer = self
+            .client
+            .get(&["partners", partner_code, "lending-requests", id], &[])
+            .await
+            .map_err(|e| {
+                if e.has_code(LENDING_NOT_FOUND) {
+                    PortError::NotFound
+                } else {
+                    e.to_port()
+                }
+            })?;
+        let r: RsRequest = answer.json()?;
+        let record = records::lending(&self.db, partner_code, id).await?;
+        let (request, created_at) = match record {
+            Some(rec) => (rec.request, rec.created_at),
+            None => (
+                mapping::lending_from_alma(&r, partner_code),
+                mapping::alma_created_at(&r).unwrap_or_else(Utc::now),
+            ),
+        };
+        Ok(LendingRequest {
+            id: r.request_id.clone().unwrap_or_else(|| id.to_owned()),
+            request,
+            status: code(&r.status)
+                .map(|s| LendingStatus(s.to_owned()))
+                .unwrap_or_else(LendingStatus::created),
+            created_at,
+        })
+    }
+
+    async fn list_partners(&self, offset: u64, limit: u64) -> PortResult<Page<Partner>> {
+        let (limit, offset) = (limit.min(PAGE).to_string(), offset.to_string());
+        let answer = self
+            .client
+            .get(&["partners"], &[("limit", &limit), ("offset", &offset)])
+            .await?;
+        let list: PartnerList = answer.json()?;
+        let items: Vec<Partner> = list
+            .partner
+            .into_iter()
+            .filter_map(|raw| AlmaPartner::from_value(raw).ok())
+            .map(|p| mapping::partner_from(&p))
+            .filter(|p| !p.code.is_empty())
+            .collect();
+        Ok(Page {
+            total: list.total_record_count.unwrap_or(items.len() as u64),
+            items,
+        })
+    }
+
+    async fn get_partner(&self, code: &str) -> PortResult<Partner> {
+        Ok(mapping::partner_from(&self.raw_partner(code).await?))
+    }
+
+    async fn create_partner(&self, partner: Partner) -> PortResult<Partner> {
+        port::validate_partner(&partner)?;
+        let body = mapping::new_partner_body(&partner);
+        let answer = self
+            .client
+            .call(Method::POST, &["partners"], &[], Some(&body))
+            .await?;
+        self.partner_answer(&partner.code, &answer).await
+    }
+
+    async fn update_partner(&self, partner: Partner) -> PortResult<Partner> {
+        port::validate_partner(&partner)?;
+        // PUT replaces the whole record: start from Alma's.
+        let mut raw = self.raw_partner(&partner.code).await?.raw;
+        mapping::patch_partner(&mut raw, &partner);
+        let answer = self
+            .client
+            .call(Method::PUT, &["partners", &partner.code], &[], Some(&raw))
+            .await?;
+        self.partner_answer(&partner.code, &answer).await
+    }
+}
+
+impl AlmaBackend {
+    async fn raw_partner(&self, code: &str) -> PortResult<AlmaPartner> {
+        let answer = self
+            .client
+            .get(&["partners", code], &[])
+            .await
+            .map_err(|e| {
+                if e.has_code(&["402118", "401651"]) {
+                    PortError::NotFound
+                } else {
+                    e.to_port()
+                }
+            })?;
+        let raw: Value = answer.json()?;
+        AlmaPartner::from_value(raw)
+            .map_err(|e| PortError::Other(format!("unreadable partner: {e}")))
+    }
+
+    /// The partner Alma answered a write with, or read again when the
+    /// answer does not hold it.
+    async fn partner_answer(&self, code: &str, answer: &client::Answer) -> PortResult<Partner> {
+        let written = serde_json::from_str::<Value>(&answer.body)
+            .ok()
+            .and_then(|v| AlmaPartner::from_value(v).ok())
+            .map(|p| mapping::partner_from(&p))
+            .filter(|p| p.code == code);
+        match written {
+            Some(p) => Ok(p),
+            None => self.get_partner(code).await,
+        }
+    }
+}
