@@ -9,7 +9,13 @@ set -euo pipefail
 
 echo "[run] building Kauko (release)" >&2
 cargo leptos build --release
-export KAUKO_DEMO_SEED="${KAUKO_DEMO_SEED:-true}"
+# Demo data goes into Kauko's own database; on Alma it comes from Alma
+# (for the simulator: kauko alma-sim --demo).
+if [ "${KAUKO_BACKEND_KIND:-local}" = local ]; then
+  export KAUKO_DEMO_SEED="${KAUKO_DEMO_SEED:-true}"
+else
+  export KAUKO_DEMO_SEED="${KAUKO_DEMO_SEED:-false}"
+fi
 # A demo library name, unless kauko.toml or the environment names one.
 if [ -z "${KAUKO_LIBRARY_NAME:-}" ] && ! grep -qs '^name' kauko.toml; then
   export KAUKO_LIBRARY_NAME="Demo University Library"

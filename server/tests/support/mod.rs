@@ -182,3 +182,4 @@ impl Running {
         format!("kauko_session={token}")
     }
 }
+pub mod alma;

@@ -231,13 +231,16 @@ pub fn borrowing_from(
                 .map(BorrowingStatus::from_code)
         })
         .unwrap_or(BorrowingStatus::RequestCreated);
-    let created_at = r
-        .created_time
+    // Kauko's own record, when there is one, says when the patron sent it
+    // to the millisecond; Alma's times are sometimes whole seconds (or only
+    // a date), which would order requests sent in one second at random.
+    let created_at = record
+        .map(|rec| rec.created_at)
+        .or(r.created_time)
         .or_else(|| {
             r.created_date
                 .map(|d| d.and_time(Default::default()).and_utc())
         })
-        .or(record.map(|rec| rec.created_at))
         .unwrap_or_else(Utc::now);
     let updated_at = r
         .last_modified_time
