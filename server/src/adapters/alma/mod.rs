@@ -778,7 +778,10 @@ impl ResourceSharing for AlmaBackend {
             .clone()
             .filter(|id| !id.trim().is_empty())
             .ok_or_else(|| PortError::Other("Alma's lending request has no id".into()))?;
+        // As stored (microseconds), so that a later read is equal.
         let created_at = mapping::alma_created_at(&created).unwrap_or_else(Utc::now);
+        let created_at = crate::storage::parse_ts(&crate::storage::ts(created_at))
+            .map_err(|e| PortError::Other(e.to_string()))?;
         records::insert_lending(&self.db, &id, &request, created_at).await?;
         Ok(LendingRequest {
             id,
