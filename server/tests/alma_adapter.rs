@@ -1067,3 +1067,49 @@ async fn records_on_postgres() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn a_request_alma_has_without_kauko_s_record_is_adopted() {
+    let store = Arc::new(Mutex::new(Requests::default()));
+    store.lock().unwrap().by_id.insert(
+        "RS-7".into(),
+        (
+            "p1".into(),
+            json!({"request_id": "RS-7", "external_id": "K-elsewhere",
+                   "status": {"value": "READY_TO_SEND"}, "format": {"value": "PHYSICAL"},
+                   "citation_type": {"value": "BK"}, "title": "Sources of the self",
+                   "created_time": "2026-11-01T08:00:00Z"}),
+        ),
+    );
+    let alma = stub(requests_stub(store)).await;
+    let s = backend(&alma, |_| {}).await;
+    let me = PatronId("p1".into());
+    let found = s
+        .backend
+        .find_borrowing_request_by_external_id(&me, "K-elsewhere")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.external_id.as_str()),
+        ("RS-7", "K-elsewhere")
+    );
+    assert_eq!(found.status, BorrowingStatus::ReadyToSend);
+    assert_eq!(
+        s.backend.list_borrowing_requests(&me).await.unwrap()[0].id,
+        "RS-7",
+        "recorded, so listed"
+    );
+    assert!(matches!(
+        s.backend
+            .create_borrowing_request(&me, contract::new_request("K-elsewhere"))
+            .await,
+        Err(PortError::Duplicate(_))
+    ));
+    assert_eq!(
+        s.backend
+            .find_borrowing_request_by_external_id(&PatronId("p2".into()), "K-elsewhere")
+            .await,
+        Ok(None)
+    );
+}

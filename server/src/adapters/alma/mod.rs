@@ -290,21 +290,23 @@ impl AlmaBackend {
         }
     }
 
-    /// A request Alma has under this external id becomes Kauko's record.
+    /// A request Alma has under this external id becomes Kauko's record:
+    /// the reservation of what Kauko `sent` is confirmed, or, without one,
+    /// a record is made from Alma's object.
     async fn settle(
         &self,
         patron: &PatronId,
         found: &RsRequest,
+        external_id: &str,
         sent: Option<&NewBorrowingRequest>,
     ) -> PortResult<BorrowingRequest> {
         let id = found.request_id.clone().unwrap_or_default();
-        let external_id = found.external_id.clone().unwrap_or_default();
         match sent {
             Some(sent) => {
                 records::confirm(&self.db, &sent.external_id, &id, code(&found.status)).await?
             }
             None => {
-                let adopted = mapping::borrowing_request_from_alma(found, &external_id);
+                let adopted = mapping::borrowing_request_from_alma(found, external_id);
                 records::adopt(&self.db, patron, &adopted, &id, code(&found.status)).await?
             }
         }
@@ -449,7 +451,9 @@ impl AlmaBackend {
             }
         };
         if let Some(created) = created {
-            return self.settle(patron, &created, Some(request)).await;
+            return self
+                .settle(patron, &created, &request.external_id, Some(request))
+                .await;
         }
         // No (readable) answer: Alma may have the request. Never send it
         // again blindly; ask for the external id instead.
@@ -459,7 +463,10 @@ impl AlmaBackend {
             "Alma gave no answer to a create; looking the request up by its external id"
         );
         match self.lookup_external(patron, &request.external_id).await {
-            Ok(Some(found)) => self.settle(patron, &found, Some(request)).await,
+            Ok(Some(found)) => {
+                self.settle(patron, &found, &request.external_id, Some(request))
+                    .await
+            }
             Ok(None) => Err(PortError::Unavailable(
                 "Alma did not confirm the request and does not have it; try again".into(),
             )),
@@ -519,7 +526,11 @@ impl ResourceSharing for AlmaBackend {
                 }
                 // An earlier create got no answer: Alma may have it.
                 match self.lookup_external(patron, &request.external_id).await {
-                    Ok(Some(found)) => return self.settle(patron, &found, Some(&request)).await,
+                    Ok(Some(found)) => {
+                        return self
+                            .settle(patron, &found, &request.external_id, Some(&request))
+                            .await
+                    }
                     Ok(None) => {}
                     Err(e) => {
                         records::mark_unconfirmed(&self.db, &request.external_id).await?;
@@ -557,13 +568,14 @@ impl ResourceSharing for AlmaBackend {
                 },
                 None => match self.lookup_external(patron, external_id).await? {
                     Some(found) => Ok(Some(
-                        self.settle(patron, &found, Some(&record.request)).await?,
+                        self.settle(patron, &found, external_id, Some(&record.request))
+                            .await?,
                     )),
                     None => Ok(None),
                 },
             },
             None => match self.lookup_external(patron, external_id).await? {
-                Some(found) => Ok(Some(self.settle(patron, &found, None).await?)),
+                Some(found) => Ok(Some(self.settle(patron, &found, external_id, None).await?)),
                 None => Ok(None),
             },
         }
