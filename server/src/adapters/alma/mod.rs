@@ -212,6 +212,7 @@ impl AlmaBackend {
                 return Ok(r);
             }
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let answer = self
             .client
             .get(
@@ -222,7 +223,12 @@ impl AlmaBackend {
             .map_err(not_found_for_unknown_user)?;
         let r = Arc::new(answer.json::<RsRequest>()?);
         self.cache
-            .put(patron.as_str(), &key, Cached::Request(r.clone()))
+            .put(
+                patron.as_str(),
+                &key,
+                generation,
+                Cached::Request(r.clone()),
+            )
             .await;
         Ok(r)
     }
@@ -320,6 +326,7 @@ impl AlmaBackend {
         if let Some(Cached::UserRequests(r)) = self.cache.get(patron.as_str(), KEY).await {
             return Ok(r);
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
         for status in ["active", "history"] {
             let mut offset = 0u64;
@@ -354,7 +361,12 @@ impl AlmaBackend {
         }
         let all = Arc::new(all);
         self.cache
-            .put(patron.as_str(), KEY, Cached::UserRequests(all.clone()))
+            .put(
+                patron.as_str(),
+                KEY,
+                generation,
+                Cached::UserRequests(all.clone()),
+            )
             .await;
         Ok(all)
     }
@@ -365,6 +377,7 @@ impl AlmaBackend {
         if let Some(Cached::Loans(l)) = self.cache.get(patron.as_str(), KEY).await {
             return Ok(l);
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
         let mut offset = 0u64;
         loop {
@@ -396,7 +409,7 @@ impl AlmaBackend {
         }
         let all = Arc::new(all);
         self.cache
-            .put(patron.as_str(), KEY, Cached::Loans(all.clone()))
+            .put(patron.as_str(), KEY, generation, Cached::Loans(all.clone()))
             .await;
         Ok(all)
     }
@@ -437,7 +450,7 @@ impl AlmaBackend {
                 Some(&body),
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         let created = match sent {
             Ok(answer) => answer.json::<RsRequest>().ok().filter(|r| {
                 r.request_id
@@ -607,7 +620,7 @@ impl ResourceSharing for AlmaBackend {
                 None,
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         deleted.map_err(not_found_for_unknown_user)?;
         let mut after = match self.fetch_rs(patron, id, true).await {
             Ok(r) => (*r).clone(),
@@ -737,7 +750,7 @@ impl ResourceSharing for AlmaBackend {
                 None,
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         let answer = renewed.map_err(not_found_for_unknown_user)?;
         let count = records::add_renewal(&self.db, patron, loan_id).await?;
         let mut loan: ItemLoan = answer.json()?;
