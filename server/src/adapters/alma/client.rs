@@ -130,12 +130,13 @@ impl CallError {
         matches!(self, CallError::Alma { errors, .. } if errors.iter().any(|e| codes.contains(&e.code.as_str())))
     }
 
-    /// Whether a write may have reached Alma although no answer came
-    /// back (a timeout, a broken connection or a gateway error).
+    /// Whether a write may have reached Alma although it did not confirm
+    /// it: no answer (a timeout, a broken connection) or a server error,
+    /// which may come from a gateway after Alma did the work.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             CallError::Transport { .. } => true,
-            CallError::Alma { status, .. } => matches!(status, 502..=504),
+            CallError::Alma { status, .. } => *status >= 500,
         }
     }
 }

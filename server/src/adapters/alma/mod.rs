@@ -212,6 +212,7 @@ impl AlmaBackend {
                 return Ok(r);
             }
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let answer = self
             .client
             .get(
@@ -222,7 +223,12 @@ impl AlmaBackend {
             .map_err(not_found_for_unknown_user)?;
         let r = Arc::new(answer.json::<RsRequest>()?);
         self.cache
-            .put(patron.as_str(), &key, Cached::Request(r.clone()))
+            .put(
+                patron.as_str(),
+                &key,
+                generation,
+                Cached::Request(r.clone()),
+            )
             .await;
         Ok(r)
     }
@@ -290,21 +296,23 @@ impl AlmaBackend {
         }
     }
 
-    /// A request Alma has under this external id becomes Kauko's record.
+    /// A request Alma has under this external id becomes Kauko's record:
+    /// the reservation of what Kauko `sent` is confirmed, or, without one,
+    /// a record is made from Alma's object.
     async fn settle(
         &self,
         patron: &PatronId,
         found: &RsRequest,
+        external_id: &str,
         sent: Option<&NewBorrowingRequest>,
     ) -> PortResult<BorrowingRequest> {
         let id = found.request_id.clone().unwrap_or_default();
-        let external_id = found.external_id.clone().unwrap_or_default();
         match sent {
             Some(sent) => {
                 records::confirm(&self.db, &sent.external_id, &id, code(&found.status)).await?
             }
             None => {
-                let adopted = mapping::borrowing_request_from_alma(found, &external_id);
+                let adopted = mapping::borrowing_request_from_alma(found, external_id);
                 records::adopt(&self.db, patron, &adopted, &id, code(&found.status)).await?
             }
         }
@@ -318,6 +326,7 @@ impl AlmaBackend {
         if let Some(Cached::UserRequests(r)) = self.cache.get(patron.as_str(), KEY).await {
             return Ok(r);
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
         for status in ["active", "history"] {
             let mut offset = 0u64;
@@ -352,7 +361,12 @@ impl AlmaBackend {
         }
         let all = Arc::new(all);
         self.cache
-            .put(patron.as_str(), KEY, Cached::UserRequests(all.clone()))
+            .put(
+                patron.as_str(),
+                KEY,
+                generation,
+                Cached::UserRequests(all.clone()),
+            )
             .await;
         Ok(all)
     }
@@ -363,6 +377,7 @@ impl AlmaBackend {
         if let Some(Cached::Loans(l)) = self.cache.get(patron.as_str(), KEY).await {
             return Ok(l);
         }
+        let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
         let mut offset = 0u64;
         loop {
@@ -394,7 +409,7 @@ impl AlmaBackend {
         }
         let all = Arc::new(all);
         self.cache
-            .put(patron.as_str(), KEY, Cached::Loans(all.clone()))
+            .put(patron.as_str(), KEY, generation, Cached::Loans(all.clone()))
             .await;
         Ok(all)
     }
@@ -435,7 +450,7 @@ impl AlmaBackend {
                 Some(&body),
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         let created = match sent {
             Ok(answer) => answer.json::<RsRequest>().ok().filter(|r| {
                 r.request_id
@@ -449,7 +464,9 @@ impl AlmaBackend {
             }
         };
         if let Some(created) = created {
-            return self.settle(patron, &created, Some(request)).await;
+            return self
+                .settle(patron, &created, &request.external_id, Some(request))
+                .await;
         }
         // No (readable) answer: Alma may have the request. Never send it
         // again blindly; ask for the external id instead.
@@ -459,7 +476,10 @@ impl AlmaBackend {
             "Alma gave no answer to a create; looking the request up by its external id"
         );
         match self.lookup_external(patron, &request.external_id).await {
-            Ok(Some(found)) => self.settle(patron, &found, Some(request)).await,
+            Ok(Some(found)) => {
+                self.settle(patron, &found, &request.external_id, Some(request))
+                    .await
+            }
             Ok(None) => Err(PortError::Unavailable(
                 "Alma did not confirm the request and does not have it; try again".into(),
             )),
@@ -519,7 +539,11 @@ impl ResourceSharing for AlmaBackend {
                 }
                 // An earlier create got no answer: Alma may have it.
                 match self.lookup_external(patron, &request.external_id).await {
-                    Ok(Some(found)) => return self.settle(patron, &found, Some(&request)).await,
+                    Ok(Some(found)) => {
+                        return self
+                            .settle(patron, &found, &request.external_id, Some(&request))
+                            .await
+                    }
                     Ok(None) => {}
                     Err(e) => {
                         records::mark_unconfirmed(&self.db, &request.external_id).await?;
@@ -557,13 +581,14 @@ impl ResourceSharing for AlmaBackend {
                 },
                 None => match self.lookup_external(patron, external_id).await? {
                     Some(found) => Ok(Some(
-                        self.settle(patron, &found, Some(&record.request)).await?,
+                        self.settle(patron, &found, external_id, Some(&record.request))
+                            .await?,
                     )),
                     None => Ok(None),
                 },
             },
             None => match self.lookup_external(patron, external_id).await? {
-                Some(found) => Ok(Some(self.settle(patron, &found, None).await?)),
+                Some(found) => Ok(Some(self.settle(patron, &found, external_id, None).await?)),
                 None => Ok(None),
             },
         }
@@ -595,7 +620,7 @@ impl ResourceSharing for AlmaBackend {
                 None,
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         deleted.map_err(not_found_for_unknown_user)?;
         let mut after = match self.fetch_rs(patron, id, true).await {
             Ok(r) => (*r).clone(),
@@ -725,7 +750,7 @@ impl ResourceSharing for AlmaBackend {
                 None,
             )
             .await;
-        self.cache.invalidate_patron(patron.as_str());
+        self.cache.invalidate_patron(patron.as_str()).await;
         let answer = renewed.map_err(not_found_for_unknown_user)?;
         let count = records::add_renewal(&self.db, patron, loan_id).await?;
         let mut loan: ItemLoan = answer.json()?;
@@ -778,7 +803,10 @@ impl ResourceSharing for AlmaBackend {
             .clone()
             .filter(|id| !id.trim().is_empty())
             .ok_or_else(|| PortError::Other("Alma's lending request has no id".into()))?;
+        // As stored (microseconds), so that a later read is equal.
         let created_at = mapping::alma_created_at(&created).unwrap_or_else(Utc::now);
+        let created_at = crate::storage::parse_ts(&crate::storage::ts(created_at))
+            .map_err(|e| PortError::Other(e.to_string()))?;
         records::insert_lending(&self.db, &id, &request, created_at).await?;
         Ok(LendingRequest {
             id,
