@@ -55,6 +55,10 @@ fn StaffTools() -> impl IntoView {
                 <h2><a href="/staff/partners/import">{tr("import.title")}</a></h2>
                 <p>{tr("staff.import.body")}</p>
             </li>
+            <li class="card">
+                <h2><a href="/staff/outbox">{tr("outbox.title")}</a></h2>
+                <p>{tr("staff.outbox.body")}</p>
+            </li>
         </ul>
         <p class="notice" role="status">{tr("staff.coming")}</p>
     }

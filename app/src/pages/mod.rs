@@ -7,6 +7,7 @@ pub mod my;
 mod not_found;
 mod request;
 pub mod staff_import;
+pub mod staff_outbox;
 
 pub use accessibility::AccessibilityPage;
 pub use coming::{LendPage, StaffPage};
