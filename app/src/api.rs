@@ -3,6 +3,7 @@
 //! the library system through the resource-sharing port.
 
 pub mod form;
+pub mod lend;
 pub mod my;
 pub mod outbox;
 
