@@ -3,7 +3,9 @@
 //! the library system through the resource-sharing port.
 
 pub mod form;
+pub mod lend;
 pub mod my;
+pub mod outbox;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -101,6 +103,27 @@ pub mod ssr {
     pub fn port() -> Result<Arc<dyn ResourceSharing>, ServerFnError> {
         use_context::<Arc<dyn ResourceSharing>>()
             .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no backend"))
+    }
+
+    /// The durable outbox every submission goes through.
+    pub fn outbox() -> Result<Arc<dyn crate::outbox::SubmissionOutbox>, ServerFnError> {
+        use_context::<Arc<dyn crate::outbox::SubmissionOutbox>>()
+            .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no outbox"))
+    }
+
+    /// An outbox failure as a status: a key that is not the caller's is
+    /// a stale form (409), anything else the server's fault.
+    pub fn outbox_error(e: crate::outbox::OutboxError) -> ServerFnError {
+        use crate::outbox::OutboxError;
+        match e {
+            OutboxError::KeyTaken => fail(StatusCode::CONFLICT, "form.stale"),
+            OutboxError::NotFound => fail(StatusCode::NOT_FOUND, "not found"),
+            OutboxError::WrongState(s) => fail(StatusCode::CONFLICT, &format!("not allowed: {s}")),
+            OutboxError::Storage(_) => {
+                leptos::logging::error!("outbox: {e}");
+                fail(StatusCode::INTERNAL_SERVER_ERROR, "storage error")
+            }
+        }
     }
 
     /// The citation lookup (DOI, PMID, ISBN → citation; open-access check).

@@ -6,6 +6,7 @@ pub mod components;
 pub mod domain;
 pub mod i18n;
 pub mod lookup;
+pub mod outbox;
 pub mod pages;
 pub mod port;
 pub mod settings;
@@ -72,8 +73,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("request") view=pages::RequestPage/>
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
                     <Route path=StaticSegment("lend") view=pages::LendPage/>
+                    <Route path=leptos_router::path!("/lend/:code") view=pages::LendPartnerPage/>
                     <Route path=StaticSegment("staff") view=pages::StaffPage/>
                     <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
+                    <Route path=leptos_router::path!("/staff/outbox") view=pages::staff_outbox::StaffOutboxPage/>
+                    <Route path=leptos_router::path!("/staff/lending-review") view=pages::staff_review::StaffReviewPage/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

@@ -144,6 +144,19 @@ pub trait ResourceSharing: Send + Sync {
     async fn get_lending_request(&self, partner_code: &str, id: &str)
         -> PortResult<LendingRequest>;
 
+    /// Looks a lending request up by Kauko's own id (the outbox does, before
+    /// re-sending one whose first try may have arrived). An adapter that
+    /// cannot look lending requests up answers `None` and relies on the
+    /// library system refusing a known external id as `Duplicate`.
+    async fn find_lending_request_by_external_id(
+        &self,
+        partner_code: &str,
+        external_id: &str,
+    ) -> PortResult<Option<LendingRequest>> {
+        let _ = (partner_code, external_id);
+        Ok(None)
+    }
+
     // --- Partners ------------------------------------------------------------
 
     /// Partners ordered by code; `limit` at most 100.

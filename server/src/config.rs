@@ -51,10 +51,11 @@ pub struct Config {
     pub ncbi: NcbiConfig,
     pub openlibrary: OpenLibraryConfig,
     pub unpaywall: UnpaywallConfig,
+    pub outbox: OutboxConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "server",
     "library",
     "database",
@@ -69,7 +70,39 @@ const SECTIONS: [&str; 14] = [
     "ncbi",
     "openlibrary",
     "unpaywall",
+    "outbox",
 ];
+
+/// The durable outbox: how submissions are delivered to the library system.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// How often an idle worker looks for submissions that are due.
+    pub poll_interval_milliseconds: u64,
+    /// How long a worker's claim on a submission holds. A call to the
+    /// library system is abandoned (and retried) after three quarters of
+    /// it; a claim of a killed process runs out after it.
+    pub lease_seconds: u64,
+    /// The wait before the first retry; it doubles with every try.
+    pub first_backoff_milliseconds: u64,
+    /// The longest wait between two tries.
+    pub max_backoff_seconds: u64,
+    /// How long a form waits for its delivery before saying "received,
+    /// being forwarded".
+    pub inline_wait_milliseconds: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_milliseconds: 1000,
+            lease_seconds: 120,
+            first_backoff_milliseconds: 2000,
+            max_backoff_seconds: 600,
+            inline_wait_milliseconds: 3000,
+        }
+    }
+}
 
 /// Citation lookup: what every metadata service shares.
 #[derive(Clone, Debug, Deserialize)]
@@ -631,6 +664,41 @@ impl Config {
                 ));
             }
         }
+        let o = &self.outbox;
+        if !(10..=600_000).contains(&o.poll_interval_milliseconds) {
+            return Err(ConfigError::new(
+                "outbox.poll_interval_milliseconds",
+                "must be between 10 and 600000",
+            ));
+        }
+        if !(5..=86_400).contains(&o.lease_seconds) {
+            return Err(ConfigError::new(
+                "outbox.lease_seconds",
+                "must be between 5 and 86400",
+            ));
+        }
+        if o.max_backoff_seconds == 0 || o.max_backoff_seconds > 86_400 {
+            return Err(ConfigError::new(
+                "outbox.max_backoff_seconds",
+                "must be between 1 and 86400",
+            ));
+        }
+        if o.first_backoff_milliseconds == 0
+            || o.first_backoff_milliseconds > o.max_backoff_seconds * 1000
+        {
+            return Err(ConfigError::new(
+                "outbox.first_backoff_milliseconds",
+                "must be at least 1 and at most outbox.max_backoff_seconds",
+            ));
+        }
+        if o.inline_wait_milliseconds > 60_000
+            || o.inline_wait_milliseconds >= o.lease_seconds * 1000 / 2
+        {
+            return Err(ConfigError::new(
+                "outbox.inline_wait_milliseconds",
+                "must be at most 60000 and less than half of outbox.lease_seconds",
+            ));
+        }
         if let Some(public) = &self.server.public_url {
             if !(public.starts_with("https://") || public.starts_with("http://")) {
                 return Err(ConfigError::new(
@@ -943,6 +1011,38 @@ mod tests {
         assert_eq!(
             with(&[("KAUKO_ALMA_CANCEL_REASON", " ")]).unwrap_err().key,
             "alma.cancel_reason"
+        );
+    }
+
+    #[test]
+    fn outbox_settings_are_checked() {
+        let c = Config::from_sources("", env(&[])).unwrap();
+        assert_eq!(c.outbox.lease_seconds, 120);
+        assert_eq!(c.outbox.inline_wait_milliseconds, 3000);
+        let c = Config::from_sources(
+            "[outbox]\npoll_interval_milliseconds = 50\n",
+            env(&[("KAUKO_OUTBOX_INLINE_WAIT_MILLISECONDS", "0")]),
+        )
+        .unwrap();
+        assert_eq!(c.outbox.poll_interval_milliseconds, 50);
+        assert_eq!(c.outbox.inline_wait_milliseconds, 0);
+        let key = |toml: &str| Config::from_sources(toml, env(&[])).unwrap_err().key;
+        assert_eq!(
+            key("[outbox]\npoll_interval_milliseconds = 0"),
+            "outbox.poll_interval_milliseconds"
+        );
+        assert_eq!(key("[outbox]\nlease_seconds = 1"), "outbox.lease_seconds");
+        assert_eq!(
+            key("[outbox]\nmax_backoff_seconds = 0"),
+            "outbox.max_backoff_seconds"
+        );
+        assert_eq!(
+            key("[outbox]\nmax_backoff_seconds = 1\nfirst_backoff_milliseconds = 5000"),
+            "outbox.first_backoff_milliseconds"
+        );
+        assert_eq!(
+            key("[outbox]\nlease_seconds = 10\ninline_wait_milliseconds = 6000"),
+            "outbox.inline_wait_milliseconds"
         );
     }
 

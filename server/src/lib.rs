@@ -6,6 +6,7 @@ pub mod alma_sim;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod outbox;
 pub mod partners_import;
 pub mod port;
 pub mod seed;
@@ -55,10 +56,16 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     let auth = auth::Auth::from_config(&config, &db);
     let lookup: Arc<dyn app::lookup::CitationLookup> =
         Arc::new(citation::Lookup::from_config(&config, &db));
+    let outbox = outbox::Outbox::new(
+        db.clone(),
+        port.clone(),
+        outbox::OutboxSettings::from_config(&config),
+    );
     Ok(web::AppState {
         config: Arc::new(config),
         db,
         port,
+        outbox,
         lookup,
         auth,
         leptos_options,

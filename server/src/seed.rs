@@ -61,6 +61,11 @@ pub async fn seed_demo(local: &LocalBackend) -> Result<Seeded, PortError> {
             "ill@{}.example.org",
             code.to_ascii_lowercase().replace([':', '_'], "-")
         ));
+        if code == "FI-TUNI" {
+            p.instructions = Some(
+                "Lähettäkää kopiot PDF-tiedostoina. / Please send copies as PDF files.".into(),
+            );
+        }
         local.create_partner(p).await?;
         seeded.partners += 1;
     }

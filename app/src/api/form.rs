@@ -80,10 +80,10 @@ impl RequestForm {
         CitationType::from_code(&self.kind)
     }
 
-    /// The request the form describes, or every problem with its field.
-    pub fn to_request(&self, today: NaiveDate) -> Result<NewBorrowingRequest, Vec<FieldError>> {
+    /// The citation part of the form, with every problem of it added to
+    /// `errors` (shared by the patron's form and the lending form).
+    pub fn checked_citation(&self, errors: &mut Vec<FieldError>) -> Citation {
         let kind = self.citation_type();
-        let mut errors = Vec::new();
         let doi = opt(&self.doi).map(|d| match normalize_doi(&d) {
             Some(n) => n,
             None => {
@@ -130,6 +130,14 @@ impl RequestForm {
         if let Err(e) = citation.validate() {
             errors.extend(e);
         }
+        citation
+    }
+
+    /// The request the form describes, or every problem with its field.
+    pub fn to_request(&self, today: NaiveDate) -> Result<NewBorrowingRequest, Vec<FieldError>> {
+        let kind = self.citation_type();
+        let mut errors = Vec::new();
+        let citation = self.checked_citation(&mut errors);
         let format = match (kind, self.format.as_str()) {
             (Some(CitationType::Book), _) => Format::Physical,
             (_, "PHYSICAL") => Format::Physical,
@@ -139,20 +147,7 @@ impl RequestForm {
         if format == Format::Physical && pickup_location.is_none() {
             errors.push(FieldError::new("pickup_location", "error.field.pickup"));
         }
-        let needed_by = match opt(&self.needed_by) {
-            None => None,
-            Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
-                Ok(date) if date < today => {
-                    errors.push(FieldError::new("needed_by", "error.field.date_past"));
-                    None
-                }
-                Ok(date) => Some(date),
-                Err(_) => {
-                    errors.push(FieldError::new("needed_by", "error.field.date"));
-                    None
-                }
-            },
-        };
+        let needed_by = checked_date(&self.needed_by, today, &mut errors);
         let note = opt(&self.note);
         if note
             .as_deref()
@@ -164,11 +159,7 @@ impl RequestForm {
             errors.push(FieldError::new("copyright", "error.copyright.required"));
         }
         let external_id = self.idempotency_key.trim();
-        let key_ok = (8..=64).contains(&external_id.len())
-            && external_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !key_ok {
+        if !key_ok(external_id) {
             errors.push(FieldError::new("idempotency_key", "error.form.stale"));
         }
         // One message per field, in the form's order.
@@ -187,6 +178,37 @@ impl RequestForm {
             copyright_accepted: self.copyright,
         })
     }
+}
+
+/// A "not needed after" date: empty, or `YYYY-MM-DD` not in the past.
+pub fn checked_date(
+    text: &str,
+    today: NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let d = opt(text)?;
+    match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+        Ok(date) if date < today => {
+            errors.push(FieldError::new("needed_by", "error.field.date_past"));
+            None
+        }
+        Ok(date) => Some(date),
+        Err(_) => {
+            errors.push(FieldError::new("needed_by", "error.field.date"));
+            None
+        }
+    }
+}
+
+/// Whether an idempotency key is one a form made (8–64 letters, digits
+/// and dashes).
+pub fn key_ok(key: &str) -> bool {
+    (8..=64).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The text of a field with runs of white space made one, or `None`.
+pub fn opt_text(s: &str) -> Option<String> {
+    opt(s)
 }
 
 /// One of the patron's active requests that asks for the same work.
@@ -215,6 +237,11 @@ pub struct LookupOutcome {
 pub enum SubmitOutcome {
     Created {
         id: String,
+    },
+    /// Stored, but the library system has not taken it yet (it is down or
+    /// slow): it is forwarded as soon as it answers.
+    Received {
+        reference: String,
     },
     Invalid(Vec<FieldError>),
     /// The patron has active requests for the same work; submit again with
@@ -256,11 +283,13 @@ pub fn duplicates_of(requests: &[BorrowingRequest], wanted: &Citation) -> Vec<Ex
 }
 
 /// Fills a citation in from a DOI, PMID or ISBN, checks for a free copy
-/// (DOIs) and for the patron's own active requests for the same work.
+/// (DOIs) and, for a signed-in patron, for their own active requests for
+/// the same work. Open to everyone, like the citation API: the lending form
+/// for other libraries uses it too.
 #[server(endpoint = "requests/lookup")]
 pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnError> {
     use crate::domain::identifiers::parse_identifier;
-    let patron = super::ssr::require_patron()?;
+    let patron = crate::viewer::request_viewer().map(|v| crate::domain::PatronId(v.user_id));
     let mut outcome = LookupOutcome::default();
     let id = match parse_identifier(&input) {
         Ok(id) => id,
@@ -296,57 +325,69 @@ pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnErr
             Err(e) => leptos::logging::warn!("open-access check failed: {e}"),
         }
     }
-    if let Ok(requests) = super::ssr::port()?.list_borrowing_requests(&patron).await {
-        outcome.duplicates = duplicates_of(&requests, &wanted);
+    if let Some(patron) = patron {
+        if let Ok(requests) = super::ssr::port()?.list_borrowing_requests(&patron).await {
+            outcome.duplicates = duplicates_of(&requests, &wanted);
+        }
     }
     Ok(outcome)
 }
 
-/// Sends the request to the library system. The same idempotency key twice
-/// (a double click, a retry) gives the same request.
+/// Stores the request in the outbox and tries to deliver it to the library
+/// system at once. The same idempotency key twice (a double click, a retry)
+/// gives the same request. When the library system does not answer within
+/// the outbox's inline wait, the patron is told it was received and is
+/// being forwarded.
 #[server(endpoint = "requests/submit")]
 pub async fn submit_request(form: RequestForm) -> Result<SubmitOutcome, ServerFnError> {
+    use crate::outbox::{SubmissionKind, Submitted};
     use crate::port::PortError;
     let patron = super::ssr::require_patron()?;
     let request = match form.to_request(chrono::Utc::now().date_naive()) {
         Ok(r) => r,
         Err(errors) => return Ok(SubmitOutcome::Invalid(errors)),
     };
-    let port = super::ssr::port()?;
-    if let Some(done) = port
-        .find_borrowing_request_by_external_id(&patron, &request.external_id)
+    if let Err(PortError::Invalid(errors)) = crate::port::validate_borrowing_request(&request) {
+        return Ok(SubmitOutcome::Invalid(errors));
+    }
+    let outbox = super::ssr::outbox()?;
+    let known = outbox
+        .find(
+            SubmissionKind::Borrowing,
+            patron.as_str(),
+            &request.external_id,
+        )
         .await
-        .map_err(super::ssr::port_error)?
-    {
-        return Ok(SubmitOutcome::Created { id: done.id });
-    }
-    if !form.confirm_duplicate {
-        let requests = port
-            .list_borrowing_requests(&patron)
-            .await
-            .map_err(super::ssr::port_error)?;
-        let duplicates = duplicates_of(&requests, &request.citation);
-        if !duplicates.is_empty() {
-            return Ok(SubmitOutcome::Duplicate(duplicates));
-        }
-    }
-    let external_id = request.external_id.clone();
-    match port.create_borrowing_request(&patron, request).await {
-        Ok(created) => Ok(SubmitOutcome::Created { id: created.id }),
-        Err(PortError::Invalid(errors)) => Ok(SubmitOutcome::Invalid(errors)),
-        Err(PortError::Duplicate(_)) => {
-            match port
-                .find_borrowing_request_by_external_id(&patron, &external_id)
-                .await
-                .map_err(super::ssr::port_error)?
-            {
-                Some(done) => Ok(SubmitOutcome::Created { id: done.id }),
-                None => Err(super::ssr::port_error(PortError::Other(
-                    "duplicate request could not be found".into(),
-                ))),
+        .map_err(super::ssr::outbox_error)?;
+    if known.is_none() && !form.confirm_duplicate {
+        // When the library system cannot be asked, the request is taken
+        // anyway: losing it would be worse than a duplicate.
+        let port = super::ssr::port()?;
+        match port.list_borrowing_requests(&patron).await {
+            Ok(requests) => {
+                let duplicates = duplicates_of(&requests, &request.citation);
+                if !duplicates.is_empty() {
+                    return Ok(SubmitOutcome::Duplicate(duplicates));
+                }
             }
+            Err(e) => leptos::logging::warn!("duplicate check skipped: {e}"),
         }
-        Err(e) => Err(super::ssr::port_error(e)),
+    }
+    match outbox
+        .submit_borrowing(&patron, request)
+        .await
+        .map_err(super::ssr::outbox_error)?
+    {
+        Submitted::Delivered { id, .. } => Ok(SubmitOutcome::Created { id }),
+        Submitted::Pending { reference } => Ok(SubmitOutcome::Received { reference }),
+        Submitted::Failed {
+            error: PortError::Invalid(errors),
+            ..
+        } => Ok(SubmitOutcome::Invalid(errors)),
+        Submitted::Failed { error, .. } => Err(super::ssr::port_error(error)),
+        Submitted::Held { reference } | Submitted::Rejected { reference, .. } => {
+            Ok(SubmitOutcome::Received { reference })
+        }
     }
 }
 

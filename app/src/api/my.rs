@@ -25,6 +25,10 @@ pub struct RequestRow {
     pub cancellable: bool,
     /// Why cancelling is not offered (a translation key), for active ones.
     pub not_cancellable_key: Option<String>,
+    /// Kauko has it but the library system does not yet (received, being
+    /// forwarded); `id` is then Kauko's reference.
+    #[serde(default)]
+    pub received: bool,
 }
 
 /// An ILL loan as the patron sees it.
@@ -46,6 +50,11 @@ pub struct LoanRow {
 /// its own (with a translation key), so one broken call hides nothing else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyRequests {
+    /// Submissions Kauko holds that the library system does not have yet
+    /// (shown first among the active ones, also when the library system
+    /// cannot be asked).
+    #[serde(default)]
+    pub received: Vec<RequestRow>,
     pub active: Result<Vec<RequestRow>, String>,
     pub history: Result<Vec<RequestRow>, String>,
     pub loans: Result<Vec<LoanRow>, String>,
@@ -89,6 +98,24 @@ pub fn request_row(r: &BorrowingRequest, rules: &RequestRules) -> RequestRow {
         cancellable,
         not_cancellable_key: (!cancellable && !status.is_final())
             .then(|| Refusal::NotCancellable.message_key().to_owned()),
+        received: false,
+    }
+}
+
+/// A submission still in Kauko's outbox, as a row of the active requests.
+pub fn received_row(p: &crate::outbox::PendingSubmission) -> RequestRow {
+    RequestRow {
+        id: p.reference.clone(),
+        title: p.title.clone(),
+        authors: p.authors.clone(),
+        kind: p.kind,
+        status: PatronStatus::Submitted,
+        requested: p.created,
+        format: p.format,
+        pickup_location: p.pickup_location.clone(),
+        cancellable: false,
+        not_cancellable_key: None,
+        received: true,
     }
 }
 
@@ -121,10 +148,21 @@ pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
     let port = super::ssr::port()?;
     let rules = super::ssr::rules();
     let today = chrono::Utc::now().date_naive();
+    let outbox = super::ssr::outbox().ok();
     let (requests, loans) = futures::join!(
         port.list_borrowing_requests(&patron),
         port.list_loans(&patron)
     );
+    let received = match &outbox {
+        Some(outbox) => match outbox.pending_for_patron(&patron).await {
+            Ok(list) => list.iter().map(received_row).collect(),
+            Err(e) => {
+                leptos::logging::warn!("my requests: outbox: {e}");
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
     let log = |what: &str, e: &PortError| leptos::logging::warn!("my requests: {what}: {e}");
     let (active, history) = match requests {
         Ok(list) => {
@@ -147,6 +185,7 @@ pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
             failure_key(&e).to_owned()
         });
     Ok(MyRequests {
+        received,
         active,
         history,
         loans,

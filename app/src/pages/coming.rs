@@ -19,19 +19,6 @@ pub fn SignInNeeded(title: &'static str, path: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn Coming(title: &'static str) -> impl IntoView {
-    view! {
-        <PageTitle key=title/>
-        <p class="notice" role="status">{tr("coming.body")}</p>
-    }
-}
-
-#[component]
-pub fn LendPage() -> impl IntoView {
-    view! { <Coming title="page.lend.title"/> }
-}
-
-#[component]
 pub fn StaffPage() -> impl IntoView {
     match use_viewer() {
         None => view! { <SignInNeeded title="page.staff.title" path="/staff"/> }.into_any(),
@@ -54,6 +41,14 @@ fn StaffTools() -> impl IntoView {
             <li class="card">
                 <h2><a href="/staff/partners/import">{tr("import.title")}</a></h2>
                 <p>{tr("staff.import.body")}</p>
+            </li>
+            <li class="card">
+                <h2><a href="/staff/outbox">{tr("outbox.title")}</a></h2>
+                <p>{tr("staff.outbox.body")}</p>
+            </li>
+            <li class="card">
+                <h2><a href="/staff/lending-review">{tr("review.title")}</a></h2>
+                <p>{tr("staff.review.body")}</p>
             </li>
         </ul>
         <p class="notice" role="status">{tr("staff.coming")}</p>

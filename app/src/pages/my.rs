@@ -99,18 +99,31 @@ fn MyLists(
     renew: ServerAction<RenewLoan>,
 ) -> impl IntoView {
     let MyRequests {
+        received,
         active,
         history,
         loans,
     } = my;
+    let active_view = match active {
+        Ok(rows) if rows.is_empty() && received.is_empty() => {
+            view! { <p>{tr("my.active.empty")}</p> }.into_any()
+        }
+        Ok(rows) => {
+            let rows: Vec<RequestRow> = received.into_iter().chain(rows).collect();
+            view! { <RequestTable rows cancel caption="my.active.title"/> }.into_any()
+        }
+        // What Kauko holds is shown even when the library system is down.
+        Err(key) if !received.is_empty() => view! {
+            <Failure key/>
+            <RequestTable rows=received cancel caption="my.active.title"/>
+        }
+        .into_any(),
+        Err(key) => view! { <Failure key/> }.into_any(),
+    };
     view! {
         <section aria-labelledby="active-title" class="my-section">
             <h2 id="active-title">{tr("my.active.title")}</h2>
-            {match active {
-                Ok(rows) if rows.is_empty() => view! { <p>{tr("my.active.empty")}</p> }.into_any(),
-                Ok(rows) => view! { <RequestTable rows cancel caption="my.active.title"/> }.into_any(),
-                Err(key) => view! { <Failure key/> }.into_any(),
-            }}
+            {active_view}
         </section>
         <section aria-labelledby="loans-title" class="my-section">
             <h2 id="loans-title">{tr("my.loans.title")}</h2>
@@ -172,7 +185,16 @@ fn RequestTable(
 fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl IntoView {
     let i18n = use_i18n();
     let confirming = RwSignal::new(false);
-    let status_key = row.status.label_key();
+    let status_key = if row.received {
+        "my.status.received"
+    } else {
+        row.status.label_key()
+    };
+    let status_class = if row.received {
+        "status status--received".to_owned()
+    } else {
+        format!("status status--{:?}", row.status).to_lowercase()
+    };
     let kind_key = row.kind.map(|k| k.label_key());
     let requested = row.requested;
     let delivery = {
@@ -233,7 +255,7 @@ fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl 
                 {row.authors.clone().map(|a| view! { <span class="row-meta">{a}</span> })}
             </td>
             <td role="cell" data-label=move || t(i18n.lang(), "my.col.status")>
-                <span class=format!("status status--{:?}", row.status).to_lowercase()>{tr(status_key)}</span>
+                <span class=status_class>{tr(status_key)}</span>
             </td>
             <td role="cell" data-label=move || t(i18n.lang(), "my.col.requested")>
                 {move || format_date(i18n.lang(), requested)}

@@ -19,31 +19,31 @@ use crate::viewer::use_viewer;
 
 /// Every field of the form as its own signal.
 #[derive(Clone, Copy)]
-struct Fields {
-    key: RwSignal<String>,
-    kind: RwSignal<String>,
-    title: RwSignal<String>,
-    authors: RwSignal<String>,
-    container_title: RwSignal<String>,
-    volume: RwSignal<String>,
-    issue: RwSignal<String>,
-    pages: RwSignal<String>,
-    year: RwSignal<String>,
-    publisher: RwSignal<String>,
-    edition: RwSignal<String>,
-    issn: RwSignal<String>,
-    isbn: RwSignal<String>,
-    doi: RwSignal<String>,
-    pmid: RwSignal<String>,
-    format: RwSignal<String>,
-    pickup_location: RwSignal<String>,
-    needed_by: RwSignal<String>,
-    note: RwSignal<String>,
-    copyright: RwSignal<bool>,
+pub(crate) struct Fields {
+    pub(crate) key: RwSignal<String>,
+    pub(crate) kind: RwSignal<String>,
+    pub(crate) title: RwSignal<String>,
+    pub(crate) authors: RwSignal<String>,
+    pub(crate) container_title: RwSignal<String>,
+    pub(crate) volume: RwSignal<String>,
+    pub(crate) issue: RwSignal<String>,
+    pub(crate) pages: RwSignal<String>,
+    pub(crate) year: RwSignal<String>,
+    pub(crate) publisher: RwSignal<String>,
+    pub(crate) edition: RwSignal<String>,
+    pub(crate) issn: RwSignal<String>,
+    pub(crate) isbn: RwSignal<String>,
+    pub(crate) doi: RwSignal<String>,
+    pub(crate) pmid: RwSignal<String>,
+    pub(crate) format: RwSignal<String>,
+    pub(crate) pickup_location: RwSignal<String>,
+    pub(crate) needed_by: RwSignal<String>,
+    pub(crate) note: RwSignal<String>,
+    pub(crate) copyright: RwSignal<bool>,
 }
 
 impl Fields {
-    fn new(initial: RequestForm) -> Self {
+    pub(crate) fn new(initial: RequestForm) -> Self {
         let s = RwSignal::new;
         Self {
             key: s(initial.idempotency_key),
@@ -93,7 +93,7 @@ impl Fields {
         ]
     }
 
-    fn snapshot(&self) -> RequestForm {
+    pub(crate) fn snapshot(&self) -> RequestForm {
         let mut form = RequestForm {
             copyright: self.copyright.get_untracked(),
             ..Default::default()
@@ -104,7 +104,7 @@ impl Fields {
         form
     }
 
-    fn set(&self, form: &mut RequestForm) {
+    pub(crate) fn set(&self, form: &mut RequestForm) {
         for (signal, field) in self.strings() {
             let value = std::mem::take(field(form));
             if signal.get_untracked() != value {
@@ -115,7 +115,7 @@ impl Fields {
     }
 
     /// Fills the citation in (everything, or only the empty fields).
-    fn fill(&self, citation: &Citation, only_empty: bool) {
+    pub(crate) fn fill(&self, citation: &Citation, only_empty: bool) {
         let mut form = self.snapshot();
         form.fill_from(citation, only_empty);
         self.set(&mut form);
@@ -160,7 +160,7 @@ fn entry_from_query(query: &str) -> Entry {
 }
 
 /// A fresh idempotency key (browser only): 128 random bits as hex.
-fn new_key() -> String {
+pub(crate) fn new_key() -> String {
     #[cfg(feature = "hydrate")]
     {
         let mut bytes = [0u8; 16];
@@ -231,7 +231,9 @@ pub fn RequestPage() -> impl IntoView {
     let duplicates = RwSignal::new(Vec::<ExistingRequest>::new());
     let duplicate_blocked = RwSignal::new(false);
     let submit_error = RwSignal::new(None::<String>);
-    let created = RwSignal::new(None::<String>);
+    // The confirmation: the request's number, and whether the library
+    // system has it yet (false: received, being forwarded).
+    let created = RwSignal::new(None::<(String, bool)>);
     let only_empty = StoredValue::new(false);
 
     let lookup = ServerAction::<LookupCitation>::new();
@@ -322,7 +324,13 @@ pub fn RequestPage() -> impl IntoView {
             Ok(SubmitOutcome::Created { id }) => {
                 errors.set(vec![]);
                 duplicate_blocked.set(false);
-                created.set(Some(id));
+                created.set(Some((id, true)));
+                focus_later(done_ref);
+            }
+            Ok(SubmitOutcome::Received { reference }) => {
+                errors.set(vec![]);
+                duplicate_blocked.set(false);
+                created.set(Some((reference, false)));
                 focus_later(done_ref);
             }
             Ok(SubmitOutcome::Invalid(list)) => {
@@ -393,10 +401,19 @@ pub fn RequestPage() -> impl IntoView {
         <PageTitle key="page.request.title"/>
         <Show when=move || created.get().is_some() fallback=form_view>
             <section class="confirmation" aria-labelledby="done-title">
-                <h2 id="done-title" tabindex="-1" node_ref=done_ref>{tr("request.done.title")}</h2>
+                <h2 id="done-title" tabindex="-1" node_ref=done_ref>
+                    {move || t(i18n.lang(), if created.get().is_some_and(|c| c.1) { "request.done.title" } else { "request.received.title" })}
+                </h2>
                 <p>
-                    {move || t_args(i18n.lang(), "request.done.reference", &[("id", &created.get().unwrap_or_default())])}
+                    {move || {
+                        let (id, delivered) = created.get().unwrap_or_default();
+                        let key = if delivered { "request.done.reference" } else { "request.received.reference" };
+                        t_args(i18n.lang(), key, &[("id", &id)])
+                    }}
                 </p>
+                <Show when=move || created.get().is_some_and(|c| !c.1)>
+                    <p class="notice" role="status">{tr("request.received.body")}</p>
+                </Show>
                 <h3>{tr("request.done.next_title")}</h3>
                 <p>{tr("request.done.next")}</p>
                 <p class="confirmation__actions">
@@ -413,7 +430,7 @@ pub fn RequestPage() -> impl IntoView {
 
 /// The errors of the last submission as a list of links to their fields.
 #[component]
-fn ErrorSummary(
+pub(crate) fn ErrorSummary(
     errors: RwSignal<Vec<FieldError>>,
     submit_error: RwSignal<Option<String>>,
     node_ref: NodeRef<leptos::html::Div>,
@@ -455,6 +472,7 @@ fn field_anchor(field: &str) -> &str {
     match field {
         "kind" => "kind-article",
         "format" => "format-DIGITAL",
+        "delivery" => "delivery-postal",
         "idempotency_key" => "identifier",
         other => other,
     }
@@ -480,12 +498,19 @@ fn field_label_key(field: &str) -> &'static str {
         "needed_by" => "request.field.needed_by",
         "note" => "request.field.note",
         "copyright" => "request.field.copyright",
+        "library_name" => "lend.field.library_name",
+        "library_id" => "lend.field.library_id",
+        "contact_name" => "lend.field.contact_name",
+        "email" => "lend.field.email",
+        "delivery" => "lend.delivery.legend",
+        "delivery_address" => "lend.field.delivery_address",
+        "max_cost" => "lend.field.max_cost",
         _ => "request.field.form",
     }
 }
 
 #[component]
-fn IdentifierBox(
+pub(crate) fn IdentifierBox(
     identifier: RwSignal<String>,
     identifier_error: RwSignal<Option<String>>,
     lookup_status: RwSignal<Option<String>>,
@@ -557,7 +582,7 @@ fn IdentifierBox(
 }
 
 #[component]
-fn OpenAccessNotice(open_access: RwSignal<Option<OpenAccessCopy>>) -> impl IntoView {
+pub(crate) fn OpenAccessNotice(open_access: RwSignal<Option<OpenAccessCopy>>) -> impl IntoView {
     let i18n = use_i18n();
     move || {
         open_access.get().map(|copy| {
@@ -618,7 +643,7 @@ fn DuplicateNotice(
 }
 
 #[component]
-fn KindChoice(fields: Fields) -> impl IntoView {
+pub(crate) fn KindChoice(fields: Fields) -> impl IntoView {
     let option = move |kind: CitationType| {
         let id = format!("kind-{}", kind.code());
         view! {
@@ -645,7 +670,7 @@ fn KindChoice(fields: Fields) -> impl IntoView {
 }
 
 #[component]
-fn CitationFields(fields: Fields, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
+pub(crate) fn CitationFields(fields: Fields, errors: RwSignal<Vec<FieldError>>) -> impl IntoView {
     let i18n = use_i18n();
     let kind = move || fields.kind();
     let is = move |k: CitationType| move || kind() == Some(k);

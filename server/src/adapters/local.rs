@@ -400,6 +400,23 @@ impl ResourceSharing for LocalBackend {
         lending_from_row(&row).map_err(db_err)
     }
 
+    async fn find_lending_request_by_external_id(
+        &self,
+        partner_code: &str,
+        external_id: &str,
+    ) -> PortResult<Option<LendingRequest>> {
+        let row = sqlx::query("SELECT id, external_id, partner_code, body, status, created_at FROM lending_requests WHERE external_id = $1 AND partner_code = $2")
+            .bind(external_id.to_owned())
+            .bind(partner_code.to_owned())
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref()
+            .map(lending_from_row)
+            .transpose()
+            .map_err(db_err)
+    }
+
     async fn list_partners(&self, offset: u64, limit: u64) -> PortResult<Page<Partner>> {
         let limit = limit.min(100);
         let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM partners")

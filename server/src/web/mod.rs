@@ -28,6 +28,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub port: Arc<dyn ResourceSharing>,
+    /// Submissions on their way to the library system; its worker is
+    /// started with `outbox.spawn_worker()`.
+    pub outbox: Arc<crate::outbox::Outbox>,
     /// Citation lookup (Crossref, DataCite, PubMed, Open Library, Unpaywall).
     pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
@@ -62,9 +65,11 @@ pub fn router(state: AppState) -> Router {
     let importer: Arc<dyn app::staff_import::PartnerImportService> = Arc::new(
         crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
     );
+    let outbox: Arc<dyn app::outbox::SubmissionOutbox> = state.outbox.clone();
     let context = move || {
         provide_context(site.clone());
         provide_context(port.clone());
+        provide_context(outbox.clone());
         provide_context(rules.clone());
         provide_context(lookup.clone());
         provide_context(importer.clone());

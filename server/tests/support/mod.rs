@@ -124,11 +124,30 @@ pub struct Running {
     pub base: String,
     pub client: reqwest::Client,
     pub state: server::web::AppState,
+    _worker: AbortOnDrop,
     _dir: tempfile::TempDir,
+}
+
+/// Stops the outbox worker with the test.
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Starts Kauko with these configuration overrides (`KAUKO_…` variables).
 pub async fn start_kauko(env: &[(&str, &str)]) -> Running {
+    start_kauko_with(env, |port| port).await
+}
+
+/// Starts Kauko with its backend wrapped (e.g. in an adapter that fails on
+/// demand); the outbox delivers through the wrapper too.
+pub async fn start_kauko_with(
+    env: &[(&str, &str)],
+    wrap: impl FnOnce(Arc<dyn ResourceSharing>) -> Arc<dyn ResourceSharing>,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -145,7 +164,14 @@ pub async fn start_kauko(env: &[(&str, &str)]) -> Running {
     ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_sources("", vars).unwrap();
-    let state = server::build_state(config).await.unwrap();
+    let mut state = server::build_state(config).await.unwrap();
+    state.port = wrap(state.port.clone());
+    state.outbox = server::outbox::Outbox::new(
+        state.db.clone(),
+        state.port.clone(),
+        state.outbox.settings().clone(),
+    );
+    let worker = state.outbox.spawn_worker();
     tokio::spawn(server::web::serve(
         listener,
         server::web::router(state.clone()),
@@ -160,6 +186,7 @@ pub async fn start_kauko(env: &[(&str, &str)]) -> Running {
         base,
         client,
         state,
+        _worker: AbortOnDrop(worker),
         _dir: dir,
     }
 }

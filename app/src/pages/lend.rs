@@ -1,0 +1,376 @@
+//! `/lend` and `/lend/<partner-code>`: the lending form for other
+//! libraries. No sign-in. It shares the identifier box, the citation
+//! fields and the error summary with the patron's request form; a
+//! partner's own address prefills and locks the partner's details and shows
+//! the partner's instructions.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::form::{LookupCitation, LookupOutcome, RequestForm};
+use crate::api::lend::{lend_partner, LendForm, LendOutcome, PartnerDetails, SubmitLending};
+use crate::components::field::{FieldErrorText, TextField};
+use crate::components::page::PageTitle;
+use crate::domain::identifiers::parse_identifier;
+use crate::domain::FieldError;
+use crate::i18n::{t, t_args};
+use crate::pages::request::{
+    focus_later, new_key, CitationFields, ErrorSummary, Fields, IdentifierBox, KindChoice,
+};
+use crate::site::{tr, use_i18n};
+
+/// The general form.
+#[component]
+pub fn LendPage() -> impl IntoView {
+    view! {
+        <PageTitle key="page.lend.title"/>
+        <LendFormView partner=None/>
+    }
+    .into_any()
+}
+
+/// A partner's own form.
+#[component]
+pub fn LendPartnerPage() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.read().get("code").unwrap_or_default();
+    let partner = Resource::new(code, lend_partner);
+    view! {
+        <PageTitle key="page.lend.title"/>
+        <Suspense fallback=move || view! { <p role="status">{tr("lend.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match partner.await {
+                    Ok(Some(p)) => view! { <LendFormView partner=Some(p)/> }.into_any(),
+                    Ok(None) => view! {
+                        <p class="notice" role="status">{tr("lend.unknown_partner")}</p>
+                        <p><a href="/lend">{tr("lend.general_form")}</a></p>
+                    }
+                    .into_any(),
+                    Err(_) => view! { <p class="notice notice--error" role="alert">{tr("lend.error.partner")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// The library's own fields as signals.
+#[derive(Clone, Copy)]
+struct Library {
+    name: RwSignal<String>,
+    id: RwSignal<String>,
+    contact: RwSignal<String>,
+    email: RwSignal<String>,
+    service: RwSignal<String>,
+    delivery: RwSignal<String>,
+    address: RwSignal<String>,
+    max_cost: RwSignal<String>,
+    website: RwSignal<String>,
+}
+
+/// What the confirmation says: the reference and which of the three ways
+/// the request went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Done {
+    reference: String,
+    key: &'static str,
+}
+
+#[component]
+fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
+    let i18n = use_i18n();
+    let fields = Fields::new(RequestForm {
+        kind: "book".into(),
+        format: "PHYSICAL".into(),
+        ..Default::default()
+    });
+    let s = |v: Option<&String>| RwSignal::new(v.cloned().unwrap_or_default());
+    let library = Library {
+        name: s(partner.as_ref().map(|p| &p.name)),
+        id: s(partner.as_ref().map(|p| p.isil.as_ref().unwrap_or(&p.code))),
+        contact: s(None),
+        email: s(partner.as_ref().and_then(|p| p.email.as_ref())),
+        service: RwSignal::new("loan".to_owned()),
+        delivery: RwSignal::new("postal".to_owned()),
+        address: s(None),
+        max_cost: s(None),
+        website: s(None),
+    };
+    let partner_code = partner.as_ref().map(|p| p.code.clone()).unwrap_or_default();
+    let locked = partner.is_some();
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let submit_error = RwSignal::new(None::<String>);
+    let identifier = RwSignal::new(String::new());
+    let identifier_error = RwSignal::new(None::<String>);
+    let lookup_status = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<Done>);
+    let lookup = ServerAction::<LookupCitation>::new();
+    let submit = ServerAction::<SubmitLending>::new();
+    let summary_ref = NodeRef::<leptos::html::Div>::new();
+    let done_ref = NodeRef::<leptos::html::H2>::new();
+
+    Effect::new(move |_| {
+        if fields.key.get_untracked().is_empty() {
+            fields.key.set(new_key());
+        }
+    });
+
+    let run_lookup = move || {
+        let text = identifier.get_untracked();
+        match parse_identifier(&text) {
+            Err(e) => {
+                identifier_error.set(Some(e.key().to_owned()));
+                lookup_status.set(None);
+            }
+            Ok(_) => {
+                identifier_error.set(None);
+                lookup_status.set(Some(t(i18n.lang(), "lookup.searching")));
+                lookup.dispatch(LookupCitation { input: text });
+            }
+        }
+    };
+    Effect::new(move |_| {
+        let Some(result) = lookup.value().get() else {
+            return;
+        };
+        let lang = i18n.lang();
+        match result {
+            Ok(LookupOutcome {
+                found,
+                error_key,
+                error_service,
+                ..
+            }) => {
+                if let Some(found) = found {
+                    fields.fill(&found.citation, false);
+                    lookup_status.set(Some(t_args(
+                        lang,
+                        "lookup.filled",
+                        &[("service", found.source.display_name())],
+                    )));
+                } else if let Some(key) = error_key {
+                    let service = error_service.unwrap_or_default();
+                    lookup_status.set(Some(t_args(lang, &key, &[("service", &service)])));
+                }
+            }
+            Err(_) => lookup_status.set(Some(t(lang, "lookup.error.failed"))),
+        }
+    });
+
+    let code_for_send = StoredValue::new(partner_code.clone());
+    let send = move || {
+        let citation = fields.snapshot();
+        let mut key = citation.idempotency_key.clone();
+        if key.is_empty() {
+            key = new_key();
+            fields.key.set(key.clone());
+        }
+        let form = LendForm {
+            idempotency_key: key,
+            partner: code_for_send.get_value(),
+            library_name: library.name.get_untracked(),
+            library_id: library.id.get_untracked(),
+            contact_name: library.contact.get_untracked(),
+            email: library.email.get_untracked(),
+            service: library.service.get_untracked(),
+            delivery: library.delivery.get_untracked(),
+            delivery_address: library.address.get_untracked(),
+            max_cost: library.max_cost.get_untracked(),
+            needed_by: citation.needed_by.clone(),
+            note: citation.note.clone(),
+            website: library.website.get_untracked(),
+            citation,
+        };
+        submit_error.set(None);
+        submit.dispatch(SubmitLending { form });
+    };
+
+    Effect::new(move |_| {
+        let Some(result) = submit.value().get() else {
+            return;
+        };
+        let finished = |reference: String, key: &'static str| {
+            errors.set(vec![]);
+            done.set(Some(Done { reference, key }));
+            focus_later(done_ref);
+        };
+        match result {
+            Ok(LendOutcome::Sent { reference }) => finished(reference, "lend.done.sent"),
+            Ok(LendOutcome::Received { reference }) => finished(reference, "lend.done.received"),
+            Ok(LendOutcome::Held { reference }) => finished(reference, "lend.done.held"),
+            Ok(LendOutcome::Invalid(list)) => {
+                errors.set(list);
+                focus_later(summary_ref);
+            }
+            Ok(LendOutcome::Refused(key)) => {
+                errors.set(vec![]);
+                submit_error.set(Some(key));
+                focus_later(summary_ref);
+            }
+            Err(_) => {
+                submit_error.set(Some("lend.error.send".to_owned()));
+                focus_later(summary_ref);
+            }
+        }
+    });
+
+    let instructions = partner.as_ref().and_then(|p| p.instructions.clone());
+    let partner_view = partner.clone().map(|p| {
+        view! {
+            <section class="partner-card" aria-labelledby="partner-title">
+                <h2 id="partner-title">{tr("lend.partner.title")}</h2>
+                <dl>
+                    <dt>{tr("lend.field.library_name")}</dt><dd>{p.name.clone()}</dd>
+                    <dt>{tr("lend.field.library_id")}</dt><dd>{p.isil.clone().unwrap_or_else(|| p.code.clone())}</dd>
+                </dl>
+                {instructions.map(|text| view! {
+                    <h3>{tr("lend.partner.instructions")}</h3>
+                    <p class="partner-card__instructions">{text}</p>
+                })}
+            </section>
+        }
+    });
+
+    let form_view = move || {
+        let partner_view = partner_view.clone();
+        view! {
+            <p class="lead">{tr("lend.lead")}</p>
+            {partner_view}
+            <form class="request-form" novalidate on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }>
+                <ErrorSummary errors submit_error node_ref=summary_ref/>
+                <LibraryFields library errors locked/>
+                <IdentifierBox identifier identifier_error lookup_status run_lookup=Callback::new(move |_| run_lookup()) pending=lookup.pending()/>
+                <KindChoice fields/>
+                <CitationFields fields errors/>
+                <ServiceFields library fields errors/>
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || submit.pending().get()>
+                        {move || if submit.pending().get() { t(i18n.lang(), "request.sending") } else { t(i18n.lang(), "lend.submit") }}
+                    </button>
+                </div>
+            </form>
+        }
+        .into_any()
+    };
+
+    let start_over = move |_| {
+        let mut form = RequestForm {
+            kind: "book".into(),
+            format: "PHYSICAL".into(),
+            idempotency_key: new_key(),
+            ..Default::default()
+        };
+        fields.set(&mut form);
+        identifier.set(String::new());
+        lookup_status.set(None);
+        done.set(None);
+    };
+
+    view! {
+        <Show when=move || done.get().is_some() fallback=form_view>
+            <section class="confirmation" aria-labelledby="done-title">
+                <h2 id="done-title" tabindex="-1" node_ref=done_ref>{tr("lend.done.title")}</h2>
+                <p class="reference">
+                    {move || t_args(i18n.lang(), "lend.done.reference", &[("reference", &done.get().map(|d| d.reference).unwrap_or_default())])}
+                </p>
+                <p>{move || done.get().map(|d| t(i18n.lang(), d.key)).unwrap_or_default()}</p>
+                <p>{tr("lend.done.mail")}</p>
+                <p class="confirmation__actions">
+                    <button type="button" class="button button--secondary" on:click=start_over>
+                        {tr("lend.done.another")}
+                    </button>
+                </p>
+            </section>
+        </Show>
+    }
+    .into_any()
+}
+
+#[component]
+fn LibraryFields(
+    library: Library,
+    errors: RwSignal<Vec<FieldError>>,
+    locked: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move |key: &'static str| Signal::derive(move || t(i18n.lang(), key));
+    view! {
+        <fieldset class="group">
+            <legend>{tr("lend.library.legend")}</legend>
+            {(!locked).then(|| view! {
+                <TextField name="library_name" label=label("lend.field.library_name") value=library.name errors required=true autocomplete="organization"/>
+                <TextField name="library_id" label=label("lend.field.library_id") value=library.id errors hint="lend.hint.library_id" class="field--short"/>
+            })}
+            <TextField name="contact_name" label=label("lend.field.contact_name") value=library.contact errors autocomplete="name"/>
+            <TextField name="email" label=label("lend.field.email") value=library.email errors required=true input_type="email" autocomplete="email" hint="lend.hint.email"/>
+            // Not for people: hidden from view and from screen readers.
+            <div class="hp" aria-hidden="true">
+                <label for="website">"Website"</label>
+                <input id="website" name="website" type="text" tabindex="-1" autocomplete="off"
+                    prop:value=move || library.website.get()
+                    on:input=move |ev| library.website.set(event_target_value(&ev))/>
+            </div>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn ServiceFields(
+    library: Library,
+    fields: Fields,
+    errors: RwSignal<Vec<FieldError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move |key: &'static str| Signal::derive(move || t(i18n.lang(), key));
+    let choice = move |signal: RwSignal<String>,
+                       group: &'static str,
+                       code: &'static str,
+                       key: &'static str| {
+        let id = format!("{group}-{code}");
+        view! {
+            <div class="choice">
+                <input type="radio" id=id.clone() name=group value=code
+                    prop:checked=move || signal.get() == code
+                    on:change=move |_| signal.set(code.to_owned())/>
+                <label for=id>{tr(key)}</label>
+            </div>
+        }
+    };
+    let address_label = Signal::derive(move || {
+        t(
+            i18n.lang(),
+            if library.delivery.get() == "email" {
+                "lend.field.delivery_email"
+            } else {
+                "lend.field.delivery_address"
+            },
+        )
+    });
+    let delivery_invalid = move || crate::components::field::error_of(errors, "delivery").is_some();
+    view! {
+        <fieldset class="group">
+            <legend>{tr("lend.service.legend")}</legend>
+            <fieldset class="choices">
+                <legend>{tr("lend.service.type")}</legend>
+                {choice(library.service, "service", "loan", "lend.service.loan")}
+                {choice(library.service, "service", "copy", "lend.service.copy")}
+            </fieldset>
+            <fieldset class="choices" aria-invalid=move || delivery_invalid().then_some("true")
+                aria-describedby=move || delivery_invalid().then_some("delivery-error")>
+                <legend>{tr("lend.delivery.legend")}</legend>
+                {choice(library.delivery, "delivery", "postal", "lend.delivery.postal")}
+                {choice(library.delivery, "delivery", "email", "lend.delivery.email")}
+                <FieldErrorText name="delivery" errors/>
+            </fieldset>
+            <TextField name="delivery_address" label=address_label value=library.address errors required=true multiline=true/>
+            <TextField name="max_cost" label=label("lend.field.max_cost") value=library.max_cost errors hint="lend.hint.max_cost" class="field--short"/>
+            <TextField name="needed_by" label=label("request.field.needed_by") value=fields.needed_by errors input_type="date" hint="request.hint.needed_by" class="field--short"/>
+            <TextField name="note" label=label("lend.field.note") value=fields.note errors multiline=true/>
+        </fieldset>
+    }
+    .into_any()
+}
