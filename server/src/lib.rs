@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod mail;
 pub mod outbox;
 pub mod partners_import;
 pub mod port;
@@ -60,7 +61,9 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         port.clone(),
         outbox::OutboxSettings::from_config(&config),
     );
+    let mailer = mail::Mailer::from_config(&config)?;
     Ok(web::AppState {
+        mailer,
         config: Arc::new(config),
         db,
         port,
