@@ -70,7 +70,8 @@ if [ -n "$WASM_BINDGEN_VERSION" ] && ! wasm-bindgen --version 2>/dev/null | grep
 fi
 
 # npm packages: wasm-opt (binaryen) and the end2end runner in end2end/, the
-# development identity provider in dev/idp/.
+# development identity provider in dev/idp/, the loopback SMTP server in
+# dev/smtp/.
 npm_ci() { # $1 = folder with a package-lock.json
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     say "npm ci in ${1#"$KAUKO_ROOT"/}"
@@ -79,6 +80,7 @@ npm_ci() { # $1 = folder with a package-lock.json
 }
 npm_ci "$KAUKO_ROOT/end2end"
 npm_ci "$KAUKO_ROOT/dev/idp"
+npm_ci "$KAUKO_ROOT/dev/smtp"
 export PATH="$KAUKO_ROOT/end2end/node_modules/.bin:$PATH"
 
 # Share compiled dependencies between clones of the project on this machine

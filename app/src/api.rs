@@ -4,6 +4,7 @@
 
 pub mod form;
 pub mod lend;
+pub mod mail;
 pub mod my;
 pub mod outbox;
 

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
                     <Route path=leptos_router::path!("/staff/outbox") view=pages::staff_outbox::StaffOutboxPage/>
                     <Route path=leptos_router::path!("/staff/lending-review") view=pages::staff_review::StaffReviewPage/>
+                    <Route path=leptos_router::path!("/staff/mail") view=pages::staff_mail::StaffMailPage/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

@@ -52,10 +52,12 @@ pub struct Config {
     pub openlibrary: OpenLibraryConfig,
     pub unpaywall: UnpaywallConfig,
     pub outbox: OutboxConfig,
+    pub mail: MailConfig,
+    pub lending: LendingConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 15] = [
+const SECTIONS: [&str; 17] = [
     "server",
     "library",
     "database",
@@ -71,6 +73,8 @@ const SECTIONS: [&str; 15] = [
     "openlibrary",
     "unpaywall",
     "outbox",
+    "mail",
+    "lending",
 ];
 
 /// The durable outbox: how submissions are delivered to the library system.
@@ -100,6 +104,74 @@ impl Default for OutboxConfig {
             first_backoff_milliseconds: 2000,
             max_backoff_seconds: 600,
             inline_wait_milliseconds: 3000,
+        }
+    }
+}
+
+/// Outgoing mail (the confirmation a library gets for its lending request).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The SMTP server. Unset: messages are written to `folder` instead,
+    /// and staff can read them at /staff/mail.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (the default), `tls` (SMTPS) or `none` (plain text; only
+    /// for a server on the same machine).
+    pub tls: MailTls,
+    pub username: Option<String>,
+    /// Prefer the environment: KAUKO_MAIL_PASSWORD.
+    pub password: Option<String>,
+    /// The sender, e.g. `Kauko <kauko@library.example.fi>`.
+    pub from: String,
+    /// Where messages are written when there is no SMTP server. Unset: a
+    /// `mail` folder beside the SQLite database (`data/mail` by default).
+    pub folder: Option<PathBuf>,
+    /// Seconds one SMTP conversation may take.
+    pub timeout_seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: 587,
+            tls: MailTls::Starttls,
+            username: None,
+            password: None,
+            from: "Kauko <kauko@localhost>".into(),
+            folder: None,
+            timeout_seconds: 20,
+        }
+    }
+}
+
+/// The lending form for other libraries (`/lend`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LendingConfig {
+    /// Requests one client address may send per minute; more are refused
+    /// with a message to wait.
+    pub max_requests_per_minute: u32,
+    /// Take the client's address from the first `X-Forwarded-For` entry
+    /// (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for LendingConfig {
+    fn default() -> Self {
+        Self {
+            max_requests_per_minute: 10,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -699,6 +771,36 @@ impl Config {
                 "must be at most 60000 and less than half of outbox.lease_seconds",
             ));
         }
+        let m = &self.mail;
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "mail.from",
+                "must be an e-mail address, e.g. Kauko <kauko@library.example.fi>",
+            ));
+        }
+        if m.smtp_host.as_deref().is_some_and(|h| !h.trim().is_empty()) {
+            if m.smtp_port == 0 {
+                return Err(ConfigError::new("mail.smtp_port", "must be a port number"));
+            }
+            if m.username.is_some() != m.password.is_some() {
+                return Err(ConfigError::new(
+                    "mail.password",
+                    "mail.username and mail.password go together",
+                ));
+            }
+        }
+        if m.timeout_seconds == 0 {
+            return Err(ConfigError::new(
+                "mail.timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.lending.max_requests_per_minute == 0 {
+            return Err(ConfigError::new(
+                "lending.max_requests_per_minute",
+                "must be at least 1",
+            ));
+        }
         if let Some(public) = &self.server.public_url {
             if !(public.starts_with("https://") || public.starts_with("http://")) {
                 return Err(ConfigError::new(
@@ -736,6 +838,24 @@ impl Config {
             cancellable_statuses: self.requests.cancellable_statuses.clone(),
             max_renewals: self.requests.max_renewals,
         }
+    }
+
+    /// Where mail is written without an SMTP server: `mail.folder`, else a
+    /// `mail` folder beside the SQLite database, else `data/mail`.
+    pub fn mail_folder(&self) -> PathBuf {
+        if let Some(folder) = &self.mail.folder {
+            return folder.clone();
+        }
+        self.database
+            .url
+            .strip_prefix("sqlite:")
+            .map(|rest| rest.trim_start_matches("//"))
+            .map(|path| path.split('?').next().unwrap_or(path))
+            .filter(|file| *file != ":memory:" && !file.is_empty())
+            .and_then(|file| Path::new(file).parent().map(Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("data"))
+            .join("mail")
     }
 
     /// The origin users see, without a trailing slash.
@@ -1043,6 +1163,41 @@ mod tests {
         assert_eq!(
             key("[outbox]\nlease_seconds = 10\ninline_wait_milliseconds = 6000"),
             "outbox.inline_wait_milliseconds"
+        );
+    }
+
+    #[test]
+    fn mail_and_lending_settings_are_checked() {
+        let c = Config::from_sources("", env(&[])).unwrap();
+        assert_eq!(c.mail.smtp_host, None);
+        assert_eq!(c.mail_folder(), PathBuf::from("data/mail"));
+        let c = Config::from_sources(
+            "[database]\nurl = \"sqlite:///var/lib/kauko/kauko.db\"\n",
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.mail_folder(), PathBuf::from("/var/lib/kauko/mail"));
+        assert_eq!(c.lending.max_requests_per_minute, 10);
+        let c = Config::from_sources(
+            "[mail]\nsmtp_host = \"smtp.example.fi\"\ntls = \"none\"\n",
+            env(&[
+                ("KAUKO_MAIL_SMTP_PORT", "2525"),
+                ("KAUKO_MAIL_USERNAME", "kauko"),
+                ("KAUKO_MAIL_PASSWORD", "secret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((c.mail.smtp_port, c.mail.tls), (2525, MailTls::None));
+        let key = |toml: &str| Config::from_sources(toml, env(&[])).unwrap_err().key;
+        assert_eq!(key("[mail]\nfrom = \"nobody\""), "mail.from");
+        assert_eq!(key("[mail]\ntls = \"ssl\""), "mail.tls");
+        assert_eq!(
+            key("[mail]\nsmtp_host = \"smtp.example.fi\"\nusername = \"kauko\""),
+            "mail.password"
+        );
+        assert_eq!(
+            key("[lending]\nmax_requests_per_minute = 0"),
+            "lending.max_requests_per_minute"
         );
     }
 

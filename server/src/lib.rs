@@ -6,6 +6,7 @@ pub mod alma_sim;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod mail;
 pub mod outbox;
 pub mod partners_import;
 pub mod port;
@@ -61,7 +62,9 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         port.clone(),
         outbox::OutboxSettings::from_config(&config),
     );
+    let mailer = mail::Mailer::from_config(&config)?;
     Ok(web::AppState {
+        mailer,
         config: Arc::new(config),
         db,
         port,

@@ -50,6 +50,10 @@ fn StaffTools() -> impl IntoView {
                 <h2><a href="/staff/lending-review">{tr("review.title")}</a></h2>
                 <p>{tr("staff.review.body")}</p>
             </li>
+            <li class="card">
+                <h2><a href="/staff/mail">{tr("mail.title")}</a></h2>
+                <p>{tr("staff.mail.body")}</p>
+            </li>
         </ul>
         <p class="notice" role="status">{tr("staff.coming")}</p>
     }

@@ -8,6 +8,7 @@ pub mod my;
 mod not_found;
 mod request;
 pub mod staff_import;
+pub mod staff_mail;
 pub mod staff_outbox;
 pub mod staff_review;
 

@@ -31,6 +31,8 @@ pub struct AppState {
     /// Submissions on their way to the library system; its worker is
     /// started with `outbox.spawn_worker()`.
     pub outbox: Arc<crate::outbox::Outbox>,
+    /// Outgoing mail (SMTP, or the mail folder).
+    pub mailer: Arc<crate::mail::Mailer>,
     /// Citation lookup (Crossref, DataCite, PubMed, Open Library, Unpaywall).
     pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
@@ -66,7 +68,11 @@ pub fn router(state: AppState) -> Router {
         crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
     );
     let outbox: Arc<dyn app::outbox::SubmissionOutbox> = state.outbox.clone();
+    let mail: Arc<dyn app::api::lend::LendingMail> = state.mailer.clone();
+    let mail_log: Arc<dyn app::api::mail::MailLog> = state.mailer.clone();
     let context = move || {
+        provide_context(mail.clone());
+        provide_context(mail_log.clone());
         provide_context(site.clone());
         provide_context(port.clone());
         provide_context(outbox.clone());

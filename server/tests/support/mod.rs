@@ -192,6 +192,11 @@ pub async fn start_kauko_with(
 }
 
 impl Running {
+    /// The temporary folder holding the database (and the mail folder).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A signed-in session made directly in the store: the cookie header.
     pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
         let viewer = app::viewer::Viewer {

@@ -1,0 +1,248 @@
+//! The requesting library's confirmation e-mail, in Finnish and English:
+//! through a real SMTP server on loopback (dev/smtp, npm's smtp-server,
+//! with a login), and by default into the mail folder that staff read at
+//! /staff/mail.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::{start_kauko, Running};
+
+fn lend_form(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("form[idempotency_key]", key.to_owned()),
+        ("form[library_name]", "Tampere University Library".into()),
+        ("form[library_id]", "FI-Tay".into()),
+        ("form[email]", "ill@tuni.example.fi".into()),
+        ("form[citation][kind]", "book".into()),
+        ("form[citation][title]", "Seitsemän veljestä".into()),
+        ("form[service]", "copy".into()),
+        ("form[delivery]", "email".into()),
+        ("form[delivery_address]", "docs@tuni.example.fi".into()),
+    ]
+}
+
+async fn call(
+    k: &Running,
+    endpoint: &str,
+    cookie: &str,
+    form: &[(&str, String)],
+) -> (u16, serde_json::Value) {
+    let res = k
+        .client
+        .post(format!("{}/api/{endpoint}", k.base))
+        .header("origin", &k.base)
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+async fn submit(k: &Running, key: &str) -> String {
+    let (status, body) = call(k, "lend/submit", "", &lend_form(key)).await;
+    assert_eq!(status, 200, "{body}");
+    body["Sent"]["reference"]
+        .as_str()
+        .unwrap_or_else(|| panic!("sent: {body}"))
+        .to_owned()
+}
+
+/// Files in `dir` with this extension, waiting up to 5 s for the first.
+async fn wait_for(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    for _ in 0..100 {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == ext))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !found.is_empty() {
+            found.sort();
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no .{ext} file in {}", dir.display());
+}
+
+#[tokio::test]
+async fn without_smtp_mail_goes_to_the_folder_staff_read() {
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
+        ("KAUKO_LIBRARY_NAME", "Testikirjasto"),
+    ])
+    .await;
+    let reference = submit(&k, "mail-folder-0001").await;
+    let folder = k.state.mailer.folder().unwrap().to_owned();
+    assert!(
+        folder.ends_with("mail") && folder.starts_with(k.data_dir()),
+        "beside the database: {}",
+        folder.display()
+    );
+    let eml = wait_for(&folder, "eml").await;
+    assert_eq!(eml.len(), 1);
+    let raw = std::fs::read_to_string(&eml[0]).unwrap();
+    assert!(raw.contains("To: ill@tuni.example.fi"), "{raw}");
+
+    // Staff read it; patrons may not.
+    let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
+    let (status, _) = call(&k, "staff/mail/list", &aino, &[]).await;
+    assert_eq!(status, 403);
+    let staff = k.sign_in_as("staff", "Staff Member", true).await;
+    let (status, list) = call(&k, "staff/mail/list", &staff, &[]).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["smtp"], false);
+    let mail = &list["messages"][0];
+    assert_eq!(mail["to"], "ill@tuni.example.fi");
+    assert!(mail["subject"].as_str().unwrap().ends_with(&reference));
+    let body = mail["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("Viitenumero: {reference}")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("Reference number: {reference}")),
+        "{body}"
+    );
+    assert!(body.contains("Testikirjasto on vastaanottanut"), "{body}");
+    assert!(body.contains("Teos: Seitsemän veljestä"), "{body}");
+
+    let res = k
+        .client
+        .get(format!("{}/staff/mail?lang=en", k.base))
+        .header("cookie", &staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sent mail") && page.contains(&reference));
+}
+
+/// dev/smtp on a free loopback port, requiring a login.
+struct Smtp {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_smtp() -> Smtp {
+    use std::io::BufRead;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dev/smtp");
+    assert!(
+        root.join("node_modules").exists(),
+        "run scripts/toolchain.sh (npm ci in dev/smtp) first"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new("node")
+        .arg(root.join("server.mjs"))
+        .args([
+            "--port", "0", "--user", "kauko", "--pass", "s3cret", "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs dev/smtp");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("dev/smtp said {line:?}"));
+    Smtp { child, port, dir }
+}
+
+#[tokio::test]
+async fn with_smtp_the_library_gets_its_confirmation_through_the_server() {
+    let smtp = start_smtp();
+    let port = smtp.port.to_string();
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_MAIL_SMTP_HOST", "127.0.0.1"),
+        ("KAUKO_MAIL_SMTP_PORT", &port),
+        ("KAUKO_MAIL_TLS", "none"),
+        ("KAUKO_MAIL_USERNAME", "kauko"),
+        ("KAUKO_MAIL_PASSWORD", "s3cret"),
+        ("KAUKO_MAIL_FROM", "Kaukopalvelu <ill@library.example.fi>"),
+    ])
+    .await;
+    let reference = submit(&k, "mail-smtp-0001").await;
+    let envelopes = wait_for(smtp.dir.path(), "json").await;
+    assert_eq!(envelopes.len(), 1);
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&envelopes[0]).unwrap()).unwrap();
+    assert_eq!(envelope["from"], "ill@library.example.fi");
+    assert_eq!(envelope["to"], serde_json::json!(["ill@tuni.example.fi"]));
+    assert_eq!(envelope["user"], "kauko", "logged in with the credentials");
+    let raw = std::fs::read_to_string(envelopes[0].with_extension("eml")).unwrap();
+    assert!(
+        raw.contains("From: Kaukopalvelu <ill@library.example.fi>"),
+        "{raw}"
+    );
+    assert!(raw.contains("To: ill@tuni.example.fi"), "{raw}");
+    assert!(
+        raw.contains("Content-Type: text/plain; charset=utf-8"),
+        "{raw}"
+    );
+    assert!(raw.contains(&format!("Viitenumero: {reference}")), "{raw}");
+    assert!(
+        raw.contains(&format!("Reference number: {reference}")),
+        "{raw}"
+    );
+    assert!(raw.contains("Dear colleague"), "English too: {raw}");
+
+    // Nothing is kept in the folder; staff are told mail goes out by SMTP.
+    let staff = k.sign_in_as("staff", "Staff Member", true).await;
+    let (_, list) = call(&k, "staff/mail/list", &staff, &[]).await;
+    assert_eq!(list["smtp"], true, "{list}");
+    assert_eq!(list["messages"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_mail_server_that_refuses_does_not_lose_the_request() {
+    let smtp = start_smtp();
+    let port = smtp.port.to_string();
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_MAIL_SMTP_HOST", "127.0.0.1"),
+        ("KAUKO_MAIL_SMTP_PORT", &port),
+        ("KAUKO_MAIL_TLS", "none"),
+        ("KAUKO_MAIL_USERNAME", "kauko"),
+        ("KAUKO_MAIL_PASSWORD", "wrong"),
+    ])
+    .await;
+    let key = "mail-refused-0001";
+    submit(&k, key).await;
+    let sent = k
+        .state
+        .port
+        .find_lending_request_by_external_id("FI-TUNI", key)
+        .await
+        .unwrap();
+    assert!(sent.is_some(), "the request is delivered all the same");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(std::fs::read_dir(smtp.dir.path()).unwrap().count(), 0);
+}
