@@ -823,7 +823,7 @@ mod tests {
             request: sent.clone(),
             state: super::super::records::RecordState::Created,
             status: None,
-            created_at: Utc::now(),
+            created_at: super::super::wire::parse_datetime("2026-11-28T10:00:00.987Z").unwrap(),
             updated_at: Utc::now(),
         };
         let r = borrowing_from(&alma, "RS-1", &me, Some(&record));
@@ -835,6 +835,9 @@ mod tests {
         assert_eq!(r.pickup_location.as_deref(), Some("MAIN"));
         assert_eq!(r.format, Format::Digital);
         assert_eq!(r.status, BorrowingStatus::RequestCreated);
+        // Kauko's own submission time, to the millisecond, wins over Alma's.
+        assert_eq!(r.created_at, record.created_at);
+        let r = borrowing_from(&alma, "RS-1", &me, None);
         assert_eq!(
             r.created_at,
             super::super::wire::parse_datetime("2026-11-28T10:00:00.123Z").unwrap()
