@@ -18,17 +18,25 @@ pub fn SignInNeeded(title: &'static str, path: &'static str) -> impl IntoView {
     }
 }
 
+/// A staff page's gate: a signed-out visitor is asked to sign in, a patron
+/// is told the page is not for them (the server answers 403 as well), and
+/// staff get the page itself.
 #[component]
-pub fn StaffPage() -> impl IntoView {
+pub fn StaffOnly(title: &'static str, path: &'static str, children: Children) -> impl IntoView {
     match use_viewer() {
-        None => view! { <SignInNeeded title="page.staff.title" path="/staff"/> }.into_any(),
+        None => view! { <SignInNeeded title=title path=path/> }.into_any(),
         Some(v) if !v.staff => view! {
             <PageTitle key="forbidden.title"/>
             <p>{tr("forbidden.body")}</p>
         }
         .into_any(),
-        Some(_) => view! { <StaffTools/> }.into_any(),
+        Some(_) => children().into_any(),
     }
+}
+
+#[component]
+pub fn StaffPage() -> impl IntoView {
+    view! { <StaffOnly title="page.staff.title" path="/staff"><StaffTools/></StaffOnly> }
 }
 
 /// The staff front page: each tool that is ready, and what is still coming.

@@ -6,34 +6,17 @@ use leptos::prelude::*;
 
 use crate::components::page::PageTitle;
 use crate::i18n::{t, t_args};
+use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 use crate::staff_import::{
     import_apply, import_progress, import_report_csv, ImportPhase, ImportReport, ImportStatus,
     Outcome, ReportEntry, SourceKind,
 };
-use crate::viewer::{login_href, use_viewer};
 
 /// The page, for staff only (the server answers 403 to patrons as well).
 #[component]
 pub fn StaffImportPage() -> impl IntoView {
-    match use_viewer() {
-        None => view! {
-            <PageTitle key="import.title"/>
-            <p>{tr("auth.sign_in_needed")}</p>
-            <p>
-                <a class="button" href=login_href("/staff/partners/import") rel="external">
-                    {tr("auth.sign_in")}
-                </a>
-            </p>
-        }
-        .into_any(),
-        Some(v) if !v.staff => view! {
-            <PageTitle key="forbidden.title"/>
-            <p>{tr("forbidden.body")}</p>
-        }
-        .into_any(),
-        Some(_) => view! { <ImportTool/> }.into_any(),
-    }
+    view! { <StaffOnly title="import.title" path="/staff/partners/import"><ImportTool/></StaffOnly> }
 }
 
 /// A file input's bytes as base64 ("" when no file is chosen).

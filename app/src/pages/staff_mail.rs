@@ -5,30 +5,13 @@ use leptos::prelude::*;
 
 use crate::api::mail::{staff_mail, MailList, StoredMail};
 use crate::components::page::PageTitle;
+use crate::pages::coming::StaffOnly;
 use crate::site::tr;
-use crate::viewer::{login_href, use_viewer};
 
 /// The page, for staff only (the server function answers 403 to patrons).
 #[component]
 pub fn StaffMailPage() -> impl IntoView {
-    match use_viewer() {
-        None => view! {
-            <PageTitle key="mail.title"/>
-            <p>{tr("auth.sign_in_needed")}</p>
-            <p>
-                <a class="button" href=login_href("/staff/mail") rel="external">
-                    {tr("auth.sign_in")}
-                </a>
-            </p>
-        }
-        .into_any(),
-        Some(v) if !v.staff => view! {
-            <PageTitle key="forbidden.title"/>
-            <p>{tr("forbidden.body")}</p>
-        }
-        .into_any(),
-        Some(_) => view! { <MailTool/> }.into_any(),
-    }
+    view! { <StaffOnly title="mail.title" path="/staff/mail"><MailTool/></StaffOnly> }
 }
 
 #[component]

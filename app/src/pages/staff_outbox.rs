@@ -7,30 +7,13 @@ use crate::api::outbox::{outbox_stuck, OutboxRetry};
 use crate::components::page::PageTitle;
 use crate::i18n::{t, t_args};
 use crate::outbox::{DeliveryState, OutboxEntry};
+use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
-use crate::viewer::{login_href, use_viewer};
 
 /// The page, for staff only (the server functions answer 403 to patrons).
 #[component]
 pub fn StaffOutboxPage() -> impl IntoView {
-    match use_viewer() {
-        None => view! {
-            <PageTitle key="outbox.title"/>
-            <p>{tr("auth.sign_in_needed")}</p>
-            <p>
-                <a class="button" href=login_href("/staff/outbox") rel="external">
-                    {tr("auth.sign_in")}
-                </a>
-            </p>
-        }
-        .into_any(),
-        Some(v) if !v.staff => view! {
-            <PageTitle key="forbidden.title"/>
-            <p>{tr("forbidden.body")}</p>
-        }
-        .into_any(),
-        Some(_) => view! { <OutboxTool/> }.into_any(),
-    }
+    view! { <StaffOnly title="outbox.title" path="/staff/outbox"><OutboxTool/></StaffOnly> }
 }
 
 /// "2026-11-29T01:02:03.123456Z" → "2026-11-29 01:02:03 UTC".

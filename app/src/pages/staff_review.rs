@@ -8,30 +8,13 @@ use crate::api::lend::{lending_held, LendingAccept, LendingReject};
 use crate::components::page::PageTitle;
 use crate::i18n::{t, t_args};
 use crate::outbox::HeldLendingRequest;
+use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
-use crate::viewer::{login_href, use_viewer};
 
 /// The page, for staff only (the server functions answer 403 to patrons).
 #[component]
 pub fn StaffReviewPage() -> impl IntoView {
-    match use_viewer() {
-        None => view! {
-            <PageTitle key="review.title"/>
-            <p>{tr("auth.sign_in_needed")}</p>
-            <p>
-                <a class="button" href=login_href("/staff/lending-review") rel="external">
-                    {tr("auth.sign_in")}
-                </a>
-            </p>
-        }
-        .into_any(),
-        Some(v) if !v.staff => view! {
-            <PageTitle key="forbidden.title"/>
-            <p>{tr("forbidden.body")}</p>
-        }
-        .into_any(),
-        Some(_) => view! { <ReviewTool/> }.into_any(),
-    }
+    view! { <StaffOnly title="review.title" path="/staff/lending-review"><ReviewTool/></StaffOnly> }
 }
 
 #[component]
