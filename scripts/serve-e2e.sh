@@ -19,6 +19,10 @@ cd "$data"
 export KAUKO_SERVER_BIND="127.0.0.1:$port"
 export KAUKO_SERVER_SITE_ROOT="$root/target/site"
 export KAUKO_DEMO_SEED=true
+# Every browser here is 127.0.0.1: the lending form's per-address limit
+# (tested over HTTP in server/tests/lend.rs) is raised so parallel tests
+# are not counted as one library.
+export KAUKO_LENDING_MAX_REQUESTS_PER_MINUTE=1000
 sim_pid=
 if [ -n "$alma_port" ]; then
   "$target/debug/kauko" alma-sim --port "$alma_port" --api-key e2e-key --demo &

@@ -174,6 +174,10 @@ pub struct PendingSubmission {
     pub format: Format,
     pub pickup_location: Option<String>,
     pub created: NaiveDate,
+    /// The library system refused it for good (staff have the error and
+    /// can retry it); otherwise it is on its way.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// A lending request from a library that is not a known partner, as staff

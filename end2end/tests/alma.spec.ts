@@ -74,3 +74,26 @@ test("a request sent from Kauko is created in Alma and shown in My requests", as
   await page.goto("/my?lang=en");
   await expect(row(page, /^Alma path demonstration/).getByText("Submitted")).toBeVisible();
 });
+
+test("another library's request from the lending form is created in Alma as a lending request", async ({ page }) => {
+  const title = "Nordic interlending statistics 2026";
+  await page.goto("/lend?lang=en");
+  await hydrated(page);
+  await page.getByLabel(/^Library name/).fill("Kungliga biblioteket");
+  await page.getByLabel(/^ISIL or partner code/).fill("NLSE");
+  await page.getByLabel(/^E-mail/).fill("fjarrlan@kb.example.se");
+  await page.getByLabel("Book", { exact: true }).check();
+  await page.getByLabel(/^Book title/).fill(title);
+  await page.getByLabel("Loan", { exact: true }).check();
+  await page.getByLabel("By post", { exact: true }).check();
+  await page.getByLabel(/^Delivery address/).fill("Box 5039\n102 41 Stockholm");
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByRole("heading", { name: "Thank you, request received" })).toBeFocused();
+  await expect(page.getByText("The request is in our library system")).toBeVisible();
+
+  // In "Alma": one lending request of partner NLSE with Kauko's external id.
+  const lending = (await simState(page)).lending_requests.filter((r: { title?: string }) => r.title === title);
+  expect(lending).toHaveLength(1);
+  expect(lending[0].partner.value).toBe("NLSE");
+  expect(lending[0].external_id).toMatch(/\S/);
+});

@@ -309,3 +309,64 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
         "{body}"
     );
 }
+
+/// Sends the form as a client at `forwarded_for` (`X-Forwarded-For`).
+async fn submit_from(k: &Running, forwarded_for: &str, key: &str) -> serde_json::Value {
+    let res = k
+        .client
+        .post(format!("{}/api/lend/submit", k.base))
+        .header("origin", &k.base)
+        .header("x-forwarded-for", forwarded_for)
+        .form(&lend_form(key, "FI-TAY"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_address_may_send_only_so_many_requests_a_minute() {
+    // Behind a trusted proxy: the client is the first X-Forwarded-For entry.
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_LENDING_MAX_REQUESTS_PER_MINUTE", "2"),
+        ("KAUKO_LENDING_TRUST_FORWARDED_FOR", "true"),
+    ])
+    .await;
+    let a = "203.0.113.5, 10.0.0.1";
+    for key in ["lend-rate-a-0001", "lend-rate-a-0002"] {
+        let body = submit_from(&k, a, key).await;
+        assert!(body["Sent"]["reference"].is_string(), "{body}");
+    }
+    let body = submit_from(&k, a, "lend-rate-a-0003").await;
+    assert_eq!(body["Refused"], "error.lend.rate_limited", "{body}");
+    assert!(
+        k.state
+            .outbox
+            .entry("lend-rate-a-0003")
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused request is not stored"
+    );
+    let body = submit_from(&k, "198.51.100.7", "lend-rate-b-0001").await;
+    assert!(
+        body["Sent"]["reference"].is_string(),
+        "another address has its own allowance: {body}"
+    );
+
+    // Without a trusted proxy the header is the client's to invent, so it
+    // does not count: the connection's address does.
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_LENDING_MAX_REQUESTS_PER_MINUTE", "2"),
+    ])
+    .await;
+    for (i, who) in ["192.0.2.1", "192.0.2.2"].iter().enumerate() {
+        let body = submit_from(&k, who, &format!("lend-rate-c-000{i}")).await;
+        assert!(body["Sent"]["reference"].is_string(), "{body}");
+    }
+    let body = submit_from(&k, "192.0.2.3", "lend-rate-c-0009").await;
+    assert_eq!(body["Refused"], "error.lend.rate_limited", "{body}");
+}

@@ -822,3 +822,67 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
         .unwrap();
     assert_eq!(mine.iter().filter(|r| r.external_id == key).count(), 1);
 }
+
+#[tokio::test]
+async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
+    let script = Arc::new(Script::default());
+    script.fail.store(u32::MAX, Ordering::SeqCst);
+    let wrap_script = script.clone();
+    let k = support::start_kauko_with(
+        &[
+            ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
+            ("KAUKO_OUTBOX_INLINE_WAIT_MILLISECONDS", "300"),
+            ("KAUKO_OUTBOX_POLL_INTERVAL_MILLISECONDS", "20"),
+            ("KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS", "50"),
+            ("KAUKO_OUTBOX_MAX_BACKOFF_SECONDS", "1"),
+        ],
+        move |port| {
+            Arc::new(Flaky {
+                inner: port,
+                script: wrap_script,
+            })
+        },
+    )
+    .await;
+    let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
+    let key = "http-outbox-refused-0001";
+    let form = article_form(key, "Refused after a while");
+    let (_, body) = call(&k, "requests/submit", &aino, &form).await;
+    assert!(body["Received"]["reference"].is_string(), "{body}");
+
+    // Back, but it refuses this request for good.
+    *script.refuse.lock().unwrap() = Some(PortError::Other("patron is blocked".into()));
+    script.fail.store(0, Ordering::SeqCst);
+    let mut state = None;
+    for _ in 0..200 {
+        state = k.state.outbox.entry(key).await.unwrap().map(|e| e.state);
+        if state == Some(DeliveryState::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(state, Some(DeliveryState::Failed));
+
+    // The patron is not told it is still on its way.
+    let (_, mine) = call(&k, "me/requests", &aino, &[]).await;
+    let row = &mine["received"][0];
+    assert_eq!(row["title"], "Refused after a while", "{mine}");
+    assert_eq!(row["not_forwarded"], true, "{mine}");
+    assert_eq!(row["not_cancellable_key"], "my.not_forwarded.help");
+    let page = k
+        .client
+        .get(format!("{}/my?lang=en", k.base))
+        .header("cookie", &aino)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Not accepted by the library system"),
+        "status"
+    );
+    assert!(page.contains("will contact you"), "what happens next");
+    assert!(!page.contains("Received, being forwarded"));
+}

@@ -29,6 +29,10 @@ pub struct RequestRow {
     /// forwarded); `id` is then Kauko's reference.
     #[serde(default)]
     pub received: bool,
+    /// Received, but the library system refused it for good: the staff
+    /// have it (with the error) and will be in touch.
+    #[serde(default)]
+    pub not_forwarded: bool,
 }
 
 /// An ILL loan as the patron sees it.
@@ -99,6 +103,7 @@ pub fn request_row(r: &BorrowingRequest, rules: &RequestRules) -> RequestRow {
         not_cancellable_key: (!cancellable && !status.is_final())
             .then(|| Refusal::NotCancellable.message_key().to_owned()),
         received: false,
+        not_forwarded: false,
     }
 }
 
@@ -114,8 +119,9 @@ pub fn received_row(p: &crate::outbox::PendingSubmission) -> RequestRow {
         format: p.format,
         pickup_location: p.pickup_location.clone(),
         cancellable: false,
-        not_cancellable_key: None,
+        not_cancellable_key: p.failed.then(|| "my.not_forwarded.help".to_owned()),
         received: true,
+        not_forwarded: p.failed,
     }
 }
 

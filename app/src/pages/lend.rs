@@ -7,15 +7,15 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::form::{LookupCitation, LookupOutcome, RequestForm};
+use crate::api::form::RequestForm;
 use crate::api::lend::{lend_partner, LendForm, LendOutcome, PartnerDetails, SubmitLending};
 use crate::components::field::{FieldErrorText, TextField};
 use crate::components::page::PageTitle;
-use crate::domain::identifiers::parse_identifier;
 use crate::domain::FieldError;
 use crate::i18n::{t, t_args};
 use crate::pages::request::{
-    focus_later, new_key, CitationFields, ErrorSummary, Fields, IdentifierBox, KindChoice,
+    focus_later, new_key, CitationFields, ErrorSummary, Fields, IdentifierBox, IdentifierLookup,
+    KindChoice,
 };
 use crate::site::{tr, use_i18n};
 
@@ -100,11 +100,8 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     let locked = partner.is_some();
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let submit_error = RwSignal::new(None::<String>);
-    let identifier = RwSignal::new(String::new());
-    let identifier_error = RwSignal::new(None::<String>);
-    let lookup_status = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<Done>);
-    let lookup = ServerAction::<LookupCitation>::new();
+    let lookup = IdentifierLookup::new(fields, String::new(), |_| {});
     let submit = ServerAction::<SubmitLending>::new();
     let summary_ref = NodeRef::<leptos::html::Div>::new();
     let done_ref = NodeRef::<leptos::html::H2>::new();
@@ -112,48 +109,6 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     Effect::new(move |_| {
         if fields.key.get_untracked().is_empty() {
             fields.key.set(new_key());
-        }
-    });
-
-    let run_lookup = move || {
-        let text = identifier.get_untracked();
-        match parse_identifier(&text) {
-            Err(e) => {
-                identifier_error.set(Some(e.key().to_owned()));
-                lookup_status.set(None);
-            }
-            Ok(_) => {
-                identifier_error.set(None);
-                lookup_status.set(Some(t(i18n.lang(), "lookup.searching")));
-                lookup.dispatch(LookupCitation { input: text });
-            }
-        }
-    };
-    Effect::new(move |_| {
-        let Some(result) = lookup.value().get() else {
-            return;
-        };
-        let lang = i18n.lang();
-        match result {
-            Ok(LookupOutcome {
-                found,
-                error_key,
-                error_service,
-                ..
-            }) => {
-                if let Some(found) = found {
-                    fields.fill(&found.citation, false);
-                    lookup_status.set(Some(t_args(
-                        lang,
-                        "lookup.filled",
-                        &[("service", found.source.display_name())],
-                    )));
-                } else if let Some(key) = error_key {
-                    let service = error_service.unwrap_or_default();
-                    lookup_status.set(Some(t_args(lang, &key, &[("service", &service)])));
-                }
-            }
-            Err(_) => lookup_status.set(Some(t(lang, "lookup.error.failed"))),
         }
     });
 
@@ -242,7 +197,7 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
             }>
                 <ErrorSummary errors submit_error node_ref=summary_ref/>
                 <LibraryFields library errors locked/>
-                <IdentifierBox identifier identifier_error lookup_status run_lookup=Callback::new(move |_| run_lookup()) pending=lookup.pending()/>
+                <IdentifierBox lookup/>
                 <KindChoice fields/>
                 <CitationFields fields errors/>
                 <ServiceFields library fields errors/>
@@ -264,8 +219,7 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
             ..Default::default()
         };
         fields.set(&mut form);
-        identifier.set(String::new());
-        lookup_status.set(None);
+        lookup.clear();
         done.set(None);
     };
 

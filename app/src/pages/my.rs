@@ -185,12 +185,16 @@ fn RequestTable(
 fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl IntoView {
     let i18n = use_i18n();
     let confirming = RwSignal::new(false);
-    let status_key = if row.received {
+    let status_key = if row.not_forwarded {
+        "my.status.not_forwarded"
+    } else if row.received {
         "my.status.received"
     } else {
         row.status.label_key()
     };
-    let status_class = if row.received {
+    let status_class = if row.not_forwarded {
+        "status status--not-forwarded".to_owned()
+    } else if row.received {
         "status status--received".to_owned()
     } else {
         format!("status status--{:?}", row.status).to_lowercase()

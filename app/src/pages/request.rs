@@ -14,7 +14,7 @@ use crate::domain::identifiers::{parse_identifier, Identifier, IdentifierError};
 use crate::domain::{Citation, CitationType, FieldError};
 use crate::i18n::{t, t_args};
 use crate::lookup::OpenAccessCopy;
-use crate::site::{tr, use_i18n};
+use crate::site::{tr, use_i18n, I18n};
 use crate::viewer::use_viewer;
 
 /// Every field of the form as its own signal.
@@ -223,10 +223,7 @@ pub fn RequestPage() -> impl IntoView {
         initial.pickup_location = only.clone();
     }
     let fields = Fields::new(initial.clone());
-    let identifier = RwSignal::new(entry.identifier.clone().unwrap_or_default());
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let identifier_error = RwSignal::new(None::<String>);
-    let lookup_status = RwSignal::new(None::<String>);
     let open_access = RwSignal::new(None::<OpenAccessCopy>);
     let duplicates = RwSignal::new(Vec::<ExistingRequest>::new());
     let duplicate_blocked = RwSignal::new(false);
@@ -234,9 +231,14 @@ pub fn RequestPage() -> impl IntoView {
     // The confirmation: the request's number, and whether the library
     // system has it yet (false: received, being forwarded).
     let created = RwSignal::new(None::<(String, bool)>);
-    let only_empty = StoredValue::new(false);
-
-    let lookup = ServerAction::<LookupCitation>::new();
+    let lookup = IdentifierLookup::new(
+        fields,
+        entry.identifier.clone().unwrap_or_default(),
+        move |outcome| {
+            open_access.set(outcome.open_access.clone());
+            duplicates.set(outcome.duplicates.clone());
+        },
+    );
     let submit = ServerAction::<SubmitRequest>::new();
     let summary_ref = NodeRef::<leptos::html::Div>::new();
     let done_ref = NodeRef::<leptos::html::H2>::new();
@@ -252,56 +254,8 @@ pub fn RequestPage() -> impl IntoView {
     let auto_lookup = entry.identifier.clone();
     Effect::new(move |_| {
         if let Some(id) = auto_lookup.clone() {
-            only_empty.set_value(from_discovery);
-            lookup.dispatch(LookupCitation { input: id });
-        }
-    });
-
-    let run_lookup = move || {
-        let text = identifier.get_untracked();
-        match parse_identifier(&text) {
-            Err(e) => {
-                identifier_error.set(Some(e.key().to_owned()));
-                lookup_status.set(None);
-            }
-            Ok(_) => {
-                identifier_error.set(None);
-                only_empty.set_value(false);
-                lookup_status.set(Some(t(i18n.lang(), "lookup.searching")));
-                lookup.dispatch(LookupCitation { input: text });
-            }
-        }
-    };
-
-    Effect::new(move |_| {
-        let Some(result) = lookup.value().get() else {
-            return;
-        };
-        let lang = i18n.lang();
-        match result {
-            Ok(LookupOutcome {
-                found,
-                error_key,
-                error_service,
-                open_access: oa,
-                duplicates: dups,
-                ..
-            }) => {
-                if let Some(found) = found {
-                    fields.fill(&found.citation, only_empty.get_value());
-                    lookup_status.set(Some(t_args(
-                        lang,
-                        "lookup.filled",
-                        &[("service", found.source.display_name())],
-                    )));
-                } else if let Some(key) = error_key {
-                    let service = error_service.unwrap_or_default();
-                    lookup_status.set(Some(t_args(lang, &key, &[("service", &service)])));
-                }
-                open_access.set(oa);
-                duplicates.set(dups);
-            }
-            Err(_) => lookup_status.set(Some(t(lang, "lookup.error.failed"))),
+            lookup.only_empty.set_value(from_discovery);
+            lookup.action.dispatch(LookupCitation { input: id });
         }
     });
 
@@ -365,8 +319,7 @@ pub fn RequestPage() -> impl IntoView {
             ..Default::default()
         };
         fields.set(&mut form);
-        identifier.set(String::new());
-        lookup_status.set(None);
+        lookup.clear();
         open_access.set(None);
         duplicates.set(vec![]);
         created.set(None);
@@ -381,7 +334,7 @@ pub fn RequestPage() -> impl IntoView {
                 send(false);
             }>
                 <ErrorSummary errors submit_error node_ref=summary_ref/>
-                <IdentifierBox identifier identifier_error lookup_status run_lookup=Callback::new(move |_| run_lookup()) pending=lookup.pending()/>
+                <IdentifierBox lookup/>
                 <OpenAccessNotice open_access/>
                 <DuplicateNotice duplicates blocked=duplicate_blocked node_ref=duplicate_ref on_confirm=Callback::new(move |_| send(true))/>
                 <KindChoice fields/>
@@ -509,15 +462,100 @@ fn field_label_key(field: &str) -> &'static str {
     }
 }
 
+/// The identifier box's state and its lookup ("Fill in"), shared by the
+/// patron's form and the libraries' form: a found citation fills the
+/// fields, and the status line says from where, or why not.
+#[derive(Clone, Copy)]
+pub(crate) struct IdentifierLookup {
+    pub identifier: RwSignal<String>,
+    pub error: RwSignal<Option<String>>,
+    pub status: RwSignal<Option<String>>,
+    pub action: ServerAction<LookupCitation>,
+    /// The next result fills only empty fields (a discovery link's own
+    /// citation is kept).
+    pub only_empty: StoredValue<bool>,
+    i18n: I18n,
+}
+
+impl IdentifierLookup {
+    /// `on_outcome` sees every answer, after the fields are filled.
+    pub fn new(
+        fields: Fields,
+        initial: String,
+        on_outcome: impl Fn(&LookupOutcome) + Send + Sync + 'static,
+    ) -> Self {
+        let i18n = use_i18n();
+        let this = Self {
+            identifier: RwSignal::new(initial),
+            error: RwSignal::new(None),
+            status: RwSignal::new(None),
+            action: ServerAction::<LookupCitation>::new(),
+            only_empty: StoredValue::new(false),
+            i18n,
+        };
+        Effect::new(move |_| {
+            let Some(result) = this.action.value().get() else {
+                return;
+            };
+            let lang = i18n.lang();
+            match result {
+                Ok(outcome) => {
+                    if let Some(found) = &outcome.found {
+                        fields.fill(&found.citation, this.only_empty.get_value());
+                        this.status.set(Some(t_args(
+                            lang,
+                            "lookup.filled",
+                            &[("service", found.source.display_name())],
+                        )));
+                    } else if let Some(key) = &outcome.error_key {
+                        let service = outcome.error_service.clone().unwrap_or_default();
+                        this.status
+                            .set(Some(t_args(lang, key, &[("service", &service)])));
+                    }
+                    on_outcome(&outcome);
+                }
+                Err(_) => this.status.set(Some(t(lang, "lookup.error.failed"))),
+            }
+        });
+        this
+    }
+
+    /// Looks the typed identifier up, or says what is wrong with it.
+    pub fn run(self) {
+        let text = self.identifier.get_untracked();
+        match parse_identifier(&text) {
+            Err(e) => {
+                self.error.set(Some(e.key().to_owned()));
+                self.status.set(None);
+            }
+            Ok(_) => {
+                self.error.set(None);
+                self.only_empty.set_value(false);
+                self.status
+                    .set(Some(t(self.i18n.lang(), "lookup.searching")));
+                self.action.dispatch(LookupCitation { input: text });
+            }
+        }
+    }
+
+    /// Empties the box for another request.
+    pub fn clear(self) {
+        self.identifier.set(String::new());
+        self.status.set(None);
+    }
+}
+
 #[component]
-pub(crate) fn IdentifierBox(
-    identifier: RwSignal<String>,
-    identifier_error: RwSignal<Option<String>>,
-    lookup_status: RwSignal<Option<String>>,
-    run_lookup: Callback<()>,
-    pending: Memo<bool>,
-) -> impl IntoView {
+pub(crate) fn IdentifierBox(lookup: IdentifierLookup) -> impl IntoView {
     let i18n = use_i18n();
+    let IdentifierLookup {
+        identifier,
+        error: identifier_error,
+        status: lookup_status,
+        ..
+    } = lookup;
+    let run_lookup = move || lookup.run();
+    let pending = lookup.action.pending();
     // Instant feedback while typing: a wrong ISBN check digit is said at
     // once; other problems wait for "Fill in".
     let on_input = move |ev| {
@@ -555,13 +593,13 @@ pub(crate) fn IdentifierBox(
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" {
                             ev.prevent_default();
-                            run_lookup.run(());
+                            run_lookup();
                         }
                     }
                     aria-invalid=move || identifier_error.with(Option::is_some).then_some("true")
                     aria-describedby=describedby
                 />
-                <button type="button" class="button" on:click=move |_| run_lookup.run(()) disabled=move || pending.get()>
+                <button type="button" class="button" on:click=move |_| run_lookup() disabled=move || pending.get()>
                     {tr("lookup.button")}
                 </button>
             </div>

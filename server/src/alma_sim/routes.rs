@@ -278,6 +278,14 @@ impl AlmaError {
     }
 }
 
+/// A handler's outcome: the object under `root`, or the Alma error.
+fn answer(fmt: Fmt, root: &str, result: Result<Value, AlmaError>) -> Response {
+    match result {
+        Ok(v) => ok(fmt, root, &v),
+        Err(e) => e.into_response(fmt),
+    }
+}
+
 fn mandatory(field: &str) -> AlmaError {
     AlmaError("401664", format!("Mandatory field is missing: {field}"))
 }
@@ -656,10 +664,7 @@ async fn borrowing_op(
             &data.borrowing[&id],
         ))
     })();
-    match result {
-        Ok(v) => ok(fmt, "user_resource_sharing_request", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "user_resource_sharing_request", result)
 }
 
 /// Cancels (`CANCELED_BY_PATRON`) or, with `remove_request=true`, deletes.
@@ -763,10 +768,7 @@ async fn list_user_requests(
         let (items, total) = page(items, limit, offset);
         Ok(render::list("user_request", items, total))
     })();
-    match result {
-        Ok(v) => ok(fmt, "user_requests", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "user_requests", result)
 }
 
 async fn get_user_request(
@@ -872,10 +874,7 @@ async fn list_loans(
         let (items, total) = page(items, limit, offset);
         Ok(render::list("item_loan", items, total))
     })();
-    match result {
-        Ok(v) => ok(fmt, "item_loans", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "item_loans", result)
 }
 
 fn loan_not_found(loan_id: &str) -> AlmaError {
@@ -961,10 +960,7 @@ async fn renew_loan(
             &config.rs_library,
         ))
     })();
-    match result {
-        Ok(v) => ok(fmt, "item_loan", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "item_loan", result)
 }
 
 // ---------------------------------------------------------------- partners
@@ -1040,10 +1036,7 @@ async fn list_partners(State(s): State<SimState>, fmt: Fmt, Query(q): Q) -> Resp
         let (items, total) = page(items, limit, offset);
         Ok(render::list("partner", items, total))
     })();
-    match result {
-        Ok(v) => ok(fmt, "partners", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "partners", result)
 }
 
 async fn create_partner(State(s): State<SimState>, fmt: Fmt, body: Bytes) -> Response {
@@ -1070,10 +1063,7 @@ async fn create_partner(State(s): State<SimState>, fmt: Fmt, body: Bytes) -> Res
         data.partners.insert(code.clone(), value.clone());
         Ok(partner_with_link(&s.api_base(), &code, &value))
     })();
-    match result {
-        Ok(v) => ok(fmt, "partner", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "partner", result)
 }
 
 async fn get_partner(State(s): State<SimState>, fmt: Fmt, Path(code): Path<String>) -> Response {
@@ -1120,10 +1110,7 @@ async fn put_partner(
         data.partners.insert(code.clone(), value.clone());
         Ok(partner_with_link(&s.api_base(), &code, &value))
     })();
-    match result {
-        Ok(v) => ok(fmt, "partner", &v),
-        Err(e) => e.into_response(fmt),
-    }
+    answer(fmt, "partner", result)
 }
 
 /// 204, or `401651` (the partners spec's code for DELETE of an unknown one).

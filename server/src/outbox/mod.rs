@@ -31,7 +31,7 @@ use app::outbox::{
     SubmissionOutbox, Submitted,
 };
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use tokio::sync::Notify;
@@ -376,38 +376,49 @@ impl Outbox {
                 let next = Utc::now()
                     + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
                 let text = error_text(&e);
-                sqlx::query(
-                    "UPDATE outbox SET next_attempt_at = $1, last_error = $2, lease_token = NULL, lease_until = NULL, updated_at = $3 \
-                     WHERE id = $4 AND lease_token = $5 AND state = 'pending'",
-                )
-                .bind(ts(next))
-                .bind(text.clone())
-                .bind(ts(Utc::now()))
-                .bind(id.to_owned())
-                .bind(token)
-                .execute(&self.db.pool)
-                .await
-                .map_err(storage)?;
+                self.release(id, &token, &text, Some(next)).await?;
                 tracing::warn!(outbox = %id, attempts = entry.attempts, retry_in_ms = wait.as_millis() as u64, error = %e, "outbox: delivery failed, will retry");
                 Ok(Attempt::Retry(text))
             }
             Err(e) => {
                 let text = error_text(&e);
-                sqlx::query(
-                    "UPDATE outbox SET state = 'failed', last_error = $1, lease_token = NULL, lease_until = NULL, updated_at = $2 \
-                     WHERE id = $3 AND lease_token = $4 AND state = 'pending'",
-                )
-                .bind(text.clone())
-                .bind(ts(Utc::now()))
-                .bind(id.to_owned())
-                .bind(token)
-                .execute(&self.db.pool)
-                .await
-                .map_err(storage)?;
+                self.release(id, &token, &text, None).await?;
                 tracing::error!(outbox = %id, attempts = entry.attempts, error = %e, "outbox: delivery failed for good");
                 Ok(Attempt::Failed(text))
             }
         }
+    }
+
+    /// Gives up this worker's lease after a failed try, keeping the error:
+    /// pending again, due at `retry_at`, or (without one) failed for good.
+    /// Only the lease holder's write lands.
+    async fn release(
+        &self,
+        id: &str,
+        token: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), OutboxError> {
+        let state = if retry_at.is_some() {
+            DeliveryState::Pending
+        } else {
+            DeliveryState::Failed
+        };
+        sqlx::query(
+            "UPDATE outbox SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), last_error = $3, \
+             lease_token = NULL, lease_until = NULL, updated_at = $4 \
+             WHERE id = $5 AND lease_token = $6 AND state = 'pending'",
+        )
+        .bind(state.code())
+        .bind(retry_at.map(ts))
+        .bind(error.to_owned())
+        .bind(ts(Utc::now()))
+        .bind(id.to_owned())
+        .bind(token.to_owned())
+        .execute(&self.db.pool)
+        .await
+        .map_err(storage)?;
+        Ok(())
     }
 
     /// Delivered is delivered, whoever holds the lease: the row is closed
@@ -718,6 +729,7 @@ impl SubmissionOutbox for Outbox {
                 created: parse_ts(&e.created_at)
                     .map(|t| t.date_naive())
                     .unwrap_or_else(|_| Utc::now().date_naive()),
+                failed: e.state == DeliveryState::Failed,
             });
         }
         Ok(out)

@@ -2,6 +2,7 @@
 //! checks, static files, and the layers every request passes through.
 
 pub mod citation_api;
+pub mod client;
 mod health;
 pub mod layers;
 
@@ -70,7 +71,11 @@ pub fn router(state: AppState) -> Router {
     let outbox: Arc<dyn app::outbox::SubmissionOutbox> = state.outbox.clone();
     let mail: Arc<dyn app::api::lend::LendingMail> = state.mailer.clone();
     let mail_log: Arc<dyn app::api::mail::MailLog> = state.mailer.clone();
+    let limiter: Arc<dyn app::api::lend::SubmitLimiter> =
+        Arc::new(client::LendingLimiter::new(&state.config.lending));
+    let trust_forwarded_for = state.config.lending.trust_forwarded_for;
     let context = move || {
+        provide_context(limiter.clone());
         provide_context(mail.clone());
         provide_context(mail_log.clone());
         provide_context(site.clone());
@@ -107,7 +112,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::auth::guard::guard,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            client::client_addr(trust_forwarded_for, req, next)
+        }));
     layers::apply(router, cookies, &site_for_errors)
 }
 
