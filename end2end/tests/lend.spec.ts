@@ -78,8 +78,8 @@ test("a partner library sends a request, gets a reference and its confirmation e
   await mail.getByText("Show the message").click();
   const body = mail.locator("pre");
   await expect(body).toContainText(title);
-  await expect(body).toContainText("Lainapyyntö");
-  await expect(body).toContainText(reference);
+  await expect(body).toContainText(`Viitenumero: ${reference}`);
+  await expect(body).toContainText(`Reference number: ${reference}`);
   await expectAccessible(page);
 });
 

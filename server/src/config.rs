@@ -129,6 +129,12 @@ pub struct MailConfig {
     pub folder: Option<PathBuf>,
     /// Seconds one SMTP conversation may take.
     pub timeout_seconds: u64,
+    /// Times a message is tried again when the mail server cannot be
+    /// reached or answers "try later" (not when it refuses it for good).
+    pub retries: u32,
+    /// The wait before the first retry; it doubles each time (at most an
+    /// hour).
+    pub first_retry_seconds: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -151,6 +157,8 @@ impl Default for MailConfig {
             from: "Kauko <kauko@localhost>".into(),
             folder: None,
             timeout_seconds: 20,
+            retries: 6,
+            first_retry_seconds: 30,
         }
     }
 }
@@ -795,6 +803,15 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if self.mail.retries > 20 {
+            return Err(ConfigError::new("mail.retries", "must be at most 20"));
+        }
+        if !(1..=3600).contains(&self.mail.first_retry_seconds) {
+            return Err(ConfigError::new(
+                "mail.first_retry_seconds",
+                "must be between 1 and 3600",
+            ));
+        }
         if self.lending.max_requests_per_minute == 0 {
             return Err(ConfigError::new(
                 "lending.max_requests_per_minute",
@@ -1191,6 +1208,11 @@ mod tests {
         let key = |toml: &str| Config::from_sources(toml, env(&[])).unwrap_err().key;
         assert_eq!(key("[mail]\nfrom = \"nobody\""), "mail.from");
         assert_eq!(key("[mail]\ntls = \"ssl\""), "mail.tls");
+        assert_eq!(key("[mail]\nretries = 21"), "mail.retries");
+        assert_eq!(
+            key("[mail]\nfirst_retry_seconds = 0"),
+            "mail.first_retry_seconds"
+        );
         assert_eq!(
             key("[mail]\nsmtp_host = \"smtp.example.fi\"\nusername = \"kauko\""),
             "mail.password"

@@ -27,6 +27,8 @@ enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    retries: u32,
+    first_retry: Duration,
     library: app::site::LocalizedText,
     /// Itself, so a confirmation is sent without keeping the form waiting.
     me: std::sync::Weak<Mailer>,
@@ -40,6 +42,16 @@ pub enum MailError {
     Build(String),
     #[error("cannot send: {0}")]
     Send(String),
+    /// The mail server refused the message for good (a 5xx answer).
+    #[error("refused by the mail server: {0}")]
+    Refused(String),
+}
+
+impl MailError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, MailError::Send(_))
+    }
 }
 
 impl Mailer {
@@ -77,6 +89,8 @@ impl Mailer {
         Ok(Arc::new_cyclic(|me| Self {
             transport,
             from,
+            retries: m.retries,
+            first_retry: Duration::from_secs(m.first_retry_seconds),
             library,
             me: me.clone(),
         }))
@@ -106,9 +120,13 @@ impl Mailer {
             .map_err(|e| MailError::Build(e.to_string()))?;
         match &self.transport {
             Transport::Smtp(smtp) => {
-                smtp.send(message)
-                    .await
-                    .map_err(|e| MailError::Send(e.to_string()))?;
+                smtp.send(message).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Refused(e.to_string())
+                    } else {
+                        MailError::Send(e.to_string())
+                    }
+                })?;
             }
             Transport::Folder(folder) => {
                 tokio::fs::create_dir_all(folder)
@@ -206,9 +224,23 @@ impl app::api::lend::LendingMail for Mailer {
         let to = request.requester.email.clone();
         let reference = reference.to_owned();
         tokio::spawn(async move {
-            match this.send(&to, &subject, body).await {
-                Ok(()) => tracing::info!(%reference, "lending confirmation sent"),
-                Err(e) => tracing::warn!(%reference, error = %e, "lending confirmation not sent"),
+            let mut wait = this.first_retry;
+            for attempt in 0..=this.retries {
+                match this.send(&to, &subject, body.clone()).await {
+                    Ok(()) => {
+                        tracing::info!(%reference, attempt, "lending confirmation sent");
+                        return;
+                    }
+                    Err(e) if e.is_transient() && attempt < this.retries => {
+                        tracing::warn!(%reference, error = %e, retry_in_seconds = wait.as_secs(), "lending confirmation not sent yet; will retry");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(3600));
+                    }
+                    Err(e) => {
+                        tracing::error!(%reference, error = %e, "lending confirmation not sent");
+                        return;
+                    }
+                }
             }
         });
     }

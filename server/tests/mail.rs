@@ -146,6 +146,11 @@ impl Drop for Smtp {
 }
 
 fn start_smtp() -> Smtp {
+    start_smtp_on(0)
+}
+
+/// dev/smtp on this port (0: any free one).
+fn start_smtp_on(port: u16) -> Smtp {
     use std::io::BufRead;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dev/smtp");
     assert!(
@@ -155,9 +160,8 @@ fn start_smtp() -> Smtp {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new("node")
         .arg(root.join("server.mjs"))
-        .args([
-            "--port", "0", "--user", "kauko", "--pass", "s3cret", "--dir",
-        ])
+        .args(["--port", &port.to_string()])
+        .args(["--user", "kauko", "--pass", "s3cret", "--dir"])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -245,4 +249,46 @@ async fn a_mail_server_that_refuses_does_not_lose_the_request() {
     assert!(sent.is_some(), "the request is delivered all the same");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(std::fs::read_dir(smtp.dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_mail_server_that_is_down_gets_the_confirmation_when_it_is_back() {
+    let port = support::free_port();
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_MAIL_SMTP_HOST", "127.0.0.1"),
+        ("KAUKO_MAIL_SMTP_PORT", &port.to_string()),
+        ("KAUKO_MAIL_TLS", "none"),
+        ("KAUKO_MAIL_USERNAME", "kauko"),
+        ("KAUKO_MAIL_PASSWORD", "s3cret"),
+        ("KAUKO_MAIL_FIRST_RETRY_SECONDS", "1"),
+    ])
+    .await;
+    // Nothing listens on the port yet: the request goes through anyway.
+    let reference = submit(&k, "mail-down-0001").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The mail server comes up; the confirmation is tried again (after
+    // 1 s, 2 s, ...) and arrives, once.
+    let smtp = start_smtp_on(port);
+    let envelopes = wait_for(smtp.dir.path(), "eml").await;
+    assert_eq!(envelopes.len(), 1, "one confirmation");
+    let raw = std::fs::read_to_string(&envelopes[0]).unwrap();
+    assert!(
+        raw.contains(&format!("Reference number: {reference}")),
+        "{raw}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        std::fs::read_dir(smtp.dir.path())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "eml"))
+            .count(),
+        1,
+        "and not again"
+    );
 }
