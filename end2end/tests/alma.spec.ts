@@ -1,4 +1,4 @@
-import { test, expect, hydrated, expectAccessible } from "./fixtures";
+import { test, expect, hydrated, expectAccessible, signIn } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 // A second Kauko runs on the Alma adapter against the Alma API simulator
@@ -6,15 +6,6 @@ import type { Page } from "@playwright/test";
 // renews and cancels what "Alma" holds, and the simulator's state shows it.
 const simPort = Number(process.env.KAUKO_E2E_ALMA_SIM_PORT ?? 3940);
 const sim = `http://127.0.0.1:${simPort}`;
-
-async function signIn(page: Page, path: string, user: string) {
-  await page.goto(path);
-  await page.getByLabel(/username/i).fill(user);
-  await page.getByLabel(/password/i).fill(user);
-  await page.getByRole("button", { name: /sign in/i }).click();
-  await expect(page).toHaveURL(new RegExp(path.replace(/[?.]/g, "\\$&") + "$"));
-  await hydrated(page);
-}
 
 function row(page: Page, title: RegExp) {
   return page.getByRole("row").filter({ has: page.getByText(title) });

@@ -30,6 +30,20 @@ export async function hydrated(page: Page) {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
 }
 
+/**
+ * Signs in at the development identity provider (password = user name) on
+ * the way to `target`, and waits for the page there to hydrate.
+ */
+export async function signIn(page: Page, target: string, user: string) {
+  await page.goto(target);
+  await expect(page.getByLabel(/username/i)).toBeVisible();
+  await page.getByLabel(/username/i).fill(user);
+  await page.getByLabel(/password/i).fill(user);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await expect(page).toHaveURL(new RegExp(target.replace(/[?.]/g, "\\$&") + "$"));
+  await hydrated(page);
+}
+
 /** axe-core against WCAG 2.1 A and AA: no violations allowed. */
 export async function expectAccessible(page: Page) {
   const results = await new AxeBuilder({ page })

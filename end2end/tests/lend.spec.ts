@@ -1,4 +1,4 @@
-import { test, expect, hydrated, expectAccessible } from "./fixtures";
+import { test, expect, hydrated, expectAccessible, signIn } from "./fixtures";
 import type { Page, TestInfo } from "@playwright/test";
 
 // Another library sends us a lending request from the public form, with no
@@ -9,14 +9,8 @@ function tag(info: TestInfo) {
   return info.project.name;
 }
 
-async function signInAsStaff(page: Page, target: string) {
-  await page.goto(target);
-  await expect(page.getByLabel(/username/i)).toBeVisible();
-  await page.getByLabel(/username/i).fill("staff");
-  await page.getByLabel(/password/i).fill("staff");
-  await page.getByRole("button", { name: /sign in/i }).click();
-  await expect(page).toHaveURL(new RegExp(target.replace(/[?.]/g, "\\$&") + "$"));
-  await hydrated(page);
+function signInAsStaff(page: Page, target: string) {
+  return signIn(page, target, "staff");
 }
 
 /** Fills the general form for a book loan by post. */

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, expectAccessible } from "./fixtures";
+import { test, expect, hydrated, expectAccessible, signIn } from "./fixtures";
 import type { Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,14 +9,8 @@ const fixtures = path.resolve(__dirname, "../../server/tests/fixtures/partners")
 const almaFile = path.join(fixtures, "alma_users.json");
 const legacyFile = path.join(fixtures, "legacy_latin1.csv");
 
-async function signInAsStaff(page: Page, target: string) {
-  await page.goto(target);
-  await expect(page.getByLabel(/username/i)).toBeVisible();
-  await page.getByLabel(/username/i).fill("staff");
-  await page.getByLabel(/password/i).fill("staff");
-  await page.getByRole("button", { name: /sign in/i }).click();
-  await expect(page).toHaveURL(new RegExp(target.replace(/[?.]/g, "\\$&") + "$"));
-  await hydrated(page);
+function signInAsStaff(page: Page, target: string) {
+  return signIn(page, target, "staff");
 }
 
 async function dryRun(page: Page) {

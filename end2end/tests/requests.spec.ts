@@ -1,4 +1,4 @@
-import { test, expect, hydrated, expectAccessible } from "./fixtures";
+import { test, expect, hydrated, expectAccessible, signIn } from "./fixtures";
 import type { Page, TestInfo } from "@playwright/test";
 
 // The desktop and phone projects run at the same time against one Kauko, so
@@ -26,16 +26,6 @@ const patrons = {
 
 function patronFor(info: TestInfo) {
   return patrons[info.project.name as keyof typeof patrons];
-}
-
-async function signIn(page: Page, path: string, user: string) {
-  await page.goto(path);
-  await expect(page.getByLabel(/username/i)).toBeVisible();
-  await page.getByLabel(/username/i).fill(user);
-  await page.getByLabel(/password/i).fill(user);
-  await page.getByRole("button", { name: /sign in/i }).click();
-  await expect(page).toHaveURL(new RegExp(path.replace(/[?.]/g, "\\$&") + "$"));
-  await hydrated(page);
 }
 
 /** The row (desktop) or card (phone) of an item: the same element. */

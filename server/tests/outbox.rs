@@ -723,8 +723,9 @@ async fn call(
     )
 }
 
-#[tokio::test]
-async fn a_patron_is_told_received_and_staff_can_retry() {
+/// Kauko in process, quick to retry, its library system down until the
+/// test changes the script.
+async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
     let script = Arc::new(Script::default());
     script.fail.store(u32::MAX, Ordering::SeqCst);
     let wrap_script = script.clone();
@@ -744,6 +745,12 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
         },
     )
     .await;
+    (k, script)
+}
+
+#[tokio::test]
+async fn a_patron_is_told_received_and_staff_can_retry() {
+    let (k, script) = start_with_library_system_down().await;
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
     let key = "http-outbox-0123456789";
     let form = article_form(key, "Outboxes considered durable");
@@ -825,25 +832,7 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
 
 #[tokio::test]
 async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
-    let script = Arc::new(Script::default());
-    script.fail.store(u32::MAX, Ordering::SeqCst);
-    let wrap_script = script.clone();
-    let k = support::start_kauko_with(
-        &[
-            ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
-            ("KAUKO_OUTBOX_INLINE_WAIT_MILLISECONDS", "300"),
-            ("KAUKO_OUTBOX_POLL_INTERVAL_MILLISECONDS", "20"),
-            ("KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS", "50"),
-            ("KAUKO_OUTBOX_MAX_BACKOFF_SECONDS", "1"),
-        ],
-        move |port| {
-            Arc::new(Flaky {
-                inner: port,
-                script: wrap_script,
-            })
-        },
-    )
-    .await;
+    let (k, script) = start_with_library_system_down().await;
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
     let key = "http-outbox-refused-0001";
     let form = article_form(key, "Refused after a while");

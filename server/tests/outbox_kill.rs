@@ -141,18 +141,7 @@ async fn a_request_in_flight_when_kauko_is_killed_reaches_alma_once() {
     let cookie = {
         let config = alma_config(&sim.base_url, dir.path(), &[]);
         let state = server::build_state(config).await.unwrap();
-        let viewer = app::viewer::Viewer {
-            user_id: PATRON.into(),
-            name: "Kill Test".into(),
-            staff: false,
-        };
-        let token = state
-            .auth
-            .sessions
-            .create(&viewer, None, None)
-            .await
-            .unwrap();
-        format!("kauko_session={token}")
+        support::session_cookie(&state, PATRON, "Kill Test", false).await
     };
 
     let mut kauko = start(&vars, dir.path(), &bind).await;

@@ -199,19 +199,29 @@ impl Running {
 
     /// A signed-in session made directly in the store: the cookie header.
     pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
-        let viewer = app::viewer::Viewer {
-            user_id: user_id.into(),
-            name: name.into(),
-            staff,
-        };
-        let token = self
-            .state
-            .auth
-            .sessions
-            .create(&viewer, None, None)
-            .await
-            .unwrap();
-        format!("kauko_session={token}")
+        session_cookie(&self.state, user_id, name, staff).await
     }
 }
+
+/// A session made directly in Kauko's session store: the cookie header.
+pub async fn session_cookie(
+    state: &server::web::AppState,
+    user_id: &str,
+    name: &str,
+    staff: bool,
+) -> String {
+    let viewer = app::viewer::Viewer {
+        user_id: user_id.into(),
+        name: name.into(),
+        staff,
+    };
+    let token = state
+        .auth
+        .sessions
+        .create(&viewer, None, None)
+        .await
+        .unwrap();
+    format!("kauko_session={token}")
+}
+
 pub mod alma;
