@@ -33,6 +33,9 @@ if [ -n "$alma_port" ]; then
   done
   export KAUKO_DEMO_SEED=false KAUKO_BACKEND_KIND=alma KAUKO_ALMA_URL="http://127.0.0.1:$alma_port"
   export KAUKO_ALMA_API_KEY=e2e-key KAUKO_ALMA_RS_LIBRARY=RES_SHARE
+  # A failed delivery waits a minute before its next automatic try, so the
+  # test of staff's "Retry now" (alma.spec.ts) is not raced by the worker.
+  export KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS=60000
 fi
 export KAUKO_AUTH_ISSUER_URL="http://127.0.0.1:$idp_port"
 export KAUKO_AUTH_CLIENT_SECRET=kauko-dev-secret

@@ -11,6 +11,15 @@ function row(page: Page, title: RegExp) {
   return page.getByRole("row").filter({ has: page.getByText(title) });
 }
 
+// One simulator for the whole file, and the last test breaks it on
+// purpose: run these one after another.
+test.describe.configure({ mode: "serial" });
+
+async function setFault(page: Page, fault: string) {
+  const res = await page.request.put(`${sim}/sim/fault`, { data: { fault } });
+  expect(res.ok()).toBeTruthy();
+}
+
 async function simState(page: Page) {
   const res = await page.request.get(`${sim}/sim/state`);
   expect(res.ok()).toBeTruthy();
@@ -87,4 +96,38 @@ test("another library's request from the lending form is created in Alma as a le
   expect(lending).toHaveLength(1);
   expect(lending[0].partner.value).toBe("NLSE");
   expect(lending[0].external_id).toMatch(/\S/);
+});
+
+test("while Alma is down a request waits in the outbox; staff see why and retry it", async ({ page, browser }) => {
+  const title = "Waiting for Alma to come back";
+  await setFault(page, "unavailable");
+  const staff = await (await browser.newContext()).newPage();
+  try {
+    await signIn(page, "/request?lang=en", "aino");
+    await page.getByLabel("Book", { exact: true }).check();
+    await page.getByLabel(/^Book title/).fill(title);
+    await page.getByRole("button", { name: "Send request" }).click();
+    await expect(page.getByRole("heading", { name: "Request received" })).toBeVisible({ timeout: 20_000 });
+    await page.goto("/my?lang=en");
+    await expect(row(page, new RegExp(`^${title}`)).getByText("Received, being forwarded")).toBeVisible();
+
+    await signIn(staff, "/staff/outbox?lang=en", "staff");
+    await expect(staff.getByRole("heading", { level: 1 })).toHaveText("Delivery queue");
+    const queued = staff.getByRole("row").filter({ hasText: title });
+    await expect(queued).toBeVisible();
+    await expect(queued.locator(".outbox-error")).not.toHaveText("–");
+    await expectAccessible(staff);
+  } finally {
+    await setFault(page, "none");
+  }
+
+  // Alma is back: staff do not wait for the next automatic try.
+  await staff.getByRole("row").filter({ hasText: title }).getByRole("button", { name: /^Retry now/ }).click();
+  await expect(staff.getByRole("status").filter({ hasText: "A new try has started." })).toBeVisible();
+  await expect
+    .poll(async () => (await simState(page)).rs_requests.filter((r: any) => r.title === title).length, { timeout: 15_000 })
+    .toBe(1);
+  await page.goto("/my?lang=en");
+  await expect(row(page, new RegExp(`^${title}`)).getByText("Submitted")).toBeVisible();
+  await staff.context().close();
 });
