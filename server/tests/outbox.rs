@@ -748,6 +748,19 @@ async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
     (k, script)
 }
 
+/// The My requests page in English, as the patron with this cookie.
+async fn my_page(k: &support::Running, cookie: &str) -> String {
+    let res = k
+        .client
+        .get(format!("{}/my?lang=en", k.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_patron_is_told_received_and_staff_can_retry() {
     let (k, script) = start_with_library_system_down().await;
@@ -762,14 +775,7 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
         .to_owned();
 
     // My requests lists it as received, being forwarded.
-    let res = k
-        .client
-        .get(format!("{}/my?lang=en", k.base))
-        .header("cookie", &aino)
-        .send()
-        .await
-        .unwrap();
-    let page = res.text().await.unwrap();
+    let page = my_page(&k, &aino).await;
     assert!(page.contains("Outboxes considered durable"), "listed");
     assert!(
         page.contains("Received, being forwarded"),
@@ -858,16 +864,7 @@ async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
     assert_eq!(row["title"], "Refused after a while", "{mine}");
     assert_eq!(row["not_forwarded"], true, "{mine}");
     assert_eq!(row["not_cancellable_key"], "my.not_forwarded.help");
-    let page = k
-        .client
-        .get(format!("{}/my?lang=en", k.base))
-        .header("cookie", &aino)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = my_page(&k, &aino).await;
     assert!(
         page.contains("Not accepted by the library system"),
         "status"

@@ -369,12 +369,29 @@ pub async fn submit_lending(form: LendForm) -> Result<LendOutcome, ServerFnError
     if let Err(PortError::Invalid(errors)) = crate::port::validate_lending_request(&request) {
         return Ok(LendOutcome::Invalid(errors));
     }
-    let outcome = super::ssr::outbox()?
+    let outbox = super::ssr::outbox()?;
+    // The same form sent again (a double click, a retry after a lost
+    // answer) is the same request, and gets no second e-mail.
+    let owner = if hold {
+        ""
+    } else {
+        request.partner_code.as_str()
+    };
+    let repeated = outbox
+        .find(
+            crate::outbox::SubmissionKind::Lending,
+            owner,
+            &request.external_id,
+        )
+        .await
+        .map_err(super::ssr::outbox_error)?
+        .is_some();
+    let outcome = outbox
         .submit_lending(request.clone(), hold)
         .await
         .map_err(super::ssr::outbox_error)?;
     let reference = outcome.reference().to_owned();
-    if let Some(mailer) = use_context::<std::sync::Arc<dyn LendingMail>>() {
+    if let Some(mailer) = use_context::<std::sync::Arc<dyn LendingMail>>().filter(|_| !repeated) {
         mailer.confirm(&request, &reference).await;
     }
     Ok(match outcome {
