@@ -7,6 +7,27 @@ cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
 set -euo pipefail
 
+# The real recorded payloads the tests read (shared/fixtures): beside this
+# checkout, or, for a clone made elsewhere (e.g. /tmp), beside the
+# repository it was cloned from; KAUKO_FIXTURES overrides both.
+if [ -z "${KAUKO_FIXTURES:-}" ]; then
+  origin="$(git config --get remote.origin.url 2>/dev/null || true)"
+  origin="${origin#file://}"
+  for dir in "$PWD/../shared/fixtures" "${origin:+$origin/../shared/fixtures}"; do
+    if [ -n "$dir" ] && [ -d "$dir" ]; then
+      KAUKO_FIXTURES="$(cd "$dir" && pwd)"
+      break
+    fi
+  done
+fi
+if [ -z "${KAUKO_FIXTURES:-}" ] || [ ! -d "$KAUKO_FIXTURES/alma" ]; then
+  echo "[test] the shared fixtures (shared/fixtures) are not beside this checkout" \
+    "or its origin; clone Kauko beside shared/ or set KAUKO_FIXTURES=/path/to/shared/fixtures" >&2
+  exit 2
+fi
+export KAUKO_FIXTURES
+echo "[test] real payloads from $KAUKO_FIXTURES" >&2
+
 # PostgreSQL for the multi-instance storage tests: this kind of machine
 # starts it; make sure it is up (and start it if it is installed but down).
 pg_url="${KAUKO_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -521,10 +521,9 @@ async fn throttled_calls_are_retried_then_rate_limited() {
         if seen.path.ends_with("/ALWAYS") || *n <= 2 {
             Reply {
                 status: 429,
-                body: std::fs::read_to_string(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../../shared/fixtures/alma/error_per_second_threshold.json"
-                ))
+                body: std::fs::read_to_string(
+                    support::shared_fixtures().join("alma/error_per_second_threshold.json"),
+                )
                 .unwrap(),
                 delay: Duration::ZERO,
             }
@@ -939,10 +938,9 @@ async fn a_partner_update_puts_back_the_whole_record() {
 async fn a_bad_key_and_an_absent_alma() {
     let alma = stub(|_| Reply {
         status: 400,
-        body: std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/alma/error_unauthorized.xml"
-        ))
+        body: std::fs::read_to_string(
+            support::shared_fixtures().join("alma/error_unauthorized.xml"),
+        )
         .unwrap(),
         delay: Duration::ZERO,
     })

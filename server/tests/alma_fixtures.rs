@@ -10,16 +10,20 @@ use server::adapters::alma::wire::{
 };
 use server::port::PortError;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/alma");
+mod support;
+
+fn fixtures() -> std::path::PathBuf {
+    support::shared_fixtures().join("alma")
+}
 
 fn fixture(name: &str) -> String {
-    let path = format!("{FIXTURES}/{name}");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = fixtures().join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_fixture_is_covered() {
-    let mut names: Vec<String> = std::fs::read_dir(FIXTURES)
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();

@@ -9,7 +9,11 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use server::alma_sim::{AlmaSim, Fault, NewSimLoan, SimConfig, SimHandle};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/alma");
+mod support;
+
+fn fixtures() -> std::path::PathBuf {
+    support::shared_fixtures().join("alma")
+}
 const KEY: &str = "sim-key";
 
 async fn start(config: SimConfig) -> SimHandle {
@@ -1507,7 +1511,7 @@ async fn every_alma_fixture_has_the_shape_the_simulator_emits() {
 
     // Objects of every kind, in both null styles.
     let aato: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{FIXTURES}/partner_AATO_iso.json")).unwrap(),
+        &std::fs::read_to_string(fixtures().join("partner_AATO_iso.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -1516,7 +1520,7 @@ async fn every_alma_fixture_has_the_shape_the_simulator_emits() {
     );
     post(&c, &api(&sim, "/partners"), email_partner("ANC")).await;
     let shipped: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{FIXTURES}/lending_request_shipped.json")).unwrap(),
+        &std::fs::read_to_string(fixtures().join("lending_request_shipped.json")).unwrap(),
     )
     .unwrap();
     let mut lending = Vec::new();
@@ -1538,10 +1542,8 @@ async fn every_alma_fixture_has_the_shape_the_simulator_emits() {
         );
     }
     let task_fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{FIXTURES}/task_list_lending_requests_created.json"
-        ))
-        .unwrap(),
+        &std::fs::read_to_string(fixtures().join("task_list_lending_requests_created.json"))
+            .unwrap(),
     )
     .unwrap();
     for (i, item) in task_fixture["user_resource_sharing_request"]
@@ -1598,13 +1600,13 @@ async fn every_alma_fixture_has_the_shape_the_simulator_emits() {
     .await;
 
     let mut checked = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(FIXTURES)
+    let mut files: Vec<_> = std::fs::read_dir(fixtures())
         .expect("shared/fixtures/alma exists")
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     files.sort();
     for name in files {
-        let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap();
+        let text = std::fs::read_to_string(fixtures().join(&name)).unwrap();
         match name.as_str() {
             "error_mandatory_field.json" => {
                 let fixture: Value = serde_json::from_str(&text).unwrap();

@@ -7,12 +7,14 @@ use app::domain::{Citation, CitationType};
 use app::lookup::OpenAccessCopy;
 use server::citation::{crossref, datacite, openlibrary, pubmed, unpaywall};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+mod support;
+
+use support::shared_fixtures;
 const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 /// A shared fixture; outside CI a missing ../shared skips with a notice.
 fn shared(path: &str) -> Option<Vec<u8>> {
-    match std::fs::read(format!("{SHARED}/{path}")) {
+    match std::fs::read(shared_fixtures().join(path)) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
@@ -59,7 +61,7 @@ const COVERED: &[&str] = &[
 #[test]
 fn every_shared_payload_is_covered() {
     for dir in ["crossref", "datacite", "pubmed", "openlibrary", "unpaywall"] {
-        let Ok(entries) = std::fs::read_dir(format!("{SHARED}/{dir}")) else {
+        let Ok(entries) = std::fs::read_dir(shared_fixtures().join(dir)) else {
             eprintln!("NOTICE: no shared fixtures in {dir}");
             continue;
         };

@@ -19,39 +19,6 @@ async fn start() -> Running {
     .await
 }
 
-async fn call(
-    k: &Running,
-    endpoint: &str,
-    cookie: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = k
-        .client
-        .post(format!("{}/api/{endpoint}", k.base))
-        .header("origin", &k.base)
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
-async fn page(k: &Running, path: &str) -> (u16, String) {
-    let res = k
-        .client
-        .get(format!("{}{path}", k.base))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 fn lend_form<'a>(key: &'a str, library_id: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("form[idempotency_key]", key),
@@ -84,13 +51,13 @@ async fn known_partners_are_sent_once_and_unknown_libraries_held_for_review() {
     let k = start().await;
     // Known by its ISIL (any case): sent to the library system.
     let key = "lend-http-known-0001";
-    let (status, body) = call(&k, "lend/submit", "", &lend_form(key, "fi-tay")).await;
+    let (status, body) = k.call("lend/submit", "", &lend_form(key, "fi-tay")).await;
     assert_eq!(status, 200, "{body}");
     let reference = body["Sent"]["reference"]
         .as_str()
         .unwrap_or_else(|| panic!("sent: {body}"))
         .to_owned();
-    let (_, again) = call(&k, "lend/submit", "", &lend_form(key, "fi-tay")).await;
+    let (_, again) = k.call("lend/submit", "", &lend_form(key, "fi-tay")).await;
     assert_eq!(
         again["Sent"]["reference"],
         reference.as_str(),
@@ -108,30 +75,32 @@ async fn known_partners_are_sent_once_and_unknown_libraries_held_for_review() {
 
     // Not a partner: held, not refused.
     let held_key = "lend-http-held-0001";
-    let (_, body) = call(&k, "lend/submit", "", &lend_form(held_key, "FI-XYZ")).await;
+    let (_, body) = k
+        .call("lend/submit", "", &lend_form(held_key, "FI-XYZ"))
+        .await;
     assert!(body["Held"]["reference"].is_string(), "{body}");
     let rejected_key = "lend-http-held-0002";
     let mut no_id = lend_form(rejected_key, "");
     no_id[1].1 = "A library nobody knows";
-    let (_, body) = call(&k, "lend/submit", "", &no_id).await;
+    let (_, body) = k.call("lend/submit", "", &no_id).await;
     assert!(body["Held"]["reference"].is_string(), "{body}");
 
     // The review is for staff only.
-    let (status, _) = call(&k, "staff/lending/held", "", &[]).await;
+    let (status, _) = k.call("staff/lending/held", "", &[]).await;
     assert_eq!(status, 401);
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
-    let (status, _) = call(&k, "staff/lending/held", &aino, &[]).await;
+    let (status, _) = k.call("staff/lending/held", &aino, &[]).await;
     assert_eq!(status, 403);
-    let (status, _) = call(
-        &k,
-        "staff/lending/accept",
-        &aino,
-        &[("id", held_key), ("partner_code", "FI-OULU")],
-    )
-    .await;
+    let (status, _) = k
+        .call(
+            "staff/lending/accept",
+            &aino,
+            &[("id", held_key), ("partner_code", "FI-OULU")],
+        )
+        .await;
     assert_eq!(status, 403);
     let staff = k.sign_in_as("staff", "Staff Member", true).await;
-    let (status, held) = call(&k, "staff/lending/held", &staff, &[]).await;
+    let (status, held) = k.call("staff/lending/held", &staff, &[]).await;
     assert_eq!(status, 200, "{held}");
     let held = held.as_array().unwrap();
     assert_eq!(held.len(), 2, "{held:?}");
@@ -141,21 +110,21 @@ async fn known_partners_are_sent_once_and_unknown_libraries_held_for_review() {
         "A library nobody knows"
     );
 
-    let (_, r) = call(
-        &k,
-        "staff/lending/accept",
-        &staff,
-        &[("id", held_key), ("partner_code", "NO-SUCH")],
-    )
-    .await;
+    let (_, r) = k
+        .call(
+            "staff/lending/accept",
+            &staff,
+            &[("id", held_key), ("partner_code", "NO-SUCH")],
+        )
+        .await;
     assert_eq!(r, "review.error.unknown_partner");
-    let (status, r) = call(
-        &k,
-        "staff/lending/accept",
-        &staff,
-        &[("id", held_key), ("partner_code", "FI-OULU")],
-    )
-    .await;
+    let (status, r) = k
+        .call(
+            "staff/lending/accept",
+            &staff,
+            &[("id", held_key), ("partner_code", "FI-OULU")],
+        )
+        .await;
     assert_eq!((status, r), (200, serde_json::Value::Null));
     let mut delivered = None;
     for _ in 0..100 {
@@ -170,41 +139,31 @@ async fn known_partners_are_sent_once_and_unknown_libraries_held_for_review() {
         "accepted, then delivered by the worker"
     );
 
-    let (_, r) = call(
-        &k,
-        "staff/lending/reject",
-        &staff,
-        &[("id", rejected_key), ("reason", " ")],
-    )
-    .await;
+    let (_, r) = k
+        .call(
+            "staff/lending/reject",
+            &staff,
+            &[("id", rejected_key), ("reason", " ")],
+        )
+        .await;
     assert_eq!(r, "review.error.reason");
-    let (_, r) = call(
-        &k,
-        "staff/lending/reject",
-        &staff,
-        &[("id", rejected_key), ("reason", "Not a library")],
-    )
-    .await;
+    let (_, r) = k
+        .call(
+            "staff/lending/reject",
+            &staff,
+            &[("id", rejected_key), ("reason", "Not a library")],
+        )
+        .await;
     assert_eq!(r, serde_json::Value::Null);
-    let (_, held) = call(&k, "staff/lending/held", &staff, &[]).await;
+    let (_, held) = k.call("staff/lending/held", &staff, &[]).await;
     assert_eq!(held.as_array().unwrap().len(), 0);
     let entry = k.state.outbox.entry(rejected_key).await.unwrap().unwrap();
     assert_eq!(entry.decision.as_deref(), Some("Not a library"));
 
     // The review page itself is for staff.
-    let res = k
-        .client
-        .get(format!("{}/staff/lending-review?lang=en", k.base))
-        .header("cookie", &staff)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("Lending requests to review"));
+    let (status, page) = k.page("/staff/lending-review?lang=en", &staff).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Lending requests to review"));
 }
 
 #[tokio::test]
@@ -219,7 +178,7 @@ async fn problems_come_back_per_field_and_software_is_refused() {
         "form[note]" => *value = &long,
         _ => {}
     });
-    let (status, body) = call(&k, "lend/submit", "", &form).await;
+    let (status, body) = k.call("lend/submit", "", &form).await;
     assert_eq!(status, 200);
     let fields: Vec<_> = body["Invalid"]
         .as_array()
@@ -242,7 +201,7 @@ async fn problems_come_back_per_field_and_software_is_refused() {
     // The hidden field filled: refused as a whole, nothing stored.
     let mut bot = lend_form("lend-http-bot-0001", "FI-Tay");
     bot.push(("form[website]", "http://spam.example"));
-    let (_, body) = call(&k, "lend/submit", "", &bot).await;
+    let (_, body) = k.call("lend/submit", "", &bot).await;
     assert_eq!(body["Refused"], "error.lend.bot");
     assert!(k
         .state
@@ -263,7 +222,7 @@ async fn problems_come_back_per_field_and_software_is_refused() {
 #[tokio::test]
 async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
     let k = start().await;
-    let (status, body) = page(&k, "/lend/FI-TUNI?lang=en").await;
+    let (status, body) = k.page("/lend/FI-TUNI?lang=en", "").await;
     assert_eq!(status, 200);
     assert!(
         body.contains("Tampereen yliopiston kirjasto"),
@@ -281,12 +240,12 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
         !body.contains("id=\"library_name\""),
         "its details are locked"
     );
-    let (_, body) = page(&k, "/lend?lang=en").await;
+    let (_, body) = k.page("/lend?lang=en", "").await;
     assert!(
         body.contains("id=\"library_name\""),
         "the general form asks"
     );
-    let (_, body) = page(&k, "/lend/NO-SUCH?lang=en").await;
+    let (_, body) = k.page("/lend/NO-SUCH?lang=en", "").await;
     assert!(body.contains("There is no partner library at this address"));
 
     // What the browser sends for the locked details does not count.
@@ -294,7 +253,7 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
     let mut form = lend_form(key, "FI-HY");
     form.push(("form[partner]", "FI-TUNI"));
     form[1].1 = "Someone Else";
-    let (_, body) = call(&k, "lend/submit", "", &form).await;
+    let (_, body) = k.call("lend/submit", "", &form).await;
     assert!(body["Sent"]["reference"].is_string(), "{body}");
     let sent = lending_at(&k, "FI-TUNI", key).await.unwrap();
     assert_eq!(
@@ -303,7 +262,7 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
     );
     let mut unknown = lend_form("lend-http-partner-0002", "");
     unknown.push(("form[partner]", "NO-SUCH"));
-    let (_, body) = call(&k, "lend/submit", "", &unknown).await;
+    let (_, body) = k.call("lend/submit", "", &unknown).await;
     assert_eq!(
         body["Invalid"][0]["key"], "error.lend.unknown_partner",
         "{body}"

@@ -11,45 +11,22 @@ use std::time::Duration;
 
 use support::{start_kauko, Running};
 
-fn lend_form(key: &str) -> Vec<(&'static str, String)> {
+fn lend_form(key: &str) -> Vec<(&'static str, &str)> {
     vec![
-        ("form[idempotency_key]", key.to_owned()),
-        ("form[library_name]", "Tampere University Library".into()),
-        ("form[library_id]", "FI-Tay".into()),
-        ("form[email]", "ill@tuni.example.fi".into()),
-        ("form[citation][kind]", "book".into()),
-        ("form[citation][title]", "Seitsemän veljestä".into()),
-        ("form[service]", "copy".into()),
-        ("form[delivery]", "email".into()),
-        ("form[delivery_address]", "docs@tuni.example.fi".into()),
+        ("form[idempotency_key]", key),
+        ("form[library_name]", "Tampere University Library"),
+        ("form[library_id]", "FI-Tay"),
+        ("form[email]", "ill@tuni.example.fi"),
+        ("form[citation][kind]", "book"),
+        ("form[citation][title]", "Seitsemän veljestä"),
+        ("form[service]", "copy"),
+        ("form[delivery]", "email"),
+        ("form[delivery_address]", "docs@tuni.example.fi"),
     ]
 }
 
-async fn call(
-    k: &Running,
-    endpoint: &str,
-    cookie: &str,
-    form: &[(&str, String)],
-) -> (u16, serde_json::Value) {
-    let res = k
-        .client
-        .post(format!("{}/api/{endpoint}", k.base))
-        .header("origin", &k.base)
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
 async fn submit(k: &Running, key: &str) -> String {
-    let (status, body) = call(k, "lend/submit", "", &lend_form(key)).await;
+    let (status, body) = k.call("lend/submit", "", &lend_form(key)).await;
     assert_eq!(status, 200, "{body}");
     body["Sent"]["reference"]
         .as_str()
@@ -102,10 +79,10 @@ async fn without_smtp_mail_goes_to_the_folder_staff_read() {
 
     // Staff read it; patrons may not.
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
-    let (status, _) = call(&k, "staff/mail/list", &aino, &[]).await;
+    let (status, _) = k.call("staff/mail/list", &aino, &[]).await;
     assert_eq!(status, 403);
     let staff = k.sign_in_as("staff", "Staff Member", true).await;
-    let (status, list) = call(&k, "staff/mail/list", &staff, &[]).await;
+    let (status, list) = k.call("staff/mail/list", &staff, &[]).await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["smtp"], false);
     let mail = &list["messages"][0];
@@ -123,15 +100,8 @@ async fn without_smtp_mail_goes_to_the_folder_staff_read() {
     assert!(body.contains("Testikirjasto on vastaanottanut"), "{body}");
     assert!(body.contains("Teos: Seitsemän veljestä"), "{body}");
 
-    let res = k
-        .client
-        .get(format!("{}/staff/mail?lang=en", k.base))
-        .header("cookie", &staff)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let page = res.text().await.unwrap();
+    let (status, page) = k.page("/staff/mail?lang=en", &staff).await;
+    assert_eq!(status, 200);
     assert!(page.contains("Sent mail") && page.contains(&reference));
 }
 
@@ -224,7 +194,7 @@ async fn with_smtp_the_library_gets_its_confirmation_through_the_server() {
 
     // Nothing is kept in the folder; staff are told mail goes out by SMTP.
     let staff = k.sign_in_as("staff", "Staff Member", true).await;
-    let (_, list) = call(&k, "staff/mail/list", &staff, &[]).await;
+    let (_, list) = k.call("staff/mail/list", &staff, &[]).await;
     assert_eq!(list["smtp"], true, "{list}");
     assert_eq!(list["messages"], serde_json::json!([]));
 }

@@ -700,29 +700,6 @@ fn article_form<'a>(key: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-async fn call(
-    k: &support::Running,
-    endpoint: &str,
-    cookie: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = k
-        .client
-        .post(format!("{}/api/{endpoint}", k.base))
-        .header("origin", &k.base)
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
 /// Kauko in process, quick to retry, its library system down until the
 /// test changes the script.
 async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
@@ -748,26 +725,13 @@ async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
     (k, script)
 }
 
-/// The My requests page in English, as the patron with this cookie.
-async fn my_page(k: &support::Running, cookie: &str) -> String {
-    let res = k
-        .client
-        .get(format!("{}/my?lang=en", k.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_patron_is_told_received_and_staff_can_retry() {
     let (k, script) = start_with_library_system_down().await;
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
     let key = "http-outbox-0123456789";
     let form = article_form(key, "Outboxes considered durable");
-    let (status, body) = call(&k, "requests/submit", &aino, &form).await;
+    let (status, body) = k.call("requests/submit", &aino, &form).await;
     assert_eq!(status, 200, "{body}");
     let reference = body["Received"]["reference"]
         .as_str()
@@ -775,7 +739,8 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
         .to_owned();
 
     // My requests lists it as received, being forwarded.
-    let page = my_page(&k, &aino).await;
+    let (status, page) = k.page("/my?lang=en", &aino).await;
+    assert_eq!(status, 200);
     assert!(page.contains("Outboxes considered durable"), "listed");
     assert!(
         page.contains("Received, being forwarded"),
@@ -783,10 +748,10 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
     );
 
     // Staff only: patrons get 403.
-    let (status, _) = call(&k, "staff/outbox/list", &aino, &[]).await;
+    let (status, _) = k.call("staff/outbox/list", &aino, &[]).await;
     assert_eq!(status, 403);
     let staff = k.sign_in_as("staff", "Staff Member", true).await;
-    let (status, list) = call(&k, "staff/outbox/list", &staff, &[]).await;
+    let (status, list) = k.call("staff/outbox/list", &staff, &[]).await;
     assert_eq!(status, 200, "{list}");
     let row = list
         .as_array()
@@ -803,9 +768,9 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
 
     // The library system is back; staff do not wait for the backoff.
     script.fail.store(0, Ordering::SeqCst);
-    let (status, _) = call(&k, "staff/outbox/retry", &aino, &[("id", key)]).await;
+    let (status, _) = k.call("staff/outbox/retry", &aino, &[("id", key)]).await;
     assert_eq!(status, 403);
-    let (status, r) = call(&k, "staff/outbox/retry", &staff, &[("id", key)]).await;
+    let (status, r) = k.call("staff/outbox/retry", &staff, &[("id", key)]).await;
     assert!(status == 200 || status == 409, "{status} {r}");
     let mut delivered = 0;
     for _ in 0..100 {
@@ -825,7 +790,7 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
     }
     assert_eq!(delivered, 1);
     // The same form again: the request, not a second one.
-    let (_, again) = call(&k, "requests/submit", &aino, &form).await;
+    let (_, again) = k.call("requests/submit", &aino, &form).await;
     assert!(again["Created"]["id"].is_string(), "{again}");
     let mine = k
         .state
@@ -842,7 +807,7 @@ async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
     let key = "http-outbox-refused-0001";
     let form = article_form(key, "Refused after a while");
-    let (_, body) = call(&k, "requests/submit", &aino, &form).await;
+    let (_, body) = k.call("requests/submit", &aino, &form).await;
     assert!(body["Received"]["reference"].is_string(), "{body}");
 
     // Back, but it refuses this request for good.
@@ -859,12 +824,13 @@ async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
     assert_eq!(state, Some(DeliveryState::Failed));
 
     // The patron is not told it is still on its way.
-    let (_, mine) = call(&k, "me/requests", &aino, &[]).await;
+    let (_, mine) = k.call("me/requests", &aino, &[]).await;
     let row = &mine["received"][0];
     assert_eq!(row["title"], "Refused after a while", "{mine}");
     assert_eq!(row["not_forwarded"], true, "{mine}");
     assert_eq!(row["not_cancellable_key"], "my.not_forwarded.help");
-    let page = my_page(&k, &aino).await;
+    let (status, page) = k.page("/my?lang=en", &aino).await;
+    assert_eq!(status, 200);
     assert!(
         page.contains("Not accepted by the library system"),
         "status"

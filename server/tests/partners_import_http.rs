@@ -20,7 +20,7 @@ impl Running {
         self.sign_in_as(user, user, staff).await
     }
 
-    async fn call(
+    async fn import_call(
         &self,
         cookie: Option<&str>,
         endpoint: &str,
@@ -41,7 +41,7 @@ impl Running {
         (res.status().as_u16(), res.text().await.unwrap())
     }
 
-    async fn page(&self, cookie: Option<&str>) -> (u16, String) {
+    async fn import_page(&self, cookie: Option<&str>) -> (u16, String) {
         let mut req = self
             .client
             .get(format!("{}/staff/partners/import?lang=en", self.base));
@@ -55,7 +55,9 @@ impl Running {
     async fn wait(&self, cookie: &str, job: &str) -> ImportStatus {
         let started = Instant::now();
         loop {
-            let (code, body) = self.call(Some(cookie), "status", &[("job", job)]).await;
+            let (code, body) = self
+                .import_call(Some(cookie), "status", &[("job", job)])
+                .await;
             assert_eq!(code, 200, "{body}");
             let status: ImportStatus = serde_json::from_str(&body).unwrap();
             if status.finished() {
@@ -98,29 +100,34 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     ];
 
     // Signed out: 401 from the functions, sign-in for the page.
-    assert_eq!(app.call(None, "start", &start_form).await.0, 401);
-    assert_eq!(app.page(None).await.0, 303);
+    assert_eq!(app.import_call(None, "start", &start_form).await.0, 401);
+    assert_eq!(app.import_page(None).await.0, 303);
 
     // A patron: 403 everywhere.
     let patron = app.session("aino.virtanen", false).await;
-    assert_eq!(app.call(Some(&patron), "start", &start_form).await.0, 403);
+    assert_eq!(
+        app.import_call(Some(&patron), "start", &start_form).await.0,
+        403
+    );
     for endpoint in ["status", "apply", "report_csv"] {
-        let (code, body) = app.call(Some(&patron), endpoint, &[("job", "x")]).await;
+        let (code, body) = app
+            .import_call(Some(&patron), endpoint, &[("job", "x")])
+            .await;
         assert_eq!(code, 403, "{endpoint}: {body}");
     }
-    let (code, body) = app.page(Some(&patron)).await;
+    let (code, body) = app.import_page(Some(&patron)).await;
     assert_eq!(code, 403);
     assert!(!body.contains("alma-file"));
 
     // Staff: the page, then a dry run.
     let staff = app.session("staff", true).await;
-    let (code, body) = app.page(Some(&staff)).await;
+    let (code, body) = app.import_page(Some(&staff)).await;
     assert_eq!(code, 200);
     assert!(body.contains("Import partner records"), "{body}");
     assert!(body.contains("<label for=\"alma-file\">"), "{body}");
     assert!(body.contains("<label for=\"legacy-file\">"), "{body}");
 
-    let (code, body) = app.call(Some(&staff), "start", &start_form).await;
+    let (code, body) = app.import_call(Some(&staff), "start", &start_form).await;
     assert_eq!(code, 200, "{body}");
     let job: String = serde_json::from_str(&body).unwrap();
     let dry = app.wait(&staff, &job).await;
@@ -132,7 +139,9 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
         (c.created, c.updated, c.conflicts, c.rejected, c.merged),
         (4, 0, 1, 3, 3)
     );
-    let (_, raw) = app.call(Some(&staff), "status", &[("job", &job)]).await;
+    let (_, raw) = app
+        .import_call(Some(&staff), "status", &[("job", &job)])
+        .await;
     for s in SECRETS {
         assert!(!raw.contains(s), "secret {s} sent to the browser");
     }
@@ -145,15 +154,21 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     // Someone else's run is not found, even for staff.
     let other = app.session("other.staff", true).await;
     assert_eq!(
-        app.call(Some(&other), "status", &[("job", &job)]).await.0,
+        app.import_call(Some(&other), "status", &[("job", &job)])
+            .await
+            .0,
         404
     );
     assert_eq!(
-        app.call(Some(&other), "apply", &[("job", &job)]).await.0,
+        app.import_call(Some(&other), "apply", &[("job", &job)])
+            .await
+            .0,
         404
     );
 
-    let (code, csv) = app.call(Some(&staff), "report_csv", &[("job", &job)]).await;
+    let (code, csv) = app
+        .import_call(Some(&staff), "report_csv", &[("job", &job)])
+        .await;
     assert_eq!(code, 200);
     let csv: String = serde_json::from_str(&csv).unwrap();
     assert!(csv.starts_with("outcome,code,name"), "{csv}");
@@ -163,7 +178,9 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     }
 
     // Apply what the dry run showed.
-    let (code, body) = app.call(Some(&staff), "apply", &[("job", &job)]).await;
+    let (code, body) = app
+        .import_call(Some(&staff), "apply", &[("job", &job)])
+        .await;
     assert_eq!(code, 200, "{body}");
     let applying: String = serde_json::from_str(&body).unwrap();
     let applied = app.wait(&staff, &applying).await;
@@ -174,7 +191,7 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     assert_eq!(app.state.port.list_partners(0, 100).await.unwrap().total, 4);
     // An applying run cannot be applied again.
     assert_eq!(
-        app.call(Some(&staff), "apply", &[("job", &applying)])
+        app.import_call(Some(&staff), "apply", &[("job", &applying)])
             .await
             .0,
         409
@@ -182,7 +199,7 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
 
     // Bad input is refused with a reason, not a crash.
     let (code, _) = app
-        .call(
+        .import_call(
             Some(&staff),
             "start",
             &[
@@ -195,7 +212,7 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
         .await;
     assert_eq!(code, 400);
     let (code, body) = app
-        .call(
+        .import_call(
             Some(&staff),
             "start",
             &[
@@ -208,7 +225,7 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
         .await;
     assert_eq!(code, 422, "{body}");
     let (code, body) = app
-        .call(
+        .import_call(
             Some(&staff),
             "start",
             &[

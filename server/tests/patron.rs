@@ -22,40 +22,6 @@ impl Running {
         self.sign_in_as(user_id, name, false).await
     }
 
-    async fn page(&self, path: &str, cookie: &str) -> (u16, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
-    }
-
-    async fn call(
-        &self,
-        endpoint: &str,
-        cookie: &str,
-        form: &[(&str, &str)],
-    ) -> (u16, serde_json::Value) {
-        let res = self
-            .client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("origin", &self.base)
-            .header("cookie", cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        )
-    }
-
     async fn request_id(&self, patron: &str, title: &str) -> String {
         self.state
             .port

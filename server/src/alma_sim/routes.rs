@@ -1039,6 +1039,24 @@ async fn list_partners(State(s): State<SimState>, fmt: Fmt, Query(q): Q) -> Resp
     answer(fmt, "partners", result)
 }
 
+/// `411709` when another partner than `code` has the record's ISO symbol.
+fn iso_symbol_free(data: &Data, code: &str, record: &Value) -> Result<(), AlmaError> {
+    let Some(sym) = iso_symbol(record) else {
+        return Ok(());
+    };
+    let taken = data
+        .partners
+        .iter()
+        .any(|(c, p)| c != code && iso_symbol(p).as_ref() == Some(&sym));
+    if taken {
+        return Err(AlmaError(
+            "411709",
+            format!("A partner with the ISO symbol {sym} already exists."),
+        ));
+    }
+    Ok(())
+}
+
 async fn create_partner(State(s): State<SimState>, fmt: Fmt, body: Bytes) -> Response {
     let result = (|| -> Result<Value, AlmaError> {
         let body = parse_object(&body)?;
@@ -1048,18 +1066,7 @@ async fn create_partner(State(s): State<SimState>, fmt: Fmt, body: Bytes) -> Res
             return Err(AlmaError("402113", "Partner already exists".into()));
         }
         let value = Value::Object(body);
-        if let Some(sym) = iso_symbol(&value) {
-            if data
-                .partners
-                .values()
-                .any(|p| iso_symbol(p) == Some(sym.clone()))
-            {
-                return Err(AlmaError(
-                    "411709",
-                    format!("A partner with the ISO symbol {sym} already exists."),
-                ));
-            }
-        }
+        iso_symbol_free(&data, &code, &value)?;
         data.partners.insert(code.clone(), value.clone());
         Ok(partner_with_link(&s.api_base(), &code, &value))
     })();
@@ -1095,18 +1102,7 @@ async fn put_partner(
             ));
         }
         let value = Value::Object(body);
-        if let Some(sym) = iso_symbol(&value) {
-            let taken = data
-                .partners
-                .iter()
-                .any(|(c, p)| c != &code && iso_symbol(p) == Some(sym.clone()));
-            if taken {
-                return Err(AlmaError(
-                    "411709",
-                    format!("A partner with the ISO symbol {sym} already exists."),
-                ));
-            }
-        }
+        iso_symbol_free(&data, &code, &value)?;
         data.partners.insert(code.clone(), value.clone());
         Ok(partner_with_link(&s.api_base(), &code, &value))
     })();

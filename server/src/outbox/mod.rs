@@ -421,6 +421,18 @@ impl Outbox {
         Ok(())
     }
 
+    /// A staff action's UPDATE changed nothing: why (no such row, or not
+    /// in a state the action applies to).
+    async fn changed(&self, id: &str, rows: u64) -> Result<(), OutboxError> {
+        if rows > 0 {
+            return Ok(());
+        }
+        Err(match self.fetch(id).await? {
+            None => OutboxError::NotFound,
+            Some(e) => OutboxError::WrongState(e.state.code().to_owned()),
+        })
+    }
+
     /// Delivered is delivered, whoever holds the lease: the row is closed
     /// and every other worker's later write (which checks its token) misses.
     async fn mark_delivered(&self, id: &str, delivered_id: &str) -> Result<(), OutboxError> {
@@ -757,12 +769,7 @@ impl SubmissionOutbox for Outbox {
         .execute(&self.db.pool)
         .await
         .map_err(storage)?;
-        if done.rows_affected() == 0 {
-            return match self.fetch(id).await? {
-                None => Err(OutboxError::NotFound),
-                Some(e) => Err(OutboxError::WrongState(e.state.code().to_owned())),
-            };
-        }
+        self.changed(id, done.rows_affected()).await?;
         tracing::info!(outbox = %id, "outbox: retry requested by staff");
         self.wake.notify_one();
         Ok(())
@@ -796,12 +803,7 @@ impl SubmissionOutbox for Outbox {
         .execute(&self.db.pool)
         .await
         .map_err(storage)?;
-        if done.rows_affected() == 0 {
-            return match self.fetch(id).await? {
-                None => Err(OutboxError::NotFound),
-                Some(e) => Err(OutboxError::WrongState(e.state.code().to_owned())),
-            };
-        }
+        self.changed(id, done.rows_affected()).await?;
         tracing::info!(outbox = %id, partner = %partner_code, "outbox: held lending request accepted");
         self.wake.notify_one();
         Ok(())
@@ -819,12 +821,7 @@ impl SubmissionOutbox for Outbox {
         .execute(&self.db.pool)
         .await
         .map_err(storage)?;
-        if done.rows_affected() == 0 {
-            return match self.fetch(id).await? {
-                None => Err(OutboxError::NotFound),
-                Some(e) => Err(OutboxError::WrongState(e.state.code().to_owned())),
-            };
-        }
+        self.changed(id, done.rows_affected()).await?;
         tracing::info!(outbox = %id, "outbox: held lending request rejected");
         Ok(())
     }

@@ -15,6 +15,16 @@ use server::storage::Db;
 
 use app::domain::{BorrowingStatus, PatronId};
 
+/// The real recorded payloads (`shared/fixtures`): `KAUKO_FIXTURES` when
+/// set (scripts/test.sh sets it for a clone that is not beside `shared/`),
+/// else `shared/fixtures` beside the checkout.
+pub fn shared_fixtures() -> std::path::PathBuf {
+    match std::env::var_os("KAUKO_FIXTURES") {
+        Some(dir) if !dir.is_empty() => dir.into(),
+        _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures").into(),
+    }
+}
+
 /// A loopback port free at the moment of asking.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -195,6 +205,44 @@ impl Running {
     /// The temporary folder holding the database (and the mail folder).
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// GETs a page with this cookie header (may be empty).
+    pub async fn page(&self, path: &str, cookie: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Calls a server function (`/api/{endpoint}`) from our own origin
+    /// with this cookie header: the status and the JSON answer (the text
+    /// as a JSON string when it is not JSON).
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
     }
 
     /// A signed-in session made directly in the store: the cookie header.

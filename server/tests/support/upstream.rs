@@ -61,12 +61,7 @@ pub struct Upstream {
     shared: Arc<Shared>,
 }
 
-pub fn shared_fixtures() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures"
-    ))
-}
+pub use super::shared_fixtures;
 
 pub fn own_fixtures() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
