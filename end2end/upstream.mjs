@@ -11,7 +11,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = process.env.KAUKO_FIXTURES ?? join(here, "..", "..", "shared", "fixtures");
+const fixtures = process.env.KAUKO_TEST_FIXTURES ?? join(here, "..", "..", "shared", "fixtures");
 const port = Number(process.env.UPSTREAM_PORT ?? 3939);
 
 function load(service) {

@@ -9,24 +9,24 @@ set -euo pipefail
 
 # The real recorded payloads the tests read (shared/fixtures): beside this
 # checkout, or, for a clone made elsewhere (e.g. /tmp), beside the
-# repository it was cloned from; KAUKO_FIXTURES overrides both.
-if [ -z "${KAUKO_FIXTURES:-}" ]; then
+# repository it was cloned from; KAUKO_TEST_FIXTURES overrides both.
+if [ -z "${KAUKO_TEST_FIXTURES:-}" ]; then
   origin="$(git config --get remote.origin.url 2>/dev/null || true)"
   origin="${origin#file://}"
   for dir in "$PWD/../shared/fixtures" "${origin:+$origin/../shared/fixtures}"; do
     if [ -n "$dir" ] && [ -d "$dir" ]; then
-      KAUKO_FIXTURES="$(cd "$dir" && pwd)"
+      KAUKO_TEST_FIXTURES="$(cd "$dir" && pwd)"
       break
     fi
   done
 fi
-if [ -z "${KAUKO_FIXTURES:-}" ] || [ ! -d "$KAUKO_FIXTURES/alma" ]; then
+if [ -z "${KAUKO_TEST_FIXTURES:-}" ] || [ ! -d "$KAUKO_TEST_FIXTURES/alma" ]; then
   echo "[test] the shared fixtures (shared/fixtures) are not beside this checkout" \
-    "or its origin; clone Kauko beside shared/ or set KAUKO_FIXTURES=/path/to/shared/fixtures" >&2
+    "or its origin; clone Kauko beside shared/ or set KAUKO_TEST_FIXTURES=/path/to/shared/fixtures" >&2
   exit 2
 fi
-export KAUKO_FIXTURES
-echo "[test] real payloads from $KAUKO_FIXTURES" >&2
+export KAUKO_TEST_FIXTURES
+echo "[test] real payloads from $KAUKO_TEST_FIXTURES" >&2
 
 # PostgreSQL for the multi-instance storage tests: this kind of machine
 # starts it; make sure it is up (and start it if it is installed but down).

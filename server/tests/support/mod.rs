@@ -15,11 +15,11 @@ use server::storage::Db;
 
 use app::domain::{BorrowingStatus, PatronId};
 
-/// The real recorded payloads (`shared/fixtures`): `KAUKO_FIXTURES` when
+/// The real recorded payloads (`shared/fixtures`): `KAUKO_TEST_FIXTURES` when
 /// set (scripts/test.sh sets it for a clone that is not beside `shared/`),
 /// else `shared/fixtures` beside the checkout.
 pub fn shared_fixtures() -> std::path::PathBuf {
-    match std::env::var_os("KAUKO_FIXTURES") {
+    match std::env::var_os("KAUKO_TEST_FIXTURES") {
         Some(dir) if !dir.is_empty() => dir.into(),
         _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures").into(),
     }
