@@ -43,6 +43,9 @@ upstream="http://127.0.0.1:$upstream_port"
 export KAUKO_CROSSREF_URL="$upstream/crossref" KAUKO_DATACITE_URL="$upstream/datacite"
 export KAUKO_NCBI_URL="$upstream/ncbi" KAUKO_OPENLIBRARY_URL="$upstream/openlibrary"
 export KAUKO_UNPAYWALL_URL="$upstream/unpaywall" KAUKO_LOOKUP_CONTACT_EMAIL="ill-e2e@example.fi"
+# Every end2end test is one client (127.0.0.1): lift the per-client limits
+# (server/tests cover them).
+export KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE=100000
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
 "$target/debug/kauko" &
 pid=$!

@@ -105,7 +105,8 @@ pub enum Submitted {
     Pending { reference: String },
     /// The library system refused it for good.
     Failed { reference: String, error: PortError },
-    /// Waiting for staff review (a library that is not a known partner).
+    /// Waiting for staff review (a library that is not a known partner, or
+    /// whose sender does not fit the partner record).
     Held { reference: String },
     /// Staff rejected it.
     Rejected {
@@ -162,6 +163,12 @@ pub struct OutboxEntry {
     pub delivered_id: Option<String>,
     /// Staff's reason, for a rejected one.
     pub decision: Option<String>,
+    /// Why a lending request waits for review (a translation key).
+    #[serde(default)]
+    pub hold_reason: Option<String>,
+    /// The partner a held lending request was matched to, if any.
+    #[serde(default)]
+    pub hold_partner: Option<String>,
 }
 
 /// A patron's submission the library system does not have yet.
@@ -201,7 +208,8 @@ pub trait SubmissionOutbox: Send + Sync {
     ) -> Result<Submitted, OutboxError>;
 
     /// Stores another library's lending request and tries to deliver it at
-    /// once; with `hold` it waits for staff review instead.
+    /// once (matching it to a partner record first); with `hold` it waits
+    /// for staff review instead.
     async fn submit_lending(
         &self,
         request: NewLendingRequest,
@@ -209,7 +217,8 @@ pub trait SubmissionOutbox: Send + Sync {
     ) -> Result<Submitted, OutboxError>;
 
     /// The submission with this idempotency key, if `owner` made it (for a
-    /// borrowing request: the patron's id).
+    /// borrowing request: the patron's id; a lending request's owner is not
+    /// checked, its random key is all).
     async fn find(
         &self,
         kind: SubmissionKind,

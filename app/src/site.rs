@@ -240,6 +240,19 @@ mod browser {
     }
 }
 
+#[cfg(feature = "ssr")]
+/// The Content-Security-Policy of a rendered page: scripts only from our
+/// origin or carrying this response's nonce (Leptos puts it on its
+/// hydration and streaming scripts), WebAssembly allowed to compile, no
+/// inline styles, no plugins, no framing by other sites.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,12 @@ export const test = base.extend<{ consoleErrors: string[] }>({
         if (!documentNotFound) errors.push(`${msg.text()} (${url})`);
       });
       page.on("pageerror", (err) => errors.push(String(err)));
+      // Anything the Content-Security-Policy blocks fails the test too.
+      await page.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+        );
+      });
       await use(errors);
       expect(errors, "console errors").toEqual([]);
     },

@@ -79,3 +79,24 @@ test("navigation reaches each section, and the page fits a phone's width", async
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, "no horizontal scrolling").toBeLessThanOrEqual(0);
 });
+
+test("pages hydrate under a Content-Security-Policy with a fresh nonce", async ({ page }) => {
+  const nonces = new Set<string>();
+  for (const path of shellPaths) {
+    const response = await page.goto(`${path}?lang=en`);
+    const csp = response?.headers()["content-security-policy"] ?? "";
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce, `${path}: ${csp}`).toBeTruthy();
+    expect(csp).not.toContain("unsafe-inline");
+    expect(response?.headers()["cache-control"]).toBe("no-store");
+    nonces.add(nonce!);
+    // Every script Leptos wrote carries it; the app still comes alive.
+    const scripts = page.locator("script:not([type='application/json'])");
+    // (Chromium hides the attribute's value; the property keeps it.)
+    for (const script of await scripts.all()) {
+      expect(await script.evaluate((s) => (s as HTMLScriptElement).nonce)).toBe(nonce);
+    }
+    await hydrated(page);
+  }
+  expect(nonces.size, "a new nonce per response").toBe(shellPaths.length);
+});

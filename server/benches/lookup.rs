@@ -80,6 +80,11 @@ async fn run() {
             "KAUKO_UNPAYWALL_MAX_CALLS_PER_SECOND".to_owned(),
             "100000".to_owned(),
         ),
+        // One client making every call: the per-client limit would stop it.
+        (
+            "KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE".to_owned(),
+            "1000000".to_owned(),
+        ),
     ]);
     let config = Config::from_sources("", env).expect("configuration");
     let state = server::build_state(config).await.expect("Kauko's state");

@@ -170,15 +170,43 @@ pub struct LendingConfig {
     /// Requests one client address may send per minute; more are refused
     /// with a message to wait.
     pub max_requests_per_minute: u32,
-    /// Take the client's address from the first `X-Forwarded-For` entry
-    /// (only behind a proxy that sets it).
+    /// How many reverse proxies in front of Kauko append to
+    /// `X-Forwarded-For`: the client's address is the entry that many from
+    /// the right. 0 (the default): the connection's address counts and the
+    /// header is ignored, since a client can write anything in it.
+    pub trusted_proxies: u32,
+    /// How closely a lending request's sender address must fit the partner
+    /// record before the request goes to the library system as that
+    /// partner's: `domain` (the same mail domain, default) or `address`
+    /// (exactly the record's). Replies go to the record's address either
+    /// way; a request that does not fit waits for staff review.
+    pub sender_must_match: app::domain::lending_intake::SenderMatch,
+    /// How long Kauko's copy of the partner list answers the public form's
+    /// partner look-ups before the library system is asked again.
+    pub partner_cache_seconds: u64,
+    /// Older setting: `true` is one trusted proxy (`trusted_proxies = 1`).
+    /// It used to take the first (client-written) entry.
     pub trust_forwarded_for: bool,
+}
+
+impl LendingConfig {
+    /// The trusted proxy hops, the older setting included.
+    pub fn proxy_hops(&self) -> u32 {
+        if self.trusted_proxies == 0 && self.trust_forwarded_for {
+            1
+        } else {
+            self.trusted_proxies
+        }
+    }
 }
 
 impl Default for LendingConfig {
     fn default() -> Self {
         Self {
             max_requests_per_minute: 10,
+            trusted_proxies: 0,
+            sender_must_match: Default::default(),
+            partner_cache_seconds: 300,
             trust_forwarded_for: false,
         }
     }
@@ -200,6 +228,13 @@ pub struct LookupConfig {
     pub cache_ttl_seconds: u64,
     /// Ask Unpaywall for a free copy of works with a DOI.
     pub open_access: bool,
+    /// Look-ups one client may make per minute through the public citation
+    /// API and the request forms' autofill (a signed-in patron counts by
+    /// account, others by address); more are told to wait a moment.
+    pub max_lookups_per_minute: u32,
+    /// The most found citations kept in the database cache; the oldest go
+    /// first beyond it.
+    pub cache_max_entries: u64,
 }
 
 impl Default for LookupConfig {
@@ -209,6 +244,8 @@ impl Default for LookupConfig {
             timeout_milliseconds: 8000,
             cache_ttl_seconds: 7 * 24 * 3600,
             open_access: true,
+            max_lookups_per_minute: 30,
+            cache_max_entries: 100_000,
         }
     }
 }
@@ -316,6 +353,11 @@ pub struct AuthConfig {
     pub session_idle_minutes: u64,
     /// Hours after sign-in when a session ends regardless.
     pub session_max_hours: u64,
+    /// Minutes a staff role read at sign-in holds: a staff session older
+    /// than this ends, and signing in again (one step with the identity
+    /// provider's own session) reads the role afresh, so a role taken away
+    /// at the identity provider stops working here within this time.
+    pub role_recheck_minutes: u64,
 }
 
 impl Default for AuthConfig {
@@ -330,6 +372,7 @@ impl Default for AuthConfig {
             staff_value: "kauko-staff".into(),
             session_idle_minutes: 60,
             session_max_hours: 12,
+            role_recheck_minutes: 60,
         }
     }
 }
@@ -468,6 +511,10 @@ pub struct AlmaConfig {
     pub rs_library: Option<String>,
     /// Kauko's ceiling on calls per second to Alma, across all users.
     pub max_calls_per_second: u32,
+    /// How long a call may wait for its turn under that ceiling; beyond it
+    /// the user is told the library system is busy and to try again, so a
+    /// flood cannot queue ahead of everyone without end.
+    pub max_wait_milliseconds: u64,
     /// How long a read (GET) may take, connecting included.
     pub read_timeout_seconds: u64,
     /// How long a write (POST, PUT, DELETE) may take; Alma's creates take
@@ -490,6 +537,7 @@ impl Default for AlmaConfig {
             api_key: None,
             rs_library: None,
             max_calls_per_second: 10,
+            max_wait_milliseconds: 5000,
             read_timeout_seconds: 8,
             write_timeout_seconds: 30,
             cache_seconds: 30,

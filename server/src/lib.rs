@@ -6,8 +6,10 @@ pub mod alma_sim;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod fuzz;
 pub mod mail;
 pub mod outbox;
+pub mod partner_directory;
 pub mod partners_import;
 pub mod port;
 pub mod seed;
@@ -63,6 +65,12 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         outbox::OutboxSettings::from_config(&config),
     );
     let mailer = mail::Mailer::from_config(&config)?;
+    let config_lookups_per_minute = config.lookup.max_lookups_per_minute;
+    outbox.set_lending_mail(mailer.clone());
+    let partners = Arc::new(partner_directory::PartnerDirectory::new(
+        port.clone(),
+        std::time::Duration::from_secs(config.lending.partner_cache_seconds),
+    ));
     Ok(web::AppState {
         mailer,
         config: Arc::new(config),
@@ -72,5 +80,11 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         lookup,
         auth,
         leptos_options,
+        readiness: Default::default(),
+        partners,
+        lookup_limiter: Arc::new(web::client::LendingLimiter::per_minute(
+            config_lookups_per_minute,
+            "citation look-ups",
+        )),
     })
 }

@@ -767,6 +767,68 @@ async fn loans_are_the_rs_library_s_and_renewals_are_counted() {
 }
 
 #[tokio::test]
+async fn parallel_renewals_of_one_loan_stay_within_the_limit() {
+    let alma = stub(move |seen| {
+        let loan = json!({"loan_id": "L1", "title": "Title", "author": "A",
+            "library": {"value": "RES_SHARE"}, "loan_date": "2029-12-01T10:00:00Z",
+            "due_date": "2030-02-20T20:00:00Z", "renewable": true, "request_id": {"value": null}});
+        if seen.method == "GET" {
+            return ok(json!({"item_loan": [loan], "total_record_count": 1}));
+        }
+        ok(loan)
+    })
+    .await;
+    let s = backend(&alma, |st| st.max_renewals = 2).await;
+    let me = PatronId("p1".into());
+    let tries = (0..8).map(|_| s.backend.renew_loan(&me, "L1"));
+    let results = futures::future::join_all(tries).await;
+    let granted = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| **r == Err(PortError::Refused(Refusal::RenewalLimitReached)))
+        .count();
+    assert_eq!((granted, refused), (2, 6), "{results:?}");
+    assert_eq!(
+        alma.count("POST", "/loans/L1"),
+        2,
+        "Alma asked twice, not eight times"
+    );
+}
+
+#[tokio::test]
+async fn dot_segments_from_a_patron_never_reach_alma() {
+    let alma = stub(|_| ok(json!({}))).await;
+    let s = backend(&alma, |_| {}).await;
+    let me = PatronId("p1".into());
+    for id in ["..", ".", "", " .. "] {
+        assert_eq!(
+            s.backend.renew_loan(&me, id).await,
+            Err(PortError::NotFound),
+            "{id:?}"
+        );
+        assert_eq!(
+            s.backend
+                .cancel_borrowing_request(&me, id)
+                .await
+                .map(|_| ()),
+            Err(PortError::NotFound),
+            "{id:?}"
+        );
+    }
+    let dots = PatronId("..".into());
+    assert!(s.backend.list_loans(&dots).await.is_err());
+    assert_eq!(
+        alma.calls().len(),
+        0,
+        "no call left Kauko: {:?}",
+        alma.calls()
+            .iter()
+            .map(|c| c.path.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn lending_requests_are_recorded_whole() {
     let alma = stub(|seen| {
         if seen.path.contains("NOPE") {

@@ -123,11 +123,23 @@ async fn all_calls_stay_under_kaukos_limit_and_429_is_retried() {
     .await;
     let patrons: Vec<_> = (0..12).map(|_| patron()).collect();
     let loads = patrons.iter().map(|p| h.port.list_loans(p));
+    let started = std::time::Instant::now();
     for result in futures::future::join_all(loads).await {
         assert!(result.unwrap().is_empty());
     }
+    let elapsed = started.elapsed();
     let stats = h.sim.state.stats();
     assert!(stats.calls >= 12, "{stats:?}");
+    // Kauko's own limit (5 a second, evenly spaced): n calls take at least
+    // (n - 1) / 5 seconds. At the institution's 6 they would take 1/6 less,
+    // so this fails if Kauko only stayed under the simulator's threshold.
+    let least = Duration::from_millis(200) * (stats.calls as u32 - 1);
+    assert!(
+        elapsed >= least.mul_f64(0.95),
+        "{} calls in {elapsed:?}: faster than Kauko's 5 a second (at least {least:?})",
+        stats.calls
+    );
+    // Arrival jitter at the simulator can put one more call in a window.
     assert!(
         stats.max_calls_in_any_second <= 6,
         "Kauko went over its limit: {stats:?}"
@@ -233,4 +245,40 @@ async fn failures_are_typed() {
         .await
         .unwrap();
     assert!(port.list_loans(&me).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_flood_waits_at_the_limiter_only_so_long_then_hears_busy() {
+    // One call a second, and at most 300 ms in the queue for it.
+    let h = AlmaHarness::start_with(
+        sim_config(),
+        &[
+            ("KAUKO_ALMA_MAX_CALLS_PER_SECOND", "1"),
+            ("KAUKO_ALMA_MAX_WAIT_MILLISECONDS", "300"),
+            ("KAUKO_ALMA_CACHE_SECONDS", "0"),
+        ],
+    )
+    .await;
+    let patrons: Vec<_> = (0..10).map(|_| patron()).collect();
+    let started = std::time::Instant::now();
+    let loads = patrons.iter().map(|p| h.port.list_loans(p));
+    let results = futures::future::join_all(loads).await;
+    let elapsed = started.elapsed();
+    let busy = results
+        .iter()
+        .filter(|r| **r == Err(PortError::RateLimited))
+        .count();
+    let served = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(busy + served, 10, "{results:?}");
+    // Without the bound all ten would be served, one a second (10 s).
+    assert!(busy >= 3, "the queue is told busy: {results:?}");
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "nobody waited in the queue without end: {elapsed:?}"
+    );
+    let calls = h.sim.state.stats().calls;
+    assert!(
+        calls <= served as u64 * 2,
+        "the busy ones never reached Alma: {calls} calls for {served} served"
+    );
 }

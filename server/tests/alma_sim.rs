@@ -1713,6 +1713,16 @@ async fn every_alma_fixture_has_the_shape_the_simulator_emits() {
                 assert!(text.contains("<request_status>In Process</request_status>"));
                 assert!(r.contains("<request_status>Not Started</request_status>"));
             }
+            // Alma APIs Kauko does not call (so the simulator does not
+            // serve them) yet: their fields are checked in alma_fixtures.rs.
+            "codetable_systemJobStatus.json"
+            | "fee_single_uio.json"
+            | "fees_empty.json"
+            | "fees_list_uio.json"
+            | "libraries_list_uio.json" => {
+                let _: Value = serde_json::from_str(&text).unwrap();
+                continue;
+            }
             other => panic!("{other}: a new Alma fixture; add its shape check here"),
         }
         checked.push(name);

@@ -22,7 +22,10 @@ struct Kauko {
 async fn start(extra: &[(&str, &str)]) -> Kauko {
     let up = Upstream::start().await;
     let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let mut env = up.env();
+    env.push(("KAUKO_SERVER_PUBLIC_URL".to_owned(), base.clone()));
     env.extend([
         (
             "KAUKO_DATABASE_URL".to_owned(),
@@ -37,13 +40,20 @@ async fn start(extra: &[(&str, &str)]) -> Kauko {
             "ill@library.example.fi".to_owned(),
         ),
     ]);
+    if !extra
+        .iter()
+        .any(|(k, _)| *k == "KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE")
+    {
+        env.push((
+            "KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE".to_owned(),
+            "100000".to_owned(),
+        ));
+    }
     for (k, v) in extra {
         env.push((k.to_string(), v.to_string()));
     }
     let config = Config::from_sources("", env).unwrap();
     let state = server::build_state(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(web::serve(
         listener,
         web::router(state),
@@ -406,4 +416,39 @@ async fn the_openapi_description_is_served_and_parses() {
     ] {
         assert!(codes.contains(&code), "{code} missing in the OpenAPI enum");
     }
+}
+
+#[tokio::test]
+async fn one_client_cannot_use_up_the_shared_quotas() {
+    let k = start(&[("KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE", "3")]).await;
+    for _ in 0..3 {
+        let (status, _, _) = k.citation("id=10.5555/12345678").await;
+        assert_eq!(status, 200);
+    }
+    let res = k
+        .client
+        .get(format!("{}/api/v1/citation?id=10.5555/12345678", k.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(res.headers()["retry-after"], "60");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+    // The form's autofill shares the limit: told, translated, to wait.
+    let res = k
+        .client
+        .post(format!("{}/api/requests/lookup", k.base))
+        .header("origin", &k.base)
+        .form(&[("input", "10.5555/12345678")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
+    let hits = k.up.hits("crossref").len();
+    assert!(
+        hits <= 1,
+        "the refused look-ups never reached Crossref: {hits}"
+    );
 }

@@ -17,10 +17,10 @@ fn shared(path: &str) -> Option<Vec<u8>> {
     match std::fs::read(shared_fixtures().join(path)) {
         Ok(bytes) => Some(bytes),
         Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
-                panic!("shared fixture {path} is required in CI: {e}");
+            if support::required("KAUKO_TEST_REQUIRE_FIXTURES") {
+                panic!("shared fixture {path} is required here: {e}");
             }
-            eprintln!("NOTICE: skipping shared fixture {path}: {e}");
+            support::skip(&format!("shared fixture {path}"), &e.to_string());
             None
         }
     }
@@ -62,7 +62,11 @@ const COVERED: &[&str] = &[
 fn every_shared_payload_is_covered() {
     for dir in ["crossref", "datacite", "pubmed", "openlibrary", "unpaywall"] {
         let Ok(entries) = std::fs::read_dir(shared_fixtures().join(dir)) else {
-            eprintln!("NOTICE: no shared fixtures in {dir}");
+            assert!(
+                !support::required("KAUKO_TEST_REQUIRE_FIXTURES"),
+                "shared fixtures in {dir} are required here"
+            );
+            support::skip(&format!("shared fixtures in {dir}"), "not found");
             continue;
         };
         for entry in entries.flatten() {

@@ -191,6 +191,7 @@ fn fast() -> OutboxSettings {
         max_backoff: Duration::from_millis(80),
         inline_wait: Duration::from_millis(500),
         batch: 16,
+        sender_match: Default::default(),
     }
 }
 
@@ -301,7 +302,12 @@ fn partner(code: &str) -> Partner {
         isil: Some("FI-TAY".into()),
         email: Some("ill@tuni.example.fi".into()),
         phone: None,
-        address: Default::default(),
+        address: app::domain::Address {
+            lines: vec!["Kalevantie 5".into()],
+            postal_code: Some("33100".into()),
+            city: Some("Tampere".into()),
+            country: Some("FI".into()),
+        },
         lending_supported: true,
         borrowing_supported: true,
         instructions: None,
@@ -668,22 +674,25 @@ async fn lending_requests_go_through_the_outbox_and_review(db: Db, _second: Seco
     assert!(rig.outbox.accept("lend-held-0002", "TUNI").await.is_err());
     assert_eq!(rig.script.creates_of("lend-held-0002"), 0);
 
-    // An unknown partner code is a permanent error.
+    // A code no partner has: stored, then held for staff with the reason
+    // (never lost, never delivered as someone's request).
     let unknown = rig
         .outbox
         .submit_lending(lending("lend-unknown-0001", "NOPE"), false)
         .await
         .unwrap();
-    assert!(
-        matches!(
-            unknown,
-            Submitted::Failed {
-                error: PortError::Other(_) | PortError::NotFound,
-                ..
-            }
-        ),
-        "{unknown:?}"
+    assert!(matches!(unknown, Submitted::Held { .. }), "{unknown:?}");
+    let entry = rig
+        .outbox
+        .entry("lend-unknown-0001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        entry.hold_reason.as_deref(),
+        Some("review.reason.unknown_library")
     );
+    assert_eq!(rig.script.creates_of("lend-unknown-0001"), 0);
 }
 
 // --- Over HTTP ---------------------------------------------------------------
@@ -703,6 +712,13 @@ fn article_form<'a>(key: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
 /// Kauko in process, quick to retry, its library system down until the
 /// test changes the script.
 async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
+    start_with_library_system_down_backoff("50").await
+}
+
+/// With this first backoff (milliseconds) between automatic tries.
+async fn start_with_library_system_down_backoff(
+    first_backoff_ms: &str,
+) -> (support::Running, Arc<Script>) {
     let script = Arc::new(Script::default());
     script.fail.store(u32::MAX, Ordering::SeqCst);
     let wrap_script = script.clone();
@@ -711,8 +727,8 @@ async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
             ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
             ("KAUKO_OUTBOX_INLINE_WAIT_MILLISECONDS", "300"),
             ("KAUKO_OUTBOX_POLL_INTERVAL_MILLISECONDS", "20"),
-            ("KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS", "50"),
-            ("KAUKO_OUTBOX_MAX_BACKOFF_SECONDS", "1"),
+            ("KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS", first_backoff_ms),
+            ("KAUKO_OUTBOX_MAX_BACKOFF_SECONDS", "3600"),
         ],
         move |port| {
             Arc::new(Flaky {
@@ -727,7 +743,9 @@ async fn start_with_library_system_down() -> (support::Running, Arc<Script>) {
 
 #[tokio::test]
 async fn a_patron_is_told_received_and_staff_can_retry() {
-    let (k, script) = start_with_library_system_down().await;
+    // The next automatic try is an hour away: only staff's retry can
+    // deliver it within the test.
+    let (k, script) = start_with_library_system_down_backoff("3600000").await;
     let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
     let key = "http-outbox-0123456789";
     let form = article_form(key, "Outboxes considered durable");
@@ -770,8 +788,15 @@ async fn a_patron_is_told_received_and_staff_can_retry() {
     script.fail.store(0, Ordering::SeqCst);
     let (status, _) = k.call("staff/outbox/retry", &aino, &[("id", key)]).await;
     assert_eq!(status, 403);
+    let entry = k.state.outbox.entry(key).await.unwrap().unwrap();
+    assert_eq!(entry.state, app::outbox::DeliveryState::Pending);
+    let due = entry.next_attempt_at.clone().unwrap();
+    assert!(
+        due > server::storage::ts(chrono::Utc::now() + chrono::Duration::minutes(30)),
+        "not due for a long while: {due}"
+    );
     let (status, r) = k.call("staff/outbox/retry", &staff, &[("id", key)]).await;
-    assert!(status == 200 || status == 409, "{status} {r}");
+    assert_eq!(status, 200, "{r}");
     let mut delivered = 0;
     for _ in 0..100 {
         delivered = k

@@ -308,13 +308,21 @@ async fn two_instances_on_one_postgresql_deliver_each_request_once() {
     }
     // Some time for a wrong second create to show.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    // (The simulator counts the creates refused while it was down too, so
-    // here the requests it holds are what counts.)
     let (held, _) = in_alma_by_key(&sim_root).await;
     for key in &keys {
         assert_eq!(held.get(key), Some(&1), "{key} is in Alma once");
     }
     assert_eq!(held.len(), N, "nothing else: {held:?}");
+    // The simulator would refuse a second create of one external id, so
+    // what it holds cannot show a duplicate send: count the creates that
+    // reached it after the fault cleared (those refused while it was down
+    // never reach the create handler). Exactly one per request.
+    let stats = json(&format!("{sim_root}/sim/stats")).await;
+    assert_eq!(
+        stats["creates_handled"].as_u64(),
+        Some(N as u64),
+        "one create call per request, no duplicate sent: {stats}"
+    );
 
     // Either instance shows the patron all of them, none still waiting.
     let mine = call(&instances[0].base, "me/requests", &cookie, &[]).await;

@@ -286,11 +286,30 @@ pub fn duplicates_of(requests: &[BorrowingRequest], wanted: &Citation) -> Vec<Ex
 /// (DOIs) and, for a signed-in patron, for their own active requests for
 /// the same work. Open to everyone, like the citation API: the lending form
 /// for other libraries uses it too.
+/// The limit on look-ups per client, which the server provides as context.
+#[derive(Clone)]
+pub struct LookupLimit(pub std::sync::Arc<dyn super::lend::SubmitLimiter>);
+
 #[server(endpoint = "requests/lookup")]
 pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnError> {
     use crate::domain::identifiers::parse_identifier;
     let patron = crate::viewer::request_viewer().map(|v| crate::domain::PatronId(v.user_id));
     let mut outcome = LookupOutcome::default();
+    // Look-ups use shared quotas at the metadata services: so many a
+    // minute per patron, or per address for those not signed in.
+    if let Some(LookupLimit(limiter)) = use_context::<LookupLimit>() {
+        let client = match &patron {
+            Some(p) => format!("patron:{}", p.0),
+            None => use_context::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<super::lend::ClientAddr>().cloned())
+                .map(|c| c.0)
+                .unwrap_or_default(),
+        };
+        if !limiter.allow(&client) {
+            outcome.error_key = Some("lookup.error.too_many".to_owned());
+            return Ok(outcome);
+        }
+    }
     let id = match parse_identifier(&input) {
         Ok(id) => id,
         Err(e) => {

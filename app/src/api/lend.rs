@@ -216,12 +216,22 @@ pub trait SubmitLimiter: Send + Sync {
     fn allow(&self, client: &str) -> bool;
 }
 
-/// Sends the requesting library its confirmation (in Finnish and English);
-/// the server provides it as context. Failures are logged, not shown: the
+/// Sends the requesting library its confirmation (in Finnish and English)
+/// at the address on its partner record, once its request is delivered;
+/// the server's outbox calls it. Failures are logged, not shown: the
 /// request itself is safe in the outbox.
 #[async_trait::async_trait]
 pub trait LendingMail: Send + Sync {
     async fn confirm(&self, request: &NewLendingRequest, reference: &str);
+}
+
+/// Kauko's copy of the partner list, refreshed now and then; the server
+/// provides it as context, so the public form's partner look-ups do not
+/// reach the library system on every call.
+#[async_trait::async_trait]
+pub trait PartnerLookup: Send + Sync {
+    /// The partner with this code or ISIL.
+    async fn partner(&self, code: &str) -> Result<Option<Partner>, crate::port::PortError>;
 }
 
 /// What a partner's own form shows of the partner.
@@ -267,59 +277,39 @@ pub enum LendOutcome {
     Refused(String),
 }
 
-/// The partner a per-partner form is for; `None` for an unknown code or a
-/// partner that does not borrow from us.
+/// The partner a per-partner form is for; `None` for an unknown code, an
+/// inactive partner or one the library does not lend to. Answered from
+/// Kauko's copy of the partner list (see [`PartnerLookup`]).
 #[server(endpoint = "lend/partner")]
 pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, ServerFnError> {
-    use crate::port::PortError;
     if code.len() > 255 {
         return Ok(None);
     }
-    match super::ssr::port()?.get_partner(&code).await {
-        Ok(p) if p.status == crate::domain::PartnerStatus::Active => {
+    let found = match use_context::<std::sync::Arc<dyn PartnerLookup>>() {
+        Some(directory) => directory.partner(&code).await,
+        None => match super::ssr::port()?.get_partner(&code).await {
+            Ok(p) => Ok(Some(p)),
+            Err(crate::port::PortError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        },
+    };
+    match found {
+        Ok(Some(p)) if p.status == crate::domain::PartnerStatus::Active && p.lending_supported => {
             Ok(Some(PartnerDetails::from(&p)))
         }
-        Ok(_) | Err(PortError::NotFound) => Ok(None),
+        Ok(_) => Ok(None),
         Err(e) => Err(super::ssr::port_error(e)),
     }
 }
 
-/// The known partner a library's identifier (partner code or ISIL) names.
-#[cfg(feature = "ssr")]
-async fn match_partner(
-    port: &dyn crate::port::ResourceSharing,
-    id: &str,
-) -> Result<Option<Partner>, crate::port::PortError> {
-    use crate::port::PortError;
-    if id.is_empty() {
-        return Ok(None);
-    }
-    match port.get_partner(id).await {
-        Ok(p) => return Ok(Some(p)),
-        Err(PortError::NotFound) => {}
-        Err(e) => return Err(e),
-    }
-    let mut offset = 0;
-    loop {
-        let page = port.list_partners(offset, 100).await?;
-        if let Some(p) = page.items.iter().find(|p| {
-            p.code.eq_ignore_ascii_case(id)
-                || p.isil
-                    .as_deref()
-                    .is_some_and(|i| i.eq_ignore_ascii_case(id))
-        }) {
-            return Ok(Some(p.clone()));
-        }
-        offset += page.items.len() as u64;
-        if page.items.is_empty() || offset >= page.total {
-            return Ok(None);
-        }
-    }
-}
-
-/// Sends another library's request: checked, then stored in the outbox and
-/// delivered to the library system as a lending request of the partner
-/// it names, or held for staff review when it names no known partner.
+/// Sends another library's request: checked, then stored in the outbox,
+/// always, before anything else is asked. Delivering it matches the
+/// library's identifier to a partner record; a partner's request goes to
+/// the library system with the record's e-mail and delivery address, and
+/// one that fits no record (unknown, inactive, not lending, another sender
+/// address) waits for staff review with the reason. The confirmation
+/// e-mail goes only to the address on record, once the request is
+/// delivered; a held one gets none.
 #[server(endpoint = "lend/submit")]
 pub async fn submit_lending(form: LendForm) -> Result<LendOutcome, ServerFnError> {
     use crate::outbox::Submitted;
@@ -341,59 +331,22 @@ pub async fn submit_lending(form: LendForm) -> Result<LendOutcome, ServerFnError
         Ok(r) => r,
         Err(errors) => return Ok(LendOutcome::Invalid(errors)),
     };
-    let port = super::ssr::port()?;
-    let partner = if form.partner.trim().is_empty() {
-        match_partner(port.as_ref(), &request.partner_code)
-            .await
-            .map_err(super::ssr::port_error)?
-    } else {
-        // A partner's own form: its details come from the partner record.
-        match port.get_partner(form.partner.trim()).await {
-            Ok(p) => Some(p),
-            Err(PortError::NotFound) => {
-                return Ok(LendOutcome::Invalid(vec![FieldError::new(
-                    "library_id",
-                    "error.lend.unknown_partner",
-                )]))
-            }
-            Err(e) => return Err(super::ssr::port_error(e)),
-        }
-    };
-    let hold = partner.is_none();
-    if let Some(p) = &partner {
-        request.partner_code = p.code.clone();
-        if !form.partner.trim().is_empty() || request.requester.library_name.is_empty() {
-            request.requester.library_name = p.name.clone();
+    let partner = form.partner.trim();
+    if !partner.is_empty() {
+        // A partner's own form: the partner it is for (its record decides
+        // the rest while the request is delivered).
+        request.partner_code = partner.chars().take(255).collect();
+        if request.requester.library_name.is_empty() {
+            request.requester.library_name = request.partner_code.clone();
         }
     }
     if let Err(PortError::Invalid(errors)) = crate::port::validate_lending_request(&request) {
         return Ok(LendOutcome::Invalid(errors));
     }
-    let outbox = super::ssr::outbox()?;
-    // The same form sent again (a double click, a retry after a lost
-    // answer) is the same request, and gets no second e-mail.
-    let owner = if hold {
-        ""
-    } else {
-        request.partner_code.as_str()
-    };
-    let repeated = outbox
-        .find(
-            crate::outbox::SubmissionKind::Lending,
-            owner,
-            &request.external_id,
-        )
-        .await
-        .map_err(super::ssr::outbox_error)?
-        .is_some();
-    let outcome = outbox
-        .submit_lending(request.clone(), hold)
+    let outcome = super::ssr::outbox()?
+        .submit_lending(request, false)
         .await
         .map_err(super::ssr::outbox_error)?;
-    let reference = outcome.reference().to_owned();
-    if let Some(mailer) = use_context::<std::sync::Arc<dyn LendingMail>>().filter(|_| !repeated) {
-        mailer.confirm(&request, &reference).await;
-    }
     Ok(match outcome {
         Submitted::Delivered { reference, .. } => LendOutcome::Sent { reference },
         Submitted::Pending { reference } => LendOutcome::Received { reference },
@@ -404,7 +357,8 @@ pub async fn submit_lending(form: LendForm) -> Result<LendOutcome, ServerFnError
             error: PortError::Invalid(errors),
             ..
         } => LendOutcome::Invalid(errors),
-        Submitted::Failed { error, .. } => return Err(super::ssr::port_error(error)),
+        // Stored, and staff see why the library system refused it.
+        Submitted::Failed { reference, .. } => LendOutcome::Received { reference },
     })
 }
 

@@ -2,7 +2,9 @@
 //! the network or a database, so every type compiles to WebAssembly too.
 
 pub mod citation;
+pub mod csv;
 pub mod identifiers;
+pub mod lending_intake;
 pub mod openurl;
 pub mod partner;
 pub mod request;

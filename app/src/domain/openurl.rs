@@ -640,17 +640,38 @@ mod tests {
         }
     }
 
-    /// Shared fixtures live beside the workspace (`../shared`); they are
-    /// read when there.
+    /// A shared fixture from `openurl/`, where the server's tests find them
+    /// too: `KAUKO_TEST_FIXTURES` when set (scripts/test.sh sets it), else
+    /// `shared/fixtures` beside the checkout. Missing: a failure where
+    /// fixtures are required (CI, scripts/test.sh), else recorded as
+    /// skipped (`KAUKO_TEST_SKIP_LOG`), never silently passed.
     fn fixture(name: &str) -> Option<String> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/openurl/"
-        );
-        match std::fs::read_to_string(format!("{path}{name}")) {
+        let dir: std::path::PathBuf = match std::env::var_os("KAUKO_TEST_FIXTURES") {
+            Some(dir) if !dir.is_empty() => dir.into(),
+            _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures").into(),
+        };
+        let path = dir.join("openurl").join(name);
+        match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(e) => {
-                eprintln!("NOTICE: skipping shared fixture {name}: {e}");
+                let set = |v: &str| {
+                    std::env::var(v).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+                };
+                if set("CI") || set("KAUKO_TEST_REQUIRE_FIXTURES") {
+                    panic!("shared fixture {} is required here: {e}", path.display());
+                }
+                let test = std::thread::current().name().unwrap_or("a test").to_owned();
+                eprintln!("SKIPPED: {test}: shared fixture {name}: {e}");
+                if let Some(log) = std::env::var_os("KAUKO_TEST_SKIP_LOG") {
+                    use std::io::Write;
+                    if let Ok(mut f) = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(log)
+                    {
+                        let _ = writeln!(f, "{test}: shared fixture {name}: {e}");
+                    }
+                }
                 None
             }
         }

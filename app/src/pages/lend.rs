@@ -231,7 +231,9 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
                     {move || t_args(i18n.lang(), "lend.done.reference", &[("reference", &done.get().map(|d| d.reference).unwrap_or_default())])}
                 </p>
                 <p>{move || done.get().map(|d| t(i18n.lang(), d.key)).unwrap_or_default()}</p>
-                <p>{tr("lend.done.mail")}</p>
+                <Show when=move || done.get().is_some_and(|d| d.key != "lend.done.held")>
+                    <p>{tr("lend.done.mail")}</p>
+                </Show>
                 <p class="confirmation__actions">
                     <button type="button" class="button button--secondary" on:click=start_over>
                         {tr("lend.done.another")}

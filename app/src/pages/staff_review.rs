@@ -73,7 +73,14 @@ fn HeldItem(
     let i18n = use_i18n();
     let HeldLendingRequest { entry, request } = held;
     let id = entry.id.clone();
-    let code = RwSignal::new(String::new());
+    // Prefilled with the partner the request was matched to, if any.
+    let code = RwSignal::new(entry.hold_partner.clone().unwrap_or_default());
+    let reason_key = entry
+        .hold_reason
+        .clone()
+        .filter(|k| crate::domain::lending_intake::HoldReason::from_key(k).is_some())
+        .unwrap_or_else(|| "review.reason.unknown_library".into());
+    let matched = entry.hold_partner.clone();
     let reason = RwSignal::new(String::new());
     let code_id = format!("code-{}", entry.reference);
     let reason_id = format!("reason-{}", entry.reference);
@@ -90,6 +97,8 @@ fn HeldItem(
             <h2 id=heading_id>{request.citation.title.clone()}</h2>
             <dl class="review-item__details">
                 <dt>{tr("outbox.col.reference")}</dt><dd>{entry.reference.clone()}</dd>
+                <dt>{tr("review.held_because")}</dt><dd class="review-item__reason">{move || t(i18n.lang(), &reason_key)}</dd>
+                {matched.map(|m| view! { <dt>{tr("review.matched_partner")}</dt><dd>{m}</dd> })}
                 <dt>{tr("lend.field.library_name")}</dt><dd>{request.requester.library_name.clone()}</dd>
                 <dt>{tr("lend.field.library_id")}</dt><dd>{if given.is_empty() { "–".to_owned() } else { given }}</dd>
                 <dt>{tr("lend.field.contact_name")}</dt><dd>{request.requester.contact_name.clone().unwrap_or_else(|| "–".into())}</dd>

@@ -130,6 +130,10 @@ pub struct SimStats {
     pub calls_by_route: std::collections::BTreeMap<String, u64>,
     /// What `X-Exl-Api-Remaining` would say now.
     pub remaining: u64,
+    /// Create calls (borrowing and lending requests) that reached the
+    /// create handler: admitted, with no fault in the way, duplicates the
+    /// simulator refuses included. Exactly-once tests count these.
+    pub creates_handled: u64,
 }
 
 /// Starts simulators.

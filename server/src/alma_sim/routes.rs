@@ -467,6 +467,7 @@ async fn create_borrowing(
     Query(q): Q,
     body: Bytes,
 ) -> Response {
+    s.count_create();
     let config = s.config();
     let created = (|| -> Result<Value, AlmaError> {
         let body = parse_object(&body)?;
@@ -1125,6 +1126,7 @@ async fn create_lending(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Response {
+    s.count_create();
     let result = (|| -> Result<Value, AlmaError> {
         let body = parse_object(&body)?;
         let mut data = s.data();

@@ -471,6 +471,11 @@ impl SimState {
         lock(&self.0.meter).stats.clone()
     }
 
+    /// Counts a create call that reached its handler.
+    pub fn count_create(&self) {
+        lock(&self.0.meter).stats.creates_handled += 1;
+    }
+
     /// Zeroes the counters and refills the daily budget.
     pub fn reset_stats(&self) {
         let budget = self.config().daily_budget;

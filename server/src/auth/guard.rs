@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 use axum::middleware::Next;
 
-use super::session::{cookie, SESSION_COOKIE};
+use super::session::cookie;
 use crate::web::AppState;
 
 /// Pages that need a signed-in user, and whether they need staff.
@@ -22,6 +22,25 @@ fn protection(path: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// The path as a router resolves it: percent-escapes decoded, empty and `.`
+/// segments dropped, `..` taking away the segment before it, `\` read as
+/// `/`. The guard decides on this, so `/x/../staff` or `/%2e%2e/staff`
+/// cannot reach a staff page past it.
+pub fn normalized_path(raw: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let mut out: Vec<&str> = Vec::new();
+    for segment in decoded.split(['/', '\\']) {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 /// Whether a state-changing request comes from our own pages: its Origin
@@ -54,7 +73,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     // Static assets need no session: spare them the database lookup.
     let asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
     let token = (!asset)
-        .then(|| cookie(req.headers(), SESSION_COOKIE).map(str::to_owned))
+        .then(|| cookie(req.headers(), state.auth.cookies.session_name()).map(str::to_owned))
         .flatten();
     let mut stale_cookie = false;
     let mut viewer: Option<Viewer> = None;
@@ -69,7 +88,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     }
 
     let path = req.uri().path().to_owned();
-    let needs = protection(&path);
+    let needs = protection(&normalized_path(&path)).or(protection(&path));
     if needs.is_some() && viewer.is_none() && matches!(*req.method(), Method::GET | Method::HEAD) {
         let here = req
             .uri()
@@ -82,7 +101,10 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         if stale_cookie {
             r = r.header(
                 header::SET_COOKIE,
-                state.auth.cookies.clear(SESSION_COOKIE, "/"),
+                state
+                    .auth
+                    .cookies
+                    .clear(state.auth.cookies.session_name(), "/"),
             );
         }
         return r.body(Body::empty()).unwrap_or_default();
@@ -97,9 +119,41 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         *response.status_mut() = StatusCode::FORBIDDEN;
     }
     if stale_cookie {
-        if let Ok(v) = HeaderValue::from_str(&state.auth.cookies.clear(SESSION_COOKIE, "/")) {
+        if let Ok(v) = HeaderValue::from_str(
+            &state
+                .auth
+                .cookies
+                .clear(state.auth.cookies.session_name(), "/"),
+        ) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_sees_the_path_the_router_resolves() {
+        for raw in [
+            "/staff/outbox",
+            "/x/../staff/outbox",
+            "/x/%2e%2e/staff/outbox",
+            "/x/%2E./staff/outbox",
+            "//staff//outbox",
+            "/./staff/outbox",
+            "/my/../../staff/outbox",
+            "/x\\..\\staff/outbox",
+            "/%73taff/outbox",
+        ] {
+            assert_eq!(normalized_path(raw), "/staff/outbox", "{raw}");
+            assert_eq!(protection(&normalized_path(raw)), Some(true), "{raw}");
+        }
+        assert_eq!(normalized_path("/"), "/");
+        assert_eq!(normalized_path("/lend/FI-TUNI"), "/lend/FI-TUNI");
+        assert_eq!(protection(&normalized_path("/lend/../my")), Some(false));
+        assert_eq!(protection(&normalized_path("/staffing")), None);
+    }
 }

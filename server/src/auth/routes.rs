@@ -13,7 +13,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::return_to::safe_return_to;
-use super::session::{cookie, hash_token, new_token, LOGIN_COOKIE, SESSION_COOKIE};
+use super::session::{cookie, hash_token, new_token};
 use crate::storage::{parse_ts, ts};
 use crate::web::layers::{message_page, MessagePage};
 use crate::web::AppState;
@@ -116,10 +116,12 @@ pub async fn login(
             &[],
         );
     }
-    let cookie = state
-        .auth
-        .cookies
-        .set(LOGIN_COOKIE, &browser, "/auth", LOGIN_TTL_MINUTES * 60);
+    let cookie = state.auth.cookies.set(
+        state.auth.cookies.login_name(),
+        &browser,
+        "/auth",
+        LOGIN_TTL_MINUTES * 60,
+    );
     redirect(&start.url, &[cookie])
 }
 
@@ -130,7 +132,10 @@ pub async fn callback(
     headers: HeaderMap,
 ) -> Response<Body> {
     let lang = request_lang(&state, &uri, &headers);
-    let clear_login = state.auth.cookies.clear(LOGIN_COOKIE, "/auth");
+    let clear_login = state
+        .auth
+        .cookies
+        .clear(state.auth.cookies.login_name(), "/auth");
     let fail = |status, key: &str, return_to: &str, why: &str| {
         tracing::warn!(reason = why, "sign-in failed");
         error_page(
@@ -211,8 +216,8 @@ pub async fn callback(
             "login state expired",
         );
     }
-    let same_browser =
-        cookie(&headers, LOGIN_COOKIE).is_some_and(|b| hash_token(b) == get("browser_hash"));
+    let same_browser = cookie(&headers, state.auth.cookies.login_name())
+        .is_some_and(|b| hash_token(b) == get("browser_hash"));
     if !same_browser {
         return fail(
             StatusCode::BAD_REQUEST,
@@ -281,7 +286,11 @@ pub async fn callback(
     };
     tracing::info!(user_id = %signed_in.viewer.user_id, staff = signed_in.viewer.staff, "signed in");
     let max_age = i64::try_from(state.config.auth.session_max_hours).unwrap_or(12) * 3600;
-    let session_cookie = state.auth.cookies.set(SESSION_COOKIE, &token, "/", max_age);
+    let session_cookie =
+        state
+            .auth
+            .cookies
+            .set(state.auth.cookies.session_name(), &token, "/", max_age);
     redirect(&return_to, &[session_cookie, clear_login])
 }
 
@@ -289,7 +298,7 @@ pub async fn callback(
 /// POST only, and the guard checks its Origin.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
     let mut id_token = None;
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookie(&headers, state.auth.cookies.session_name()) {
         if let Ok(Some(session)) = state.auth.sessions.lookup(token).await {
             id_token = session.id_token;
             tracing::info!(user_id = %session.viewer.user_id, "signed out");
@@ -298,7 +307,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> impl I
             tracing::error!(error = %e, "could not delete a session at sign-out");
         }
     }
-    let clear = state.auth.cookies.clear(SESSION_COOKIE, "/");
+    let clear = state
+        .auth
+        .cookies
+        .clear(state.auth.cookies.session_name(), "/");
     let home = format!("{}/", state.auth.public_url);
     let target = match &state.auth.provider {
         Some(p) => p

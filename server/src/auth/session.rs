@@ -84,6 +84,27 @@ impl CookiePolicy {
     pub fn clear(&self, name: &str, path: &str) -> String {
         self.set(name, "", path, 0)
     }
+
+    /// The session cookie's name: over https with the `__Host-` prefix, so
+    /// the browser only takes it Secure, for the whole site and from this
+    /// host (no subdomain can set or shadow it).
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-kauko_session"
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// The sign-in state cookie's name (path `/auth`): `__Secure-` over
+    /// https.
+    pub fn login_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-kauko_login"
+        } else {
+            LOGIN_COOKIE
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +112,8 @@ pub struct SessionStore {
     db: Db,
     idle: Duration,
     max: Duration,
+    /// How long a staff role read at sign-in holds.
+    role_recheck: Duration,
 }
 
 /// A live session.
@@ -106,6 +129,9 @@ impl SessionStore {
             db,
             idle: Duration::minutes(i64::try_from(config.session_idle_minutes).unwrap_or(60)),
             max: Duration::hours(i64::try_from(config.session_max_hours).unwrap_or(12)),
+            role_recheck: Duration::minutes(
+                i64::try_from(config.role_recheck_minutes.max(1)).unwrap_or(60),
+            ),
         }
     }
 
@@ -140,7 +166,7 @@ impl SessionStore {
     /// `None` for unknown, idle or expired sessions (which are removed).
     pub async fn lookup(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {
         let hash = hash_token(token);
-        let Some(row) = sqlx::query("SELECT user_id, name, staff, id_token, last_seen, expires_at FROM sessions WHERE token_hash = $1")
+        let Some(row) = sqlx::query("SELECT user_id, name, staff, id_token, created_at, last_seen, expires_at FROM sessions WHERE token_hash = $1")
             .bind(hash.clone())
             .fetch_optional(&self.db.pool)
             .await?
@@ -150,7 +176,11 @@ impl SessionStore {
         let now = Utc::now();
         let last_seen: DateTime<Utc> = parse_ts(&row.try_get::<String, _>("last_seen")?)?;
         let expires: DateTime<Utc> = parse_ts(&row.try_get::<String, _>("expires_at")?)?;
-        if now >= expires || now - last_seen >= self.idle {
+        let created: DateTime<Utc> = parse_ts(&row.try_get::<String, _>("created_at")?)?;
+        let staff = row.try_get::<i64, _>("staff")? != 0;
+        // A staff role is only as fresh as the sign-in that read it.
+        let role_stale = staff && now - created >= self.role_recheck;
+        if now >= expires || now - last_seen >= self.idle || role_stale {
             self.delete(token).await?;
             return Ok(None);
         }
@@ -166,7 +196,7 @@ impl SessionStore {
             viewer: Viewer {
                 user_id: row.try_get("user_id")?,
                 name: row.try_get("name")?,
-                staff: row.try_get::<i64, _>("staff")? != 0,
+                staff,
             },
             id_token: row.try_get("id_token")?,
         }))
@@ -239,5 +269,65 @@ mod tests {
         assert!(CookiePolicy::for_origin("http://127.0.0.1")
             .clear(SESSION_COOKIE, "/")
             .contains("Max-Age=0"));
+    }
+
+    #[tokio::test]
+    async fn a_staff_role_is_read_again_after_the_recheck_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(
+            &format!("sqlite://{}/kauko.db", dir.path().display()),
+            2,
+            std::time::Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        let config = AuthConfig {
+            role_recheck_minutes: 30,
+            ..AuthConfig::default()
+        };
+        let store = SessionStore::new(db.clone(), &config);
+        let viewer = |staff| Viewer {
+            user_id: if staff { "staff".into() } else { "aino".into() },
+            name: "N".into(),
+            staff,
+        };
+        let staff = store.create(&viewer(true), None, None).await.unwrap();
+        let patron = store.create(&viewer(false), None, None).await.unwrap();
+        assert!(store.lookup(&staff).await.unwrap().unwrap().viewer.staff);
+        // 31 minutes after sign-in (and active all along).
+        sqlx::query("UPDATE sessions SET created_at = $1")
+            .bind(ts(Utc::now() - Duration::minutes(31)))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.lookup(&staff).await.unwrap(),
+            None,
+            "the staff session ends: signing in again reads the role"
+        );
+        assert!(
+            store.lookup(&patron).await.unwrap().is_some(),
+            "a patron's goes on"
+        );
+    }
+
+    #[test]
+    fn over_https_the_session_cookie_is_host_only() {
+        let https = CookiePolicy::for_origin("https://kauko.library.example.fi");
+        let cookie = https.set(https.session_name(), "t", "/", 60);
+        assert!(
+            cookie.starts_with("__Host-kauko_session=t; Path=/;"),
+            "{cookie}"
+        );
+        assert!(
+            cookie.contains("; Secure") && !cookie.contains("Domain"),
+            "{cookie}"
+        );
+        let login = https.set(https.login_name(), "b", "/auth", 60);
+        assert!(login.starts_with("__Secure-kauko_login=") && login.contains("; Secure"));
+        let local = CookiePolicy::for_origin("http://127.0.0.1:3000");
+        assert_eq!(local.session_name(), "kauko_session");
+        assert_eq!(local.login_name(), "kauko_login");
     }
 }

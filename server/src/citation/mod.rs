@@ -64,12 +64,42 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Characters kept as they are in a DOI path segment; `/` stays a slash
 /// (Crossref and DataCite take DOIs with their slash unescaped).
+/// A DOI as one path segment: its `/` (and everything else but the
+/// unreserved characters) percent-encoded, so `10.1/../../x` cannot climb
+/// out of `/works/` on the service's host. (A DOI begins with `10.`, so the
+/// segment is never `.` or `..`.)
 const DOI_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
+    .remove(b'~');
+
+/// One path segment for an upstream call: percent-encoded, and refused
+/// when it would be a dot segment.
+fn segment(id: &str) -> Option<String> {
+    let encoded = utf8_percent_encode(id, DOI_PATH).to_string();
+    (!encoded.is_empty() && encoded != "." && encoded != "..").then_some(encoded)
+}
+
+/// Follows a redirect only on the host (and port) the call went to, at
+/// most five times: a service's answer cannot send Kauko elsewhere.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        let same = first.is_some_and(|f| {
+            f.scheme() == attempt.url().scheme()
+                && f.host_str() == attempt.url().host_str()
+                && f.port_or_known_default() == attempt.url().port_or_known_default()
+        });
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
 
 /// One service: its base URL and its rate limiter.
 struct Upstream {
@@ -143,7 +173,7 @@ impl Lookup {
             .user_agent(user_agent)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(same_host_redirects())
             .build()
             .unwrap_or_default();
         Self {
@@ -177,6 +207,7 @@ impl Lookup {
                 db: db.clone(),
                 ttl: settings.cache_ttl,
                 writes: Arc::new(AtomicU64::new(0)),
+                max_entries: config.lookup.cache_max_entries.max(1),
             },
             settings,
         }
@@ -218,6 +249,9 @@ impl Lookup {
         query: &[(&str, &str)],
     ) -> Result<Vec<u8>, LookupError> {
         let transport = |e: reqwest::Error| {
+            // The URL carries NCBI's api_key and the contact address: never
+            // in a log line.
+            let e = e.without_url();
             if e.is_timeout() {
                 LookupError::Timeout { service }
             } else if e.is_decode() || e.is_body() {
@@ -271,7 +305,13 @@ impl Lookup {
     }
 
     async fn doi(&self, doi: &str) -> Result<Found, LookupError> {
-        let path = format!("/works/{}", utf8_percent_encode(doi, DOI_PATH));
+        let not_found = LookupError::NotFound {
+            service: Service::Crossref,
+        };
+        let Some(doi_segment) = segment(doi) else {
+            return Err(not_found);
+        };
+        let path = format!("/works/{doi_segment}");
         let mailto: Vec<(&str, &str)> = self
             .settings
             .contact_email
@@ -289,7 +329,7 @@ impl Lookup {
                 })
             }
             Err(LookupError::NotFound { .. }) => {
-                let path = format!("/dois/{}", utf8_percent_encode(doi, DOI_PATH));
+                let path = format!("/dois/{doi_segment}");
                 match self.get(&self.datacite, &path, &[]).await {
                     Ok(body) => {
                         let citation = datacite::parse_doi(&body)
@@ -353,12 +393,25 @@ impl Lookup {
             });
         }
         // Not in the Books API: the edition record may still have it.
+        let Some(isbn_segment) = segment(isbn) else {
+            return Err(LookupError::NotFound { service });
+        };
         let body = self
-            .get(&self.openlibrary, &format!("/isbn/{isbn}.json"), &[])
+            .get(
+                &self.openlibrary,
+                &format!("/isbn/{isbn_segment}.json"),
+                &[],
+            )
             .await?;
         let (mut citation, author_keys) =
             openlibrary::parse_edition(&body, isbn).map_err(|e| Self::unreadable(service, e))?;
-        for key in author_keys.iter().take(5) {
+        // Author keys come from the answer: only `/authors/OL…A` is asked.
+        let author_keys = author_keys.iter().filter(|k| {
+            k.strip_prefix("/authors/OL")
+                .and_then(|r| r.strip_suffix('A'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        for key in author_keys.take(5) {
             match self
                 .get(&self.openlibrary, &format!("{key}.json"), &[])
                 .await
@@ -414,7 +467,9 @@ impl CitationLookup for Lookup {
         if let Some(copy) = self.cache.get::<Option<OpenAccessCopy>>(&key).await {
             return Ok(copy);
         }
-        let path = format!("/{}", utf8_percent_encode(&doi, DOI_PATH));
+        let Some(path) = segment(&doi).map(|s| format!("/{s}")) else {
+            return Ok(None);
+        };
         let copy = match self.get(&self.unpaywall, &path, &[("email", email)]).await {
             Ok(body) => {
                 unpaywall::parse(&body).map_err(|e| Self::unreadable(Service::Unpaywall, e))?
@@ -433,6 +488,8 @@ struct Cache {
     db: Db,
     ttl: Duration,
     writes: Arc<AtomicU64>,
+    /// The most entries kept; the oldest go first beyond it.
+    max_entries: u64,
 }
 
 impl Cache {
@@ -484,14 +541,27 @@ impl Cache {
             tracing::warn!(error = %e, "lookup cache: write failed");
             return;
         }
-        // Now and then, drop what has expired.
-        if self.writes.fetch_add(1, Ordering::Relaxed) % 200 == 0 {
+        // Now and then (often enough that the cap holds within a tenth),
+        // drop what has expired and the oldest beyond the cap: look-ups of
+        // ever new identifiers cannot grow the table without end.
+        let every = (self.max_entries / 10).clamp(1, 200);
+        if self.writes.fetch_add(1, Ordering::Relaxed) % every == 0 {
             if let Err(e) = sqlx::query("DELETE FROM citation_cache WHERE expires_at <= $1")
                 .bind(ts(now))
                 .execute(&self.db.pool)
                 .await
             {
                 tracing::warn!(error = %e, "lookup cache: purge failed");
+            }
+            let over_cap = sqlx::query(
+                "DELETE FROM citation_cache WHERE fetched_at < \
+                 (SELECT fetched_at FROM citation_cache ORDER BY fetched_at DESC LIMIT 1 OFFSET $1)",
+            )
+            .bind(i64::try_from(self.max_entries - 1).unwrap_or(i64::MAX))
+            .execute(&self.db.pool)
+            .await;
+            if let Err(e) = over_cap {
+                tracing::warn!(error = %e, "lookup cache: trimming to its cap failed");
             }
         }
     }

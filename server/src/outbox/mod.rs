@@ -25,7 +25,8 @@ pub mod backoff;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::{NewBorrowingRequest, NewLendingRequest, PatronId};
+use app::domain::lending_intake::{self, HoldReason, SenderMatch};
+use app::domain::{NewBorrowingRequest, NewLendingRequest, Partner, PatronId};
 use app::outbox::{
     DeliveryState, HeldLendingRequest, OutboxEntry, OutboxError, PendingSubmission, SubmissionKind,
     SubmissionOutbox, Submitted,
@@ -57,6 +58,8 @@ pub struct OutboxSettings {
     pub inline_wait: Duration,
     /// Rows a worker claims per round.
     pub batch: u32,
+    /// How closely a lending request's sender must fit the partner record.
+    pub sender_match: SenderMatch,
 }
 
 impl Default for OutboxSettings {
@@ -75,6 +78,7 @@ impl OutboxSettings {
             max_backoff: Duration::from_secs(c.max_backoff_seconds),
             inline_wait: Duration::from_millis(c.inline_wait_milliseconds),
             batch: 16,
+            sender_match: config.lending.sender_must_match,
         }
     }
 }
@@ -97,9 +101,11 @@ struct Entry {
     delivered_id: Option<String>,
     decision: Option<String>,
     created_at: String,
+    hold_reason: Option<String>,
+    hold_partner: Option<String>,
 }
 
-const COLUMNS: &str = "id, reference, kind, owner, title, payload, state, attempts, next_attempt_at, lease_token, lease_until, last_error, delivered_id, decision, created_at";
+const COLUMNS: &str = "id, reference, kind, owner, title, payload, state, attempts, next_attempt_at, lease_token, lease_until, last_error, delivered_id, decision, created_at, hold_reason, hold_partner";
 
 fn entry_from_row(row: &AnyRow) -> Result<Entry, sqlx::Error> {
     let decode = |what: &str, v: String| sqlx::Error::Decode(format!("bad {what}: {v}").into());
@@ -121,6 +127,8 @@ fn entry_from_row(row: &AnyRow) -> Result<Entry, sqlx::Error> {
         delivered_id: row.try_get("delivered_id")?,
         decision: row.try_get("decision")?,
         created_at: row.try_get("created_at")?,
+        hold_reason: row.try_get("hold_reason")?,
+        hold_partner: row.try_get("hold_partner")?,
     })
 }
 
@@ -141,6 +149,8 @@ impl Entry {
             created_at: self.created_at.clone(),
             delivered_id: self.delivered_id.clone(),
             decision: self.decision.clone(),
+            hold_reason: self.hold_reason.clone(),
+            hold_partner: self.hold_partner.clone(),
         }
     }
 
@@ -214,6 +224,8 @@ pub enum Attempt {
     Retry(String),
     /// A permanent error: the row is failed.
     Failed(String),
+    /// A lending request that fits no partner record: waiting for staff.
+    Held(HoldReason),
     /// Someone else holds the row, or it is not pending.
     NotClaimed,
 }
@@ -228,6 +240,17 @@ pub struct Outbox {
     worker: String,
     /// Itself, so a delivery started for a form can outlive the form's wait.
     me: std::sync::Weak<Outbox>,
+    /// Tells a partner library its request was delivered (at the address
+    /// on its record).
+    lending_mail: std::sync::OnceLock<Arc<dyn app::api::lend::LendingMail>>,
+}
+
+/// What delivering one row came to.
+enum Delivery {
+    /// The library system has it (its id, and the lending request as sent).
+    Done(String, Option<NewLendingRequest>),
+    /// A lending request that fits no partner record.
+    Held(HoldReason),
 }
 
 impl Outbox {
@@ -239,7 +262,14 @@ impl Outbox {
             wake: Notify::new(),
             worker: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
             me: me.clone(),
+            lending_mail: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Who confirms a delivered lending request to the partner library
+    /// (set once, when the service is built).
+    pub fn set_lending_mail(&self, mail: Arc<dyn app::api::lend::LendingMail>) {
+        let _ = self.lending_mail.set(mail);
     }
 
     pub fn settings(&self) -> &OutboxSettings {
@@ -353,7 +383,7 @@ impl Outbox {
             return Ok(Attempt::NotClaimed);
         }
         let limit = self.settings.lease.mul_f64(0.75);
-        let outcome = match tokio::time::timeout(limit, self.deliver(&entry)).await {
+        let outcome = match tokio::time::timeout(limit, self.deliver(&entry, &token)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(PortError::Unavailable(format!(
                 "no answer within {} ms",
@@ -361,9 +391,17 @@ impl Outbox {
             ))),
         };
         match outcome {
-            Ok(delivered_id) => {
-                self.mark_delivered(id, &delivered_id).await?;
+            Ok(Delivery::Held(reason)) => {
+                tracing::info!(outbox = %id, reference = %entry.reference, reason = reason.key(), "outbox: lending request held for staff review");
+                Ok(Attempt::Held(reason))
+            }
+            Ok(Delivery::Done(delivered_id, lending)) => {
+                let first = self.mark_delivered(id, &delivered_id).await?;
                 tracing::info!(outbox = %id, reference = %entry.reference, delivered = %delivered_id, attempts = entry.attempts, "outbox: delivered");
+                if let (true, Some(request), Some(mail)) = (first, lending, self.lending_mail.get())
+                {
+                    mail.confirm(&request, &entry.reference).await;
+                }
                 Ok(Attempt::Delivered(delivered_id))
             }
             Err(e) if e.is_transient() => {
@@ -435,9 +473,9 @@ impl Outbox {
 
     /// Delivered is delivered, whoever holds the lease: the row is closed
     /// and every other worker's later write (which checks its token) misses.
-    async fn mark_delivered(&self, id: &str, delivered_id: &str) -> Result<(), OutboxError> {
+    async fn mark_delivered(&self, id: &str, delivered_id: &str) -> Result<bool, OutboxError> {
         let now = ts(Utc::now());
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE outbox SET state = 'delivered', delivered_id = $1, delivered_at = $2, updated_at = $2, \
              lease_token = NULL, lease_until = NULL WHERE id = $3 AND state IN ('pending', 'failed')",
         )
@@ -447,12 +485,118 @@ impl Outbox {
         .execute(&self.db.pool)
         .await
         .map_err(storage)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The lending request as it may go to the library system: matched to
+    /// a partner record and carrying the record's details (kept in the row,
+    /// with the partner as its owner, so a retry looks it up there); or
+    /// `None` when it fits no record and now waits for staff.
+    async fn prepare_lending(
+        &self,
+        entry: &Entry,
+        token: &str,
+    ) -> Result<Result<NewLendingRequest, HoldReason>, PortError> {
+        let asked: NewLendingRequest = json_col(&entry.payload)
+            .map_err(|e| PortError::Other(format!("outbox payload: {e}")))?;
+        let vetted = if entry.owner.is_empty() {
+            let partner = match_partner(self.port.as_ref(), &asked.partner_code).await?;
+            lending_intake::vet_lending_request(
+                &asked,
+                partner.as_ref(),
+                self.settings.sender_match,
+            )
+            .map_err(|reason| (reason, partner.map(|p| p.code)))
+        } else {
+            // Accepted by staff for this partner, or matched before.
+            let partner = self.port.get_partner(&entry.owner).await?;
+            match lending_intake::with_record_details(&asked, &partner) {
+                Ok(r) => Ok(r),
+                Err(reason) => {
+                    return Err(PortError::Other(format!(
+                        "partner {} cannot receive it: {}",
+                        partner.code,
+                        reason.key()
+                    )))
+                }
+            }
+        };
+        match vetted {
+            Ok(mut request) => {
+                request.external_id = entry.id.clone();
+                let payload = serde_json::to_string(&request)
+                    .map_err(|e| PortError::Other(format!("outbox payload: {e}")))?;
+                if entry.owner != request.partner_code || entry.payload != payload {
+                    self.set_partner(&entry.id, token, &request.partner_code, payload)
+                        .await
+                        .map_err(|e| PortError::Unavailable(e.to_string()))?;
+                }
+                Ok(Ok(request))
+            }
+            Err((reason, partner)) => {
+                self.hold(&entry.id, token, reason, partner.as_deref())
+                    .await
+                    .map_err(|e| PortError::Unavailable(e.to_string()))?;
+                Ok(Err(reason))
+            }
+        }
+    }
+
+    /// Keeps the partner a lending request was matched to, and the request
+    /// with the record's details (only the lease holder's write lands).
+    async fn set_partner(
+        &self,
+        id: &str,
+        token: &str,
+        partner_code: &str,
+        payload: String,
+    ) -> Result<(), OutboxError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET owner = $1, payload = $2, updated_at = $3 \
+             WHERE id = $4 AND lease_token = $5 AND state = 'pending'",
+        )
+        .bind(partner_code.to_owned())
+        .bind(payload)
+        .bind(ts(Utc::now()))
+        .bind(id.to_owned())
+        .bind(token.to_owned())
+        .execute(&self.db.pool)
+        .await
+        .map_err(storage)?;
+        if done.rows_affected() == 0 {
+            return Err(OutboxError::WrongState("lease lost".into()));
+        }
+        Ok(())
+    }
+
+    /// Puts a lending request that fits no partner record in front of
+    /// staff, with the reason (only the lease holder's write lands).
+    async fn hold(
+        &self,
+        id: &str,
+        token: &str,
+        reason: HoldReason,
+        partner: Option<&str>,
+    ) -> Result<(), OutboxError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'review', hold_reason = $1, hold_partner = $2, \
+             lease_token = NULL, lease_until = NULL, updated_at = $3 \
+             WHERE id = $4 AND lease_token = $5 AND state = 'pending'",
+        )
+        .bind(reason.key())
+        .bind(partner.map(str::to_owned))
+        .bind(ts(Utc::now()))
+        .bind(id.to_owned())
+        .bind(token.to_owned())
+        .execute(&self.db.pool)
+        .await
+        .map_err(storage)?;
         Ok(())
     }
 
     /// One call (or two) to the library system: the library system's id of
     /// the delivered request.
-    async fn deliver(&self, entry: &Entry) -> Result<String, PortError> {
+    async fn deliver(&self, entry: &Entry, token: &str) -> Result<Delivery, PortError> {
         let bad = |e: sqlx::Error| PortError::Other(format!("outbox payload: {e}"));
         // Tried before: that attempt may have reached the library system.
         let tried_before = entry.attempts > 1;
@@ -466,10 +610,10 @@ impl Outbox {
                         .find_borrowing_request_by_external_id(&patron, &entry.id)
                         .await?
                     {
-                        return Ok(found.id);
+                        return Ok(Delivery::Done(found.id, None));
                     }
                 }
-                match self.port.create_borrowing_request(&patron, request).await {
+                let id = match self.port.create_borrowing_request(&patron, request).await {
                     Ok(created) => Ok(created.id),
                     Err(PortError::Duplicate(why)) => self
                         .port
@@ -482,35 +626,39 @@ impl Outbox {
                             ))
                         }),
                     Err(e) => Err(e),
-                }
+                }?;
+                Ok(Delivery::Done(id, None))
             }
             SubmissionKind::Lending => {
-                let mut request: NewLendingRequest = json_col(&entry.payload).map_err(bad)?;
-                request.partner_code = entry.owner.clone();
-                request.external_id = entry.id.clone();
+                let request = match self.prepare_lending(entry, token).await? {
+                    Ok(request) => request,
+                    Err(reason) => return Ok(Delivery::Held(reason)),
+                };
+                let owner = request.partner_code.clone();
+                let done = |id: String| Ok(Delivery::Done(id, Some(request.clone())));
                 if tried_before {
                     if let Some(found) = self
                         .port
-                        .find_lending_request_by_external_id(&entry.owner, &entry.id)
+                        .find_lending_request_by_external_id(&owner, &entry.id)
                         .await?
                     {
-                        return Ok(found.id);
+                        return done(found.id);
                     }
                 }
-                match self.port.create_lending_request(request).await {
-                    Ok(created) => Ok(created.id),
+                match self.port.create_lending_request(request.clone()).await {
+                    Ok(created) => done(created.id),
                     Err(PortError::Duplicate(why)) => {
                         match self
                             .port
-                            .find_lending_request_by_external_id(&entry.owner, &entry.id)
+                            .find_lending_request_by_external_id(&owner, &entry.id)
                             .await?
                         {
-                            Some(found) => Ok(found.id),
+                            Some(found) => done(found.id),
                             // An adapter that cannot look lending requests
                             // up: the library system has it, id unknown.
                             None => {
                                 tracing::warn!(outbox = %entry.id, %why, "outbox: lending request already at the library system");
-                                Ok(String::new())
+                                done(String::new())
                             }
                         }
                     }
@@ -627,6 +775,39 @@ impl Outbox {
     }
 }
 
+/// The known partner a library's identifier (partner code or ISIL, in any
+/// case) names.
+pub async fn match_partner(
+    port: &dyn ResourceSharing,
+    id: &str,
+) -> Result<Option<Partner>, PortError> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Ok(None);
+    }
+    match port.get_partner(id).await {
+        Ok(p) => return Ok(Some(p)),
+        Err(PortError::NotFound) => {}
+        Err(e) => return Err(e),
+    }
+    let mut offset = 0;
+    loop {
+        let page = port.list_partners(offset, 100).await?;
+        if let Some(p) = page.items.iter().find(|p| {
+            p.code.eq_ignore_ascii_case(id)
+                || p.isil
+                    .as_deref()
+                    .is_some_and(|i| i.eq_ignore_ascii_case(id))
+        }) {
+            return Ok(Some(p.clone()));
+        }
+        offset += page.items.len() as u64;
+        if page.items.is_empty() || offset >= page.total {
+            return Ok(None);
+        }
+    }
+}
+
 impl Outbox {
     /// Stores a patron's request (once per external id) without trying to
     /// deliver it; the worker will.
@@ -659,16 +840,17 @@ impl Outbox {
     ) -> Result<Submitted, OutboxError> {
         let payload =
             serde_json::to_string(request).map_err(|e| OutboxError::Storage(e.to_string()))?;
-        let (owner, state) = if hold {
-            ("", DeliveryState::Review)
+        // Matched to a partner while it is delivered; until then no owner.
+        let state = if hold {
+            DeliveryState::Review
         } else {
-            (request.partner_code.as_str(), DeliveryState::Pending)
+            DeliveryState::Pending
         };
         let entry = self
             .store(
                 &request.external_id,
                 SubmissionKind::Lending,
-                owner,
+                "",
                 &request.citation.title,
                 payload,
                 state,
@@ -712,7 +894,7 @@ impl SubmissionOutbox for Outbox {
         Ok(self
             .fetch(id)
             .await?
-            .filter(|e| e.kind == kind && e.owner == owner)
+            .filter(|e| e.kind == kind && (kind == SubmissionKind::Lending || e.owner == owner))
             .map(|e| e.public(&now)))
     }
 
@@ -864,6 +1046,8 @@ mod tests {
             delivered_id: None,
             decision: None,
             created_at: String::new(),
+            hold_reason: None,
+            hold_partner: None,
         };
         assert_eq!(
             entry.submitted(),

@@ -344,25 +344,38 @@ pub fn redact_secrets(text: &str) -> String {
         }
         let mut parts = Vec::new();
         for part in line.split(';') {
-            let lower = part.to_lowercase();
-            match SECRET_WORDS
-                .iter()
-                .filter_map(|w| lower.find(w).map(|at| at + w.len()))
-                .min()
-            {
-                Some(end) => {
-                    // `end` is a byte offset in the lower-cased text; find the
-                    // same place in the original by characters.
-                    let chars_before = lower[..end].chars().count();
-                    let cut: String = part.chars().take(chars_before).collect();
-                    parts.push(format!("{cut}: [redacted]"));
-                }
+            match secret_word_end(part) {
+                Some(end) => parts.push(format!("{}: [redacted]", &part[..end])),
                 None => parts.push(part.to_owned()),
             }
         }
         out.push_str(&parts.join(";"));
     }
     out
+}
+
+/// Where the first password-like word in `part` ends (a byte offset in
+/// `part` itself). Matched on the lower-cased text character by character,
+/// each lower-cased character remembering where its original ends: case
+/// mapping can change lengths (`İ` lower-cases to two characters), so an
+/// offset in the lower-cased text is not one in the original.
+fn secret_word_end(part: &str) -> Option<usize> {
+    let folded: Vec<(char, usize)> = part
+        .char_indices()
+        .flat_map(|(at, c)| c.to_lowercase().map(move |l| (l, at + c.len_utf8())))
+        .collect();
+    let mut best: Option<usize> = None;
+    for word in SECRET_WORDS {
+        let word: Vec<char> = word.chars().collect();
+        if let Some(start) = folded
+            .windows(word.len())
+            .position(|w| w.iter().map(|(c, _)| *c).eq(word.iter().copied()))
+        {
+            let end = folded[start + word.len() - 1].1;
+            best = Some(best.map_or(end, |b: usize| b.min(end)));
+        }
+    }
+    best
 }
 
 fn notes(s: &str) -> Option<String> {
@@ -571,6 +584,28 @@ mod tests {
         assert!(!r.contains("hunter2") && !r.contains("abc123"), "{r}");
         assert!(r.contains("Ring first") && r.contains("; ok"), "{r}");
         assert_eq!(redact_secrets("Salasana 1234"), "Salasana: [redacted]");
+    }
+
+    #[test]
+    fn unicode_case_mapping_does_not_leak_part_of_a_secret() {
+        // `İ` lower-cases to two characters; counting in the lower-cased
+        // text used to cut the original too late and keep the secret's
+        // first characters.
+        for text in [
+            "İİİİİİ password: hunter2",
+            "İstanbul PASSWORD hunter2",
+            "ẞİ Salasana: hunter2",
+            "PASSWORD: hunter2",
+            "Ⅻ api key = hunter2",
+        ] {
+            let r = redact_secrets(text);
+            assert!(!r.contains("hu"), "{text:?} → {r:?}");
+            assert!(r.ends_with(": [redacted]"), "{text:?} → {r:?}");
+        }
+        assert_eq!(
+            redact_secrets("İİ password: hunter2"),
+            "İİ password: [redacted]"
+        );
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub fn count(report: &mut ImportReport) {
     }
 }
 
-/// The report as CSV (UTF-8, comma-separated, with a header line).
+/// The report as CSV (UTF-8, comma-separated, with a header line); a cell
+/// a spreadsheet would run as a formula is written as text.
 pub fn to_csv(report: &ImportReport) -> String {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let header = [
@@ -144,7 +145,10 @@ pub fn to_csv(report: &ImportReport) -> String {
             lines.push(common("", "", ""));
         }
         for line in lines {
-            let _ = w.write_record(&line);
+            let _ = w.write_record(
+                line.iter()
+                    .map(|cell| app::domain::csv::spreadsheet_safe(cell).into_owned()),
+            );
         }
     }
     let bytes = w.into_inner().unwrap_or_default();
@@ -219,5 +223,39 @@ mod tests {
         );
         assert!(lines[2].contains(",city,Turku,Åbo,"));
         assert_eq!(lines[3], "rejected,,,,,,,missing_code,,");
+    }
+
+    #[test]
+    fn no_cell_runs_as_a_formula_in_a_spreadsheet() {
+        let report = ImportReport {
+            entries: vec![ReportEntry {
+                outcome: Outcome::Conflict,
+                code: Some("=1+1".into()),
+                name: Some("@SUM(A1:A9)".into()),
+                sources: vec![],
+                changes: vec![],
+                conflicts: vec![FieldConflict {
+                    field: "phone".into(),
+                    alma: "+358 40 123".into(),
+                    legacy: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+                }],
+                reason: None,
+                detail: Some("-cmd".into()),
+                warnings: vec![],
+            }],
+            ..ImportReport::default()
+        };
+        let csv = to_csv(&report);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        for cell in row.iter() {
+            let first = cell.chars().next();
+            assert!(
+                !matches!(first, Some('=' | '+' | '-' | '@')),
+                "{cell:?} in {csv}"
+            );
+        }
+        assert_eq!(&row[1], "'=1+1");
+        assert_eq!(&row[5], "'+358 40 123");
     }
 }

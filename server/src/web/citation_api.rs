@@ -11,8 +11,10 @@
 //! Answers are JSON with `Access-Control-Allow-Origin: *`. Success:
 //! `{citation, source, identifiers, open_access, warnings}`; failure:
 //! `{error, message, service?}` with 400 (bad input), 404 (unknown to the
-//! service), 502 (unreadable answer), 503 (service down or rate limited) or
-//! 504 (service too slow). Messages are English; `error` codes are stable.
+//! service), 429 (`too_many_requests`: over `lookup.max_lookups_per_minute`
+//! for this client address, with `Retry-After`), 502 (unreadable answer),
+//! 503 (service down or rate limited) or 504 (service too slow). Messages
+//! are English; `error` codes are stable.
 
 use app::domain::identifiers::{parse_identifier, Identifier, IdentifierError};
 use app::domain::openurl::parse_openurl;
@@ -166,7 +168,28 @@ fn is_envelope_key(key: &str) -> bool {
 }
 
 /// `GET /api/v1/citation`.
-pub async fn citation(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response<Body> {
+pub async fn citation(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<app::api::lend::ClientAddr>>,
+    RawQuery(query): RawQuery,
+) -> Response<Body> {
+    let client = client.map(|c| c.0 .0).unwrap_or_default();
+    if !state.lookup_limiter.allow(&client) {
+        let mut r = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &Problem {
+                error: "too_many_requests",
+                message: format!(
+                    "At most {} look-ups a minute per client; wait a moment.",
+                    state.config.lookup.max_lookups_per_minute
+                ),
+                service: None,
+            },
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return r;
+    }
     let query = query.unwrap_or_default();
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes())

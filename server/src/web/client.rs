@@ -2,10 +2,12 @@
 //! for the server functions, and the per-address limit on the public
 //! lending form.
 //!
-//! The address is the peer of the TCP connection, or, with
-//! `lending.trust_forwarded_for` (only behind a proxy that sets it), the
-//! first entry of `X-Forwarded-For`. IPv6 clients are counted per /64,
-//! the block one host usually has to itself.
+//! The address is the peer of the TCP connection, or, behind
+//! `lending.trusted_proxies` reverse proxies, the `X-Forwarded-For` entry
+//! that many hops from the right: each proxy appends the address it saw, so
+//! the entries further left are whatever the client wrote and are never
+//! believed. IPv6 clients are counted per /64, the block one host usually
+//! has to itself.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -18,16 +20,26 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::LendingConfig;
 
-/// The key a client is counted under.
-pub fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trust: bool) -> String {
-    let forwarded = trust
+/// The key a client is counted under: the connection's peer, or with
+/// `trusted_proxies` = n > 0 the n-th `X-Forwarded-For` entry from the right
+/// (the address the outermost trusted proxy saw). A chain shorter than n
+/// was written by trusted proxies only, so its first entry counts; an entry
+/// that is not an address is ignored and the peer counts.
+pub fn client_key(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted_proxies: u32,
+) -> String {
+    let forwarded = (trusted_proxies > 0)
         .then(|| {
-            forwarded_for?
+            let entries: Vec<&str> = forwarded_for?
                 .split(',')
-                .next()?
-                .trim()
-                .parse::<IpAddr>()
-                .ok()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .collect();
+            let hops = usize::try_from(trusted_proxies).unwrap_or(usize::MAX);
+            let index = entries.len().checked_sub(hops).unwrap_or(0);
+            entries.get(index)?.parse::<IpAddr>().ok()
         })
         .flatten();
     match forwarded.or(peer) {
@@ -44,16 +56,20 @@ pub fn client_key(peer: Option<IpAddr>, forwarded_for: Option<&str>, trust: bool
 }
 
 /// Middleware: puts [`ClientAddr`] in the request's extensions.
-pub async fn client_addr(trust_forwarded_for: bool, mut req: Request, next: Next) -> Response {
+pub async fn client_addr(trusted_proxies: u32, mut req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let forwarded = req
+    // Several header lines are one list, in order (RFC 9110 §5.3).
+    let forwarded: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let key = client_key(peer, forwarded, trust_forwarded_for);
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    let key = client_key(peer, forwarded.as_deref(), trusted_proxies);
     req.extensions_mut().insert(ClientAddr(key));
     next.run(req).await
 }
@@ -62,6 +78,7 @@ pub async fn client_addr(trust_forwarded_for: bool, mut req: Request, next: Next
 /// (all at once, then one every 60/n seconds), counted in this instance.
 pub struct LendingLimiter {
     limiter: DefaultKeyedRateLimiter<String>,
+    what: &'static str,
 }
 
 /// Clients remembered before forgetting those whose limit has refilled.
@@ -69,9 +86,15 @@ const FORGET_AFTER: usize = 10_000;
 
 impl LendingLimiter {
     pub fn new(config: &LendingConfig) -> Self {
-        let n = NonZeroU32::new(config.max_requests_per_minute).unwrap_or(NonZeroU32::MIN);
+        Self::per_minute(config.max_requests_per_minute, "lending form")
+    }
+
+    /// `n` a minute per client (at least 1); `what` names it in the log.
+    pub fn per_minute(n: u32, what: &'static str) -> Self {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         Self {
             limiter: RateLimiter::keyed(Quota::per_minute(n).allow_burst(n)),
+            what,
         }
     }
 }
@@ -83,7 +106,11 @@ impl SubmitLimiter for LendingLimiter {
         }
         let allowed = self.limiter.check_key(&client.to_owned()).is_ok();
         if !allowed {
-            tracing::warn!(client, "lending form: rate limit reached; refused");
+            tracing::warn!(
+                client,
+                what = self.what,
+                "rate limit per client reached; refused"
+            );
         }
         allowed
     }
@@ -98,30 +125,53 @@ mod tests {
     }
 
     #[test]
-    fn the_peer_counts_unless_the_proxy_is_trusted() {
+    fn the_peer_counts_unless_proxies_are_trusted() {
         let fwd = Some("203.0.113.9, 10.0.0.1");
-        assert_eq!(client_key(ip("10.0.0.1"), fwd, false), "10.0.0.1");
-        assert_eq!(client_key(ip("10.0.0.1"), fwd, true), "203.0.113.9");
+        assert_eq!(client_key(ip("10.0.0.2"), fwd, 0), "10.0.0.2");
+        // One proxy: the entry it appended (the rightmost).
+        assert_eq!(client_key(ip("10.0.0.2"), fwd, 1), "10.0.0.1");
+        // Two proxies: the address the outer one saw.
+        assert_eq!(client_key(ip("10.0.0.2"), fwd, 2), "203.0.113.9");
+        // Fewer entries than proxies: all written by trusted proxies.
+        assert_eq!(client_key(ip("10.0.0.2"), fwd, 5), "203.0.113.9");
         // A header that is not an address is ignored, not trusted.
-        assert_eq!(client_key(ip("10.0.0.1"), Some("evil"), true), "10.0.0.1");
-        assert_eq!(client_key(None, None, false), "unknown");
+        assert_eq!(client_key(ip("10.0.0.1"), Some("evil"), 1), "10.0.0.1");
+        assert_eq!(client_key(None, None, 0), "unknown");
+    }
+
+    #[test]
+    fn a_client_cannot_choose_its_address_behind_a_proxy() {
+        // The client writes any list it likes; the proxy appends the
+        // address it saw (198.51.100.7) and Kauko takes that one.
+        for spoofed in ["1.2.3.4", "1.2.3.4, 5.6.7.8", "evil, 9.9.9.9", ""] {
+            let header = if spoofed.is_empty() {
+                "198.51.100.7".to_owned()
+            } else {
+                format!("{spoofed}, 198.51.100.7")
+            };
+            assert_eq!(
+                client_key(ip("10.0.0.1"), Some(&header), 1),
+                "198.51.100.7",
+                "{header}"
+            );
+        }
     }
 
     #[test]
     fn ipv6_clients_are_counted_per_64_block() {
-        let a = client_key(ip("2001:db8:1:2:aaaa::1"), None, false);
-        let b = client_key(ip("2001:db8:1:2:bbbb::7"), None, false);
-        let c = client_key(ip("2001:db8:1:3::1"), None, false);
+        let a = client_key(ip("2001:db8:1:2:aaaa::1"), None, 0);
+        let b = client_key(ip("2001:db8:1:2:bbbb::7"), None, 0);
+        let c = client_key(ip("2001:db8:1:3::1"), None, 0);
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_eq!(client_key(ip("::ffff:192.0.2.4"), None, false), "192.0.2.4");
+        assert_eq!(client_key(ip("::ffff:192.0.2.4"), None, 0), "192.0.2.4");
     }
 
     #[test]
     fn each_client_has_its_own_allowance() {
         let limiter = LendingLimiter::new(&LendingConfig {
             max_requests_per_minute: 2,
-            trust_forwarded_for: false,
+            ..LendingConfig::default()
         });
         assert!(limiter.allow("192.0.2.1"));
         assert!(limiter.allow("192.0.2.1"));

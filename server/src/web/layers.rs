@@ -25,9 +25,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps the router in Kauko's layers (the last added runs first).
 pub fn apply(router: Router, cookies: CookiePolicy, site: &SiteInfo) -> Router {
     let default_lang = site.default_lang;
+    let https = cookies.secure;
     router
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
         .layer(middleware::from_fn(move |req, next| remember_language(req, next, cookies, default_lang)))
+        .layer(middleware::from_fn(move |req, next| security_headers(req, next, https)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
@@ -43,6 +45,38 @@ pub fn apply(router: Router, cookies: CookiePolicy, site: &SiteInfo) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Millis)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The policy of every other answer (error pages, JSON, files): nothing
+/// runs.
+const DEFAULT_CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'self'";
+
+/// Security headers every answer gets unless its handler set its own:
+/// the CSP above; `Strict-Transport-Security` when Kauko is served over
+/// https; `Cache-Control: no-store` on everything but the static assets,
+/// since pages and server-function answers can be personal.
+async fn security_headers(req: Request, next: Next, https: bool) -> Response<Body> {
+    let path = req.uri().path();
+    let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if !asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// `?lang=xx` in a URL sets the language cookie, so the choice sticks when

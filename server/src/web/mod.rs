@@ -3,7 +3,7 @@
 
 pub mod citation_api;
 pub mod client;
-mod health;
+pub mod health;
 pub mod layers;
 
 use std::future::{Future, IntoFuture};
@@ -38,6 +38,12 @@ pub struct AppState {
     pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
     pub leptos_options: LeptosOptions,
+    /// The last backend check `/readyz` made (asked at most every 10 s).
+    pub readiness: Arc<health::Readiness>,
+    /// Kauko's copy of the partner list, for the public lending form.
+    pub partners: Arc<crate::partner_directory::PartnerDirectory>,
+    /// Citation look-ups per client and minute (the API and the forms).
+    pub lookup_limiter: Arc<dyn app::api::lend::SubmitLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,15 +75,17 @@ pub fn router(state: AppState) -> Router {
         crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
     );
     let outbox: Arc<dyn app::outbox::SubmissionOutbox> = state.outbox.clone();
-    let mail: Arc<dyn app::api::lend::LendingMail> = state.mailer.clone();
     let mail_log: Arc<dyn app::api::mail::MailLog> = state.mailer.clone();
+    let partner_lookup: Arc<dyn app::api::lend::PartnerLookup> = state.partners.clone();
     let limiter: Arc<dyn app::api::lend::SubmitLimiter> =
         Arc::new(client::LendingLimiter::new(&state.config.lending));
-    let trust_forwarded_for = state.config.lending.trust_forwarded_for;
+    let lookup_limit = app::api::form::LookupLimit(state.lookup_limiter.clone());
+    let trusted_proxies = state.config.lending.proxy_hops();
     let context = move || {
         provide_context(limiter.clone());
-        provide_context(mail.clone());
         provide_context(mail_log.clone());
+        provide_context(partner_lookup.clone());
+        provide_context(lookup_limit.clone());
         provide_context(site.clone());
         provide_context(port.clone());
         provide_context(outbox.clone());
@@ -114,7 +122,7 @@ pub fn router(state: AppState) -> Router {
             crate::auth::guard::guard,
         ))
         .layer(axum::middleware::from_fn(move |req, next| {
-            client::client_addr(trust_forwarded_for, req, next)
+            client::client_addr(trusted_proxies, req, next)
         }));
     layers::apply(router, cookies, &site_for_errors)
 }

@@ -25,6 +25,34 @@ pub fn shared_fixtures() -> std::path::PathBuf {
     }
 }
 
+/// Records that the running test did not check what it names, and why
+/// (a missing service or fixture): printed, and appended to the file
+/// `KAUKO_TEST_SKIP_LOG` names, so `scripts/test.sh` reports it as skipped
+/// in its closing line instead of counting it as passed.
+pub fn skip(what: &str, why: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    eprintln!("SKIPPED: {test}: {what}: {why}");
+    if let Some(path) = std::env::var_os("KAUKO_TEST_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {what}: {why}");
+        }
+    }
+}
+
+/// Whether a missing PostgreSQL (or shared fixture) must fail the test:
+/// in CI and whenever `scripts/test.sh` runs on a machine that has it
+/// (`KAUKO_TEST_REQUIRE_POSTGRES=1`).
+pub fn required(var: &str) -> bool {
+    let set =
+        |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    set("CI") || set(var)
+}
+
 /// A loopback port free at the moment of asking.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,17 +77,18 @@ pub fn postgres_base_url() -> String {
 }
 
 /// A database URL whose connections use a new, empty schema of their own in
-/// the test PostgreSQL; `None` (with a printed notice) when PostgreSQL is
-/// not there outside CI. In CI a missing PostgreSQL fails the test.
+/// the test PostgreSQL; `None` (recorded as skipped, see [`skip`]) when
+/// PostgreSQL is not there and not required. Where it is required (CI,
+/// `scripts/test.sh`) a missing PostgreSQL fails the test.
 pub async fn postgres_url() -> Option<String> {
     let base = postgres_base_url();
     let admin = match Db::connect(&base, 1, Duration::from_secs(5)).await {
         Ok(db) => db,
         Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
-                panic!("PostgreSQL is required in CI: {e}");
+            if required("KAUKO_TEST_REQUIRE_POSTGRES") {
+                panic!("PostgreSQL is required here ({base}): {e}");
             }
-            eprintln!("NOTICE: skipping a PostgreSQL test: {e}");
+            skip("PostgreSQL", &e.to_string());
             return None;
         }
     };
@@ -176,11 +205,16 @@ pub async fn start_kauko_with(
     let config = Config::from_sources("", vars).unwrap();
     let mut state = server::build_state(config).await.unwrap();
     state.port = wrap(state.port.clone());
+    state.partners = Arc::new(server::partner_directory::PartnerDirectory::new(
+        state.port.clone(),
+        Duration::from_secs(state.config.lending.partner_cache_seconds),
+    ));
     state.outbox = server::outbox::Outbox::new(
         state.db.clone(),
         state.port.clone(),
         state.outbox.settings().clone(),
     );
+    state.outbox.set_lending_mail(state.mailer.clone());
     let worker = state.outbox.spawn_worker();
     tokio::spawn(server::web::serve(
         listener,

@@ -104,6 +104,11 @@ pub enum CallError {
     /// No answer: connection refused or broken, or the timeout passed.
     /// Alma may or may not have processed a write.
     Transport { timeout: bool, message: String },
+    /// A path segment that would re-target the call (`.`, `..`, empty):
+    /// never sent. Such ids (from a patron's request) name nothing.
+    BadSegment,
+    /// No turn at Kauko's limiter within the longest wait: not sent.
+    Busy,
 }
 
 impl CallError {
@@ -117,6 +122,8 @@ impl CallError {
             CallError::Transport { message, .. } => {
                 PortError::Unavailable(format!("cannot reach Alma: {message}"))
             }
+            CallError::BadSegment => PortError::NotFound,
+            CallError::Busy => PortError::RateLimited,
         }
     }
 
@@ -137,6 +144,7 @@ impl CallError {
         match self {
             CallError::Transport { .. } => true,
             CallError::Alma { status, .. } => *status >= 500,
+            CallError::BadSegment | CallError::Busy => false,
         }
     }
 }
@@ -153,6 +161,8 @@ pub struct ClientSettings {
     pub base_url: String,
     pub api_key: String,
     pub max_calls_per_second: u32,
+    /// The longest wait for a turn at the limiter.
+    pub max_wait: Duration,
     pub read_timeout: Duration,
     pub write_timeout: Duration,
     /// Waits before each retry of a throttled (429) call.
@@ -164,6 +174,7 @@ pub struct Client {
     base: String,
     api_key: String,
     limiter: DefaultDirectRateLimiter,
+    max_wait: Duration,
     read_timeout: Duration,
     write_timeout: Duration,
     backoff: Vec<Duration>,
@@ -175,6 +186,9 @@ impl Client {
         let connect = settings.read_timeout.min(Duration::from_secs(5));
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
+            // Alma's API does not redirect; following one would carry the
+            // call (and its key) wherever the answer points.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(format!(
                 "Kauko/{} (interlibrary loan portal)",
                 env!("CARGO_PKG_VERSION")
@@ -188,6 +202,7 @@ impl Client {
             // Burst 1: calls are spaced evenly, so no second ever holds more
             // than the ceiling, whoever makes them.
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)),
+            max_wait: settings.max_wait,
             read_timeout: settings.read_timeout,
             write_timeout: settings.write_timeout,
             backoff: settings.retry_backoff.clone(),
@@ -224,6 +239,15 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, CallError> {
+        // `.` and `..` are resolved by every URL parser: `/loans/..` would
+        // be a call to the user record. Such a segment goes nowhere.
+        if segments.iter().any(|s| matches!(s.trim(), "" | "." | ".."))
+            || segments
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case("%2e") || s.eq_ignore_ascii_case("%2e%2e"))
+        {
+            return Err(CallError::BadSegment);
+        }
         let url = self.url(segments);
         let timeout = if method == Method::GET {
             self.read_timeout
@@ -233,7 +257,16 @@ impl Client {
         let body = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
         let mut attempt = 0;
         loop {
-            self.limiter.until_ready().await;
+            if tokio::time::timeout(self.max_wait, self.limiter.until_ready())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    wait_ms = self.max_wait.as_millis() as u64,
+                    "Alma: no turn at the limiter in time; busy"
+                );
+                return Err(CallError::Busy);
+            }
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
             let mut request = self
                 .http
@@ -359,6 +392,7 @@ mod tests {
                 base_url: "https://api-eu.hosted.exlibrisgroup.com/".into(),
                 api_key: "k".into(),
                 max_calls_per_second: 10,
+                max_wait: Duration::from_secs(1),
                 read_timeout: Duration::from_secs(1),
                 write_timeout: Duration::from_secs(1),
                 retry_backoff: vec![],

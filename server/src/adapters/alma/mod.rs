@@ -64,6 +64,8 @@ pub struct AlmaSettings {
     pub rs_library: Option<String>,
     /// Kauko's ceiling on calls per second, across all users.
     pub max_calls_per_second: u32,
+    /// The longest wait for a turn at the limiter (then `RateLimited`).
+    pub max_wait: Duration,
     pub read_timeout: Duration,
     pub write_timeout: Duration,
     /// How long a patron's reads are reused; zero turns the cache off.
@@ -89,6 +91,7 @@ impl AlmaSettings {
             api_key: api_key.into(),
             rs_library: None,
             max_calls_per_second: config.alma.max_calls_per_second,
+            max_wait: Duration::from_millis(config.alma.max_wait_milliseconds),
             read_timeout: Duration::from_secs(config.alma.read_timeout_seconds),
             write_timeout: Duration::from_secs(config.alma.write_timeout_seconds),
             cache_ttl: Duration::from_secs(config.alma.cache_seconds),
@@ -124,6 +127,7 @@ impl AlmaSettings {
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
         settings.max_calls_per_second = alma.max_calls_per_second.max(1);
+        settings.max_wait = Duration::from_millis(alma.max_wait_milliseconds.max(1));
         settings.read_timeout = Duration::from_secs(alma.read_timeout_seconds.max(1));
         settings.write_timeout = Duration::from_secs(alma.write_timeout_seconds.max(1));
         settings.cache_ttl = Duration::from_secs(alma.cache_seconds);
@@ -171,6 +175,7 @@ impl AlmaBackend {
                 base_url: settings.base_url.clone(),
                 api_key: settings.api_key.clone(),
                 max_calls_per_second: settings.max_calls_per_second,
+                max_wait: settings.max_wait,
                 read_timeout: settings.read_timeout,
                 write_timeout: settings.write_timeout,
                 retry_backoff: settings.retry_backoff.clone(),
@@ -737,10 +742,14 @@ impl ResourceSharing for AlmaBackend {
     }
 
     async fn renew_loan(&self, patron: &PatronId, loan_id: &str) -> PortResult<IllLoan> {
-        let count = records::renewals(&self.db, patron, loan_id).await?;
-        if count >= self.settings.max_renewals {
+        // The renewal is counted before Alma is asked (and given back if
+        // Alma says no), so parallel renewals of one loan cannot pass
+        // `requests.max_renewals` together.
+        let Some(count) =
+            records::reserve_renewal(&self.db, patron, loan_id, self.settings.max_renewals).await?
+        else {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
-        }
+        };
         let renewed = self
             .client
             .call(
@@ -751,8 +760,16 @@ impl ResourceSharing for AlmaBackend {
             )
             .await;
         self.cache.invalidate_patron(patron.as_str()).await;
-        let answer = renewed.map_err(not_found_for_unknown_user)?;
-        let count = records::add_renewal(&self.db, patron, loan_id).await?;
+        let answer = match renewed {
+            Ok(answer) => answer,
+            Err(e) => {
+                // A renewal Alma may have made (no answer) stays counted.
+                if !e.outcome_unknown() {
+                    records::release_renewal(&self.db, patron, loan_id).await?;
+                }
+                return Err(not_found_for_unknown_user(e));
+            }
+        };
         let mut loan: ItemLoan = answer.json()?;
         if loan
             .loan_id

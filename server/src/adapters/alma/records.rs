@@ -400,6 +400,59 @@ pub async fn add_renewal(db: &Db, patron: &PatronId, loan_id: &str) -> PortResul
     renewals(db, patron, loan_id).await
 }
 
+/// Takes one of the loan's renewals before Alma is asked, in one UPDATE
+/// that only succeeds below `max`: two renewals of one loan sent at once
+/// (to one instance or two) cannot both pass the limit. `Some(count)` with
+/// the count including this one; `None` at the limit.
+pub async fn reserve_renewal(
+    db: &Db,
+    patron: &PatronId,
+    loan_id: &str,
+    max: u32,
+) -> PortResult<Option<u32>> {
+    let now = ts(Utc::now());
+    sqlx::query(
+        "INSERT INTO alma_loan_renewals (patron_id, loan_id, renewals, updated_at) VALUES ($1, $2, 0, $3) \
+         ON CONFLICT (patron_id, loan_id) DO NOTHING",
+    )
+    .bind(patron.0.clone())
+    .bind(loan_id.to_owned())
+    .bind(now.clone())
+    .execute(&db.pool)
+    .await
+    .map_err(db_err)?;
+    let taken = sqlx::query(
+        "UPDATE alma_loan_renewals SET renewals = renewals + 1, updated_at = $1 \
+         WHERE patron_id = $2 AND loan_id = $3 AND renewals < $4",
+    )
+    .bind(now)
+    .bind(patron.0.clone())
+    .bind(loan_id.to_owned())
+    .bind(i64::from(max))
+    .execute(&db.pool)
+    .await
+    .map_err(db_err)?;
+    if taken.rows_affected() == 0 {
+        return Ok(None);
+    }
+    renewals(db, patron, loan_id).await.map(Some)
+}
+
+/// Gives back a renewal taken by [`reserve_renewal`] that Alma refused.
+pub async fn release_renewal(db: &Db, patron: &PatronId, loan_id: &str) -> PortResult<()> {
+    sqlx::query(
+        "UPDATE alma_loan_renewals SET renewals = renewals - 1, updated_at = $1 \
+         WHERE patron_id = $2 AND loan_id = $3 AND renewals > 0",
+    )
+    .bind(ts(Utc::now()))
+    .bind(patron.0.clone())
+    .bind(loan_id.to_owned())
+    .execute(&db.pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
