@@ -28,7 +28,11 @@ fn idp_dir() -> std::path::PathBuf {
 }
 
 async fn start_idp(kauko: &str) -> Idp {
-    let port = support::free_port();
+    start_idp_on(kauko, support::free_port()).await
+}
+
+/// The development IdP on this port, with a fresh signing key.
+async fn start_idp_on(kauko: &str, port: u16) -> Idp {
     let dir = idp_dir();
     assert!(
         dir.join("node_modules").exists(),
@@ -585,5 +589,39 @@ async fn a_replayed_code_with_a_fresh_state_is_refused_by_the_provider() {
         session_count(&kauko).await,
         1,
         "no new session from a replayed code"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_and_accepted() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let kauko_base = format!("http://{}", listener.local_addr().unwrap());
+    let port = support::free_port();
+    let idp = start_idp_on(&kauko_base, port).await;
+    let kauko = start_kauko(listener, &idp.url).await;
+    let signed_in = |res: &reqwest::Response| {
+        res.status().as_u16() == 303
+            && res
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("kauko_session="))
+    };
+    // Kauko reads the provider's keys at the first sign-in.
+    let client = browser();
+    let callback = log_in_at_idp(&client, &kauko, "/my", "aino").await;
+    let res = client.get(&callback).send().await.unwrap();
+    assert!(signed_in(&res), "{:?}", res.headers());
+    // The provider restarts with a new key (a rotation): the next ID token
+    // names a key Kauko has not seen; it reads the keys again and accepts.
+    drop(idp);
+    let _idp = start_idp_on(&kauko_base, port).await;
+    let client = browser();
+    let callback = log_in_at_idp(&client, &kauko, "/my", "bertil").await;
+    let res = client.get(&callback).send().await.unwrap();
+    assert!(
+        signed_in(&res),
+        "signed in with the rotated key: {:?}",
+        res.headers()
     );
 }

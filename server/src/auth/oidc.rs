@@ -1,7 +1,9 @@
 //! The OpenID Connect relying party: discovery (cached once it succeeds),
 //! the authorization URL with PKCE (S256), state and nonce, and the code
 //! exchange with the ID token checked (signature against the JWKS, `iss`,
-//! `aud`, `exp`, `nonce`).
+//! `aud`, `exp`, `nonce`). An ID token signed with a key the cached JWKS
+//! does not have (the provider rotated its keys) makes Kauko discover
+//! again, at most once a minute, and check the token against the new keys.
 
 use app::viewer::Viewer;
 use base64::Engine;
@@ -48,8 +50,14 @@ pub struct Provider {
     staff_claim: String,
     staff_value: String,
     http: reqwest::Client,
-    discovered: tokio::sync::OnceCell<Discovered>,
+    /// The discovery document and keys, and when an unknown key last made
+    /// Kauko read them again.
+    discovered:
+        tokio::sync::RwLock<Option<(std::sync::Arc<Discovered>, Option<std::time::Instant>)>>,
 }
+
+/// The least time between two discoveries caused by unknown keys.
+const REDISCOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What a login in progress must remember until the callback.
 pub struct LoginStart {
@@ -84,43 +92,70 @@ impl Provider {
             staff_claim: config.staff_claim.clone(),
             staff_value: config.staff_value.clone(),
             http,
-            discovered: tokio::sync::OnceCell::new(),
+            discovered: tokio::sync::RwLock::new(None),
         }
     }
 
-    async fn discovered(&self) -> Result<&Discovered, OidcError> {
-        self.discovered
-            .get_or_try_init(|| async {
-                let issuer = IssuerUrl::new(self.issuer.clone())
-                    .map_err(|e| OidcError::Unreachable(e.to_string()))?;
-                let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
-                    .await
-                    .map_err(|e| OidcError::Unreachable(format!("discovery: {e}")))?;
-                // end_session_endpoint is not in the core metadata type.
-                let raw: Value = self
-                    .http
-                    .get(format!("{}/.well-known/openid-configuration", self.issuer))
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(|e| OidcError::Unreachable(e.to_string()))?
-                    .json()
-                    .await
-                    .map_err(|e| OidcError::Unreachable(e.to_string()))?;
-                let redirect = RedirectUrl::new(self.redirect_uri.clone())
-                    .map_err(|e| OidcError::Unreachable(e.to_string()))?;
-                let client = CoreClient::from_provider_metadata(
-                    metadata,
-                    ClientId::new(self.client_id.clone()),
-                    self.client_secret.clone().map(ClientSecret::new),
-                )
-                .set_redirect_uri(redirect);
-                Ok(Discovered {
-                    client,
-                    end_session_endpoint: raw["end_session_endpoint"].as_str().map(str::to_owned),
-                })
-            })
+    /// The cached discovery, read the first time it is needed.
+    async fn discovered(&self) -> Result<std::sync::Arc<Discovered>, OidcError> {
+        if let Some((d, _)) = self.discovered.read().await.as_ref() {
+            return Ok(d.clone());
+        }
+        let mut slot = self.discovered.write().await;
+        if let Some((d, _)) = slot.as_ref() {
+            return Ok(d.clone());
+        }
+        let d = std::sync::Arc::new(self.discover().await?);
+        *slot = Some((d.clone(), None));
+        Ok(d)
+    }
+
+    /// Discovers again (new keys), unless an unknown key already made it
+    /// do so within the last minute: `None` then.
+    async fn rediscover(&self) -> Result<Option<std::sync::Arc<Discovered>>, OidcError> {
+        let mut slot = self.discovered.write().await;
+        if slot
+            .as_ref()
+            .and_then(|(_, at)| *at)
+            .is_some_and(|at| at.elapsed() < REDISCOVER_AFTER)
+        {
+            return Ok(None);
+        }
+        let d = std::sync::Arc::new(self.discover().await?);
+        *slot = Some((d.clone(), Some(std::time::Instant::now())));
+        tracing::info!("sign-in: the provider's keys were read again");
+        Ok(Some(d))
+    }
+
+    async fn discover(&self) -> Result<Discovered, OidcError> {
+        let issuer = IssuerUrl::new(self.issuer.clone())
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
+            .map_err(|e| OidcError::Unreachable(format!("discovery: {e}")))?;
+        // end_session_endpoint is not in the core metadata type.
+        let raw: Value = self
+            .http
+            .get(format!("{}/.well-known/openid-configuration", self.issuer))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        let redirect = RedirectUrl::new(self.redirect_uri.clone())
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.client_id.clone()),
+            self.client_secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(redirect);
+        Ok(Discovered {
+            client,
+            end_session_endpoint: raw["end_session_endpoint"].as_str().map(str::to_owned),
+        })
     }
 
     /// Where to send the browser to sign in.
@@ -168,9 +203,25 @@ impl Provider {
         let id_token = response
             .id_token()
             .ok_or_else(|| OidcError::Token("no ID token in the response".into()))?;
-        let claims = id_token
-            .claims(&d.client.id_token_verifier(), &Nonce::new(nonce.to_owned()))
-            .map_err(|e| OidcError::Token(e.to_string()))?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let claims = match id_token.claims(&d.client.id_token_verifier(), &nonce) {
+            Ok(claims) => claims.clone(),
+            Err(openidconnect::ClaimsVerificationError::SignatureVerification(
+                openidconnect::SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // Signed with a key we have not seen: the provider rotated.
+                let fresh = self.rediscover().await?.ok_or_else(|| {
+                    OidcError::Token("the ID token's key is not in the provider's keys".into())
+                })?;
+                let verifier = fresh.client.id_token_verifier();
+                let claims = id_token
+                    .claims(&verifier, &nonce)
+                    .map_err(|e| OidcError::Token(e.to_string()))?
+                    .clone();
+                claims
+            }
+            Err(e) => return Err(OidcError::Token(e.to_string())),
+        };
         // The signature, issuer, audience, expiry and nonce are verified
         // above; the claims Kauko maps (which the core type does not model)
         // are read from the same verified payload.
