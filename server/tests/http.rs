@@ -416,3 +416,57 @@ async fn readiness_asks_the_library_system_at_most_every_ten_seconds() {
         assert!(!body.contains(internal), "{internal} in {body}");
     }
 }
+
+#[tokio::test]
+async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
+    let k = support::start_kauko(&[("KAUKO_DEMO_SEED", "true")]).await;
+    // A front-end file as cargo-leptos writes it.
+    let pkg = k.data_dir().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("kauko.js"),
+        "export function run() { return 1; }\n".repeat(200),
+    )
+    .unwrap();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut r = k.client.get(format!("{}{path}", k.base));
+        for (name, value) in headers {
+            r = r.header(*name, *value);
+        }
+        r.send()
+    };
+    let res = get("/pkg/kauko.js", &[("accept-encoding", "br, gzip")])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let modified = res.headers()["last-modified"].to_str().unwrap().to_owned();
+    let compressed = res.bytes().await.unwrap().len();
+    assert!(
+        compressed < 7400 / 10,
+        "{compressed} bytes on the wire for 7.4 KB"
+    );
+    // The browser asks again with what it has: no body comes back.
+    let again = get("/pkg/kauko.js", &[("if-modified-since", &modified)])
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // Pages and server functions: compressed, never stored.
+    let page = get("/lend?lang=en", &[("accept-encoding", "gzip")])
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let api = k
+        .client
+        .post(format!("{}/api/lend/partner", k.base))
+        .header("origin", &k.base)
+        .header("accept-encoding", "gzip")
+        .form(&[("code", "FI-TUNI")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    assert_eq!(api.headers()["cache-control"], "no-store");
+}

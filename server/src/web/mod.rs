@@ -103,6 +103,13 @@ pub fn router(state: AppState) -> Router {
             get(citation_api::citation).options(citation_api::preflight),
         )
         .route("/api/v1/openapi.yaml", get(citation_api::openapi))
+        // The front end's files, with conditional requests (a browser that
+        // has them gets a 304 without a body); compressed on the way out
+        // by the compression layer.
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(state.config.server.site_root.join("pkg")),
+        )
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(
