@@ -24,6 +24,8 @@ pub enum Refusal {
     /// The library holds the title itself, so it is not borrowed from
     /// another library (Alma's `401604`).
     AvailableLocally,
+    /// Someone else changed the request since it was read: read it again.
+    ChangedMeanwhile,
 }
 
 impl Refusal {
@@ -34,6 +36,7 @@ impl Refusal {
             Refusal::NotRenewable => "refusal.not_renewable",
             Refusal::RenewalLimitReached => "refusal.renewal_limit",
             Refusal::AvailableLocally => "refusal.available_locally",
+            Refusal::ChangedMeanwhile => "refusal.changed_meanwhile",
         }
     }
 }

@@ -135,6 +135,9 @@ pub struct MailConfig {
     /// The wait before the first retry; it doubles each time (at most an
     /// hour).
     pub first_retry_seconds: u64,
+    /// The most messages kept in the mail folder (without SMTP); the
+    /// oldest go first beyond it.
+    pub folder_max_messages: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -159,6 +162,7 @@ impl Default for MailConfig {
             timeout_seconds: 20,
             retries: 6,
             first_retry_seconds: 30,
+            folder_max_messages: 10_000,
         }
     }
 }
@@ -358,6 +362,10 @@ pub struct AuthConfig {
     /// provider's own session) reads the role afresh, so a role taken away
     /// at the identity provider stops working here within this time.
     pub role_recheck_minutes: u64,
+    /// Sign-ins started and not finished that Kauko keeps at once (each
+    /// expires after 10 minutes); beyond it new sign-ins are refused with a
+    /// "try again in a moment" page, so a flood cannot fill the database.
+    pub max_pending_sign_ins: u64,
 }
 
 impl Default for AuthConfig {
@@ -373,6 +381,7 @@ impl Default for AuthConfig {
             session_idle_minutes: 60,
             session_max_hours: 12,
             role_recheck_minutes: 60,
+            max_pending_sign_ins: 10_000,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod citation;
 pub mod config;
 pub mod fuzz;
+pub mod history;
 pub mod mail;
 pub mod outbox;
 pub mod partner_directory;

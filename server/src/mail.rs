@@ -26,6 +26,8 @@ enum Transport {
 
 pub struct Mailer {
     transport: Transport,
+    /// The most messages kept in the folder.
+    folder_max: u64,
     from: Mailbox,
     retries: u32,
     first_retry: Duration,
@@ -88,6 +90,7 @@ impl Mailer {
         let library = config.library.name.localized();
         Ok(Arc::new_cyclic(|me| Self {
             transport,
+            folder_max: m.folder_max_messages.max(1),
             from,
             retries: m.retries,
             first_retry: Duration::from_secs(m.first_retry_seconds),
@@ -148,9 +151,25 @@ impl Mailer {
                 tokio::fs::write(folder.join(format!("{id}.json")), json)
                     .await
                     .map_err(|e| MailError::Send(e.to_string()))?;
+                self.trim_folder(folder).await;
             }
         }
         Ok(())
+    }
+
+    /// Keeps at most `mail.folder_max_messages` in the folder: the oldest
+    /// (by the time in their summary) go, `.eml` and `.json` both.
+    async fn trim_folder(&self, folder: &Path) {
+        let mut all = self.stored(usize::MAX).await;
+        let max = usize::try_from(self.folder_max).unwrap_or(usize::MAX);
+        if all.len() <= max {
+            return;
+        }
+        for old in all.split_off(max) {
+            for ext in ["eml", "json"] {
+                let _ = tokio::fs::remove_file(folder.join(format!("{}.{ext}", old.id))).await;
+            }
+        }
     }
 
     /// The messages in the folder, newest first (empty with SMTP).

@@ -271,3 +271,41 @@ async fn a_mail_server_that_is_down_gets_the_confirmation_when_it_is_back() {
         "and not again"
     );
 }
+
+#[tokio::test]
+async fn the_mail_folder_keeps_only_so_many_messages() {
+    let k = start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_MAIL_FOLDER_MAX_MESSAGES", "2"),
+    ])
+    .await;
+    for i in 0..4 {
+        submit(&k, &format!("mail-folder-cap-{i:04}")).await;
+        // One at a time, so "oldest" is well defined.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let folder = k.state.mailer.folder().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let count = |ext: &str| {
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == ext)
+            })
+            .count()
+    };
+    assert_eq!((count("eml"), count("json")), (2, 2), "the two newest kept");
+    let staff = k.sign_in_as("staff", "Staff Member", true).await;
+    let (_, list) = k.call("staff/mail/list", &staff, &[]).await;
+    let subjects: Vec<_> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+}

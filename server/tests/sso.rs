@@ -69,6 +69,15 @@ struct Kauko {
 
 /// Kauko in process, signing in at `issuer` (an IdP or a closed port).
 async fn start_kauko(listener: tokio::net::TcpListener, issuer: &str) -> Kauko {
+    start_kauko_with(listener, issuer, &[]).await
+}
+
+/// The same, with more configuration.
+async fn start_kauko_with(
+    listener: tokio::net::TcpListener,
+    issuer: &str,
+    extra: &[(&str, &str)],
+) -> Kauko {
     let dir = tempfile::tempdir().unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let env = vec![
@@ -82,6 +91,10 @@ async fn start_kauko(listener: tokio::net::TcpListener, issuer: &str) -> Kauko {
         ("KAUKO_AUTH_CLIENT_SECRET", "kauko-dev-secret".to_owned()),
         ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en".to_owned()),
     ];
+    let env: Vec<(&str, String)> = env
+        .into_iter()
+        .chain(extra.iter().map(|(k, v)| (*k, v.to_string())))
+        .collect();
     let config = Config::from_sources("", env.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap();
     let state = server::build_state(config).await.unwrap();
     tokio::spawn(web::serve(
@@ -624,4 +637,42 @@ async fn a_rotated_signing_key_is_fetched_and_accepted() {
         "signed in with the rotated key: {:?}",
         res.headers()
     );
+}
+
+#[tokio::test]
+async fn unfinished_sign_ins_cannot_fill_the_database() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let kauko_base = format!("http://{}", listener.local_addr().unwrap());
+    let idp = start_idp(&kauko_base).await;
+    let kauko = start_kauko_with(
+        listener,
+        &idp.url,
+        &[("KAUKO_AUTH_MAX_PENDING_SIGN_INS", "3")],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        // A fresh browser each time that never comes back from the IdP.
+        let res = browser()
+            .get(format!("{}/auth/login?return_to=/my", kauko.base))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [303, 303, 303, 503, 503]);
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_states")
+        .fetch_one(&kauko.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 3);
+    let page = browser()
+        .get(format!("{}/auth/login?return_to=/my", kauko.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Many sign-ins are under way"), "{page}");
 }

@@ -29,8 +29,17 @@ pub fn PageTitle(key: &'static str) -> impl IntoView {
             text
         }
     };
+    // On the server the title is fixed text: leptos_meta reads it while
+    // leptos_axum finishes the response, when this page's reactive values
+    // (the language) may already be disposed; reading them then panicked
+    // under load ("already been disposed"). In the browser it follows the
+    // language.
+    #[cfg(feature = "ssr")]
+    let text = leptos::prelude::TextProp::from(full());
+    #[cfg(not(feature = "ssr"))]
+    let text = leptos::prelude::TextProp::from(full);
     view! {
-        <Title text=full/>
+        <Title text=text/>
         <h1>{title}</h1>
     }
 }

@@ -3,12 +3,14 @@
 
 pub mod citation;
 pub mod csv;
+pub mod history;
 pub mod identifiers;
 pub mod lending_intake;
 pub mod openurl;
 pub mod partner;
 pub mod request;
 pub mod status;
+pub mod workflow;
 
 pub use citation::{Citation, CitationType, FieldError};
 pub use partner::{Address, Partner, PartnerProfile, PartnerStatus};

@@ -13,8 +13,10 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::config::Config;
+use crate::history;
 use crate::port::{self, Page, PortError, PortResult, Refusal, ResourceSharing};
 use crate::storage::{json_col, parse_date, parse_ts, ts, Db};
+use app::domain::history::{Actor, NewEvent, Side};
 
 /// The library's rules the local backend applies itself.
 #[derive(Clone, Debug)]
@@ -144,19 +146,63 @@ impl LocalBackend {
     }
 
     /// Staff (or the partner) move a request on. Not part of the port: the
-    /// library system does this itself when it is Alma.
+    /// library system does this itself when it is Alma. Recorded as Kauko's
+    /// change; see [`Self::set_status_by`].
     pub async fn set_status(&self, id: &str, status: &BorrowingStatus) -> PortResult<()> {
-        let done =
-            sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status.code().to_owned())
-                .bind(ts(Utc::now()))
-                .bind(id.to_owned())
-                .execute(&self.db.pool)
-                .await
-                .map_err(db_err)?;
+        self.set_status_by(id, status, Actor::Kauko, "set_status")
+            .await
+    }
+
+    /// Moves a request to `status`, writing the change into its history in
+    /// the same transaction (compare-and-set on the state it was read in,
+    /// so a concurrent change is never overwritten unrecorded).
+    pub async fn set_status_by(
+        &self,
+        id: &str,
+        status: &BorrowingStatus,
+        actor: Actor,
+        action: &str,
+    ) -> PortResult<()> {
+        let before: String = sqlx::query("SELECT status FROM borrowing_requests WHERE id = $1")
+            .bind(id.to_owned())
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(db_err)?
+            .ok_or(PortError::NotFound)?
+            .try_get("status")
+            .map_err(db_err)?;
+        // The write comes first in the transaction (no read lock to upgrade
+        // on SQLite); it only lands on the state read above.
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE borrowing_requests SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(status.code().to_owned())
+        .bind(ts(Utc::now()))
+        .bind(id.to_owned())
+        .bind(before.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         if done.rows_affected() == 0 {
-            return Err(PortError::NotFound);
+            return Err(PortError::Refused(Refusal::ChangedMeanwhile));
         }
+        history::record(
+            &mut *tx,
+            &NewEvent {
+                side: Side::Borrowing,
+                request_id: id.to_owned(),
+                actor,
+                action: action.to_owned(),
+                from_state: Some(before),
+                to_state: status.code().to_owned(),
+                partner: None,
+                note: None,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         Ok(())
     }
 
@@ -188,8 +234,13 @@ impl LocalBackend {
         .await
         .map_err(db_err)?;
         if let Some(request_id) = request_id {
-            self.set_status(request_id, &BorrowingStatus::Loaned)
-                .await?;
+            self.set_status_by(
+                request_id,
+                &BorrowingStatus::Loaned,
+                Actor::Kauko,
+                "lend_to_patron",
+            )
+            .await?;
         }
         Ok(id)
     }
@@ -231,6 +282,7 @@ impl ResourceSharing for LocalBackend {
         let id = new_id();
         let now = ts(Utc::now());
         let citation = to_json(&request.citation)?;
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO borrowing_requests (id, patron_id, external_id, citation, format, pickup_location, needed_by, note, status, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -245,9 +297,25 @@ impl ResourceSharing for LocalBackend {
         .bind(request.note.clone())
         .bind(BorrowingStatus::RequestCreated.code().to_owned())
         .bind(now)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        history::record(
+            &mut *tx,
+            &NewEvent {
+                side: Side::Borrowing,
+                request_id: id.clone(),
+                actor: Actor::Patron(patron.0.clone()),
+                action: "created".into(),
+                from_state: None,
+                to_state: BorrowingStatus::RequestCreated.code().to_owned(),
+                partner: None,
+                note: None,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         self.fetch_request(patron, &id).await
     }
 
@@ -286,19 +354,37 @@ impl ResourceSharing for LocalBackend {
         if !self.rules.cancellable.contains(&current.status) {
             return Err(PortError::Refused(Refusal::NotCancellable));
         }
-        // Compare-and-set on the status, so a concurrent staff action wins.
+        // Compare-and-set on the status, so a concurrent staff action wins;
+        // the change and its event in one transaction.
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2 WHERE id = $3 AND patron_id = $4 AND status = $5")
             .bind(BorrowingStatus::CancelledByPatron.code().to_owned())
             .bind(ts(Utc::now()))
             .bind(id.to_owned())
             .bind(patron.0.clone())
             .bind(current.status.code().to_owned())
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(PortError::Refused(Refusal::NotCancellable));
         }
+        history::record(
+            &mut *tx,
+            &NewEvent {
+                side: Side::Borrowing,
+                request_id: id.to_owned(),
+                actor: Actor::Patron(patron.0.clone()),
+                action: "cancel".into(),
+                from_state: Some(current.status.code().to_owned()),
+                to_state: BorrowingStatus::CancelledByPatron.code().to_owned(),
+                partner: None,
+                note: None,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         self.fetch_request(patron, id).await
     }
 
@@ -351,16 +437,50 @@ impl ResourceSharing for LocalBackend {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
         }
         let due = loan.due_date.max(Utc::now()) + Duration::days(self.rules.renewal_days);
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         let done = sqlx::query("UPDATE ill_loans SET due_date = $1, renewals = renewals + 1 WHERE id = $2 AND renewals = $3")
             .bind(ts(due))
             .bind(loan_id.to_owned())
             .bind(i64::from(loan.renewals))
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
         }
+        // The renewal is in the history of the request the loan came from.
+        if let Some(request_id) = &loan.request_id {
+            let status: Option<String> =
+                sqlx::query("SELECT status FROM borrowing_requests WHERE id = $1")
+                    .bind(request_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .map(|r| r.try_get("status"))
+                    .transpose()
+                    .map_err(db_err)?;
+            if let Some(status) = status {
+                history::record(
+                    &mut *tx,
+                    &NewEvent {
+                        side: Side::Borrowing,
+                        request_id: request_id.clone(),
+                        actor: Actor::Patron(patron.0.clone()),
+                        action: "renew".into(),
+                        from_state: Some(status.clone()),
+                        to_state: status,
+                        partner: None,
+                        note: Some((
+                            format!("due {}", due.format("%Y-%m-%d")),
+                            app::domain::history::Audience::Patron,
+                        )),
+                    },
+                )
+                .await
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
         let row = fetch().fetch_one(&self.db.pool).await.map_err(db_err)?;
         loan_from_row(&row).map_err(db_err)
     }
@@ -372,6 +492,7 @@ impl ResourceSharing for LocalBackend {
         port::validate_lending_request(&request)?;
         self.get_partner(&request.partner_code).await?;
         let id = new_id();
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         sqlx::query("INSERT INTO lending_requests (id, external_id, partner_code, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.clone())
             .bind(request.external_id.clone())
@@ -379,9 +500,25 @@ impl ResourceSharing for LocalBackend {
             .bind(to_json(&request)?)
             .bind(LendingStatus::CREATED)
             .bind(ts(Utc::now()))
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        history::record(
+            &mut *tx,
+            &NewEvent {
+                side: Side::Lending,
+                request_id: id.clone(),
+                actor: Actor::Partner(request.partner_code.clone()),
+                action: "created".into(),
+                from_state: None,
+                to_state: LendingStatus::CREATED.to_owned(),
+                partner: Some(request.partner_code.clone()),
+                note: None,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         self.get_lending_request(&request.partner_code, &id).await
     }
 

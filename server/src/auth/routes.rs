@@ -83,6 +83,21 @@ pub async fn login(
             &[],
         );
     };
+    // A flood of sign-ins that never finish cannot fill the database.
+    match state.auth.sessions.room_for_sign_in().await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("sign-in refused: too many sign-ins under way");
+            return error_page(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth.error.busy",
+                &return_to,
+                &[],
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "cannot count sign-ins under way"),
+    }
     let start = match provider.start().await {
         Ok(s) => s,
         Err(e) => {

@@ -114,6 +114,8 @@ pub struct SessionStore {
     max: Duration,
     /// How long a staff role read at sign-in holds.
     role_recheck: Duration,
+    /// Sign-ins under way kept at once.
+    max_pending: u64,
 }
 
 /// A live session.
@@ -132,6 +134,7 @@ impl SessionStore {
             role_recheck: Duration::minutes(
                 i64::try_from(config.role_recheck_minutes.max(1)).unwrap_or(60),
             ),
+            max_pending: config.max_pending_sign_ins.max(1),
         }
     }
 
@@ -208,6 +211,23 @@ impl SessionStore {
             .execute(&self.db.pool)
             .await?;
         Ok(())
+    }
+
+    /// Whether another sign-in may start: fewer than
+    /// `auth.max_pending_sign_ins` are under way (expired ones are removed
+    /// first when the cap is reached).
+    pub async fn room_for_sign_in(&self) -> Result<bool, sqlx::Error> {
+        let count = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_states")
+                .fetch_one(&self.db.pool)
+                .await
+        };
+        let max = i64::try_from(self.max_pending).unwrap_or(i64::MAX);
+        if count().await? < max {
+            return Ok(true);
+        }
+        self.purge_expired().await?;
+        Ok(count().await? < max)
     }
 
     /// Removes sessions and login states that can no longer be used.

@@ -1,0 +1,76 @@
+// Time to interactive on a phone: Debian's Chromium through Playwright, a
+// Pixel 7 viewport, the network shaped by CDP (Network.emulateNetworkConditions)
+// and the CPU slowed 4x (as Lighthouse's mobile profile does). For each page
+// and network, cold (empty cache) and warm (the same browser again): the
+// moment DOMContentLoaded fired and the moment the WebAssembly front end
+// finished hydrating (<html data-hydrated="true">), in ms from navigation.
+// Usage: node perf/phone.mjs <base-url> [user]   (signs in at the dev IdP)
+import { chromium, devices } from "@playwright/test";
+
+const base = process.argv[2];
+const user = process.argv[3] ?? "aino";
+const networks = {
+  // Chrome DevTools / Lighthouse "Fast 3G": 1.6 Mbit/s down, 750 kbit/s up, 150 ms.
+  "Fast 3G": { latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 },
+  // "4G": 9 Mbit/s down, 1.5 Mbit/s up, 60 ms.
+  "4G": { latency: 60, downloadThroughput: 9e6 / 8, uploadThroughput: 1.5e6 / 8 },
+};
+const pages = [
+  ["home", "/?lang=en"],
+  ["request form", "/request?lang=en"],
+  ["My requests", "/my?lang=en"],
+];
+
+const browser = await chromium.launch({
+  executablePath: process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+async function signedInContext() {
+  const context = await browser.newContext({ ...devices["Pixel 7"] });
+  const page = await context.newPage();
+  await page.goto(`${base}/my?lang=en`);
+  await page.getByLabel(/username/i).fill(user);
+  await page.getByLabel(/password/i).fill(user);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await page.waitForURL(/\/my\?lang=en$/);
+  const cookies = await context.cookies();
+  await context.close();
+  return cookies;
+}
+
+async function measure(page, path) {
+  await page.goto(`${base}${path}`, { waitUntil: "commit" });
+  await page.waitForSelector("html[data-hydrated='true']", { timeout: 120_000 });
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    return { dcl: Math.round(nav.domContentLoadedEventEnd), hydrated: Math.round(performance.now()) };
+  });
+}
+
+const cookies = await signedInContext();
+const rows = [];
+for (const [network, conditions] of Object.entries(networks)) {
+  for (const [name, path] of pages) {
+    const context = await browser.newContext({ ...devices["Pixel 7"] });
+    await context.addCookies(cookies);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, ...conditions });
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+    const cold = await measure(page, path);
+    const warm = await measure(page, path);
+    rows.push({ network, page: name, cold, warm });
+    await context.close();
+  }
+}
+await browser.close();
+
+const pad = (s, n) => String(s).padEnd(n);
+const ms = (n) => `${(n / 1000).toFixed(2)} s`;
+console.log(`${pad("network", 9)}${pad("page", 14)}${pad("cold DCL", 10)}${pad("cold hydrated", 15)}${pad("warm DCL", 10)}warm hydrated`);
+for (const r of rows) {
+  console.log(`${pad(r.network, 9)}${pad(r.page, 14)}${pad(ms(r.cold.dcl), 10)}${pad(ms(r.cold.hydrated), 15)}${pad(ms(r.warm.dcl), 10)}${ms(r.warm.hydrated)}`);
+}

@@ -1,0 +1,90 @@
+//! Requests' histories in the database (`request_events`, see
+//! `migrations/*/20261203000002_request_events.sql`): one row per change,
+//! written with the change in one transaction; the table refuses updates
+//! and deletes.
+
+use app::domain::history::{Actor, Audience, NewEvent, RequestEvent, Side};
+use chrono::Utc;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::storage::{ts, Db};
+
+/// Writes one event (inside the caller's transaction).
+pub async fn record<'c, E>(executor: E, event: &NewEvent) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let (kind, id) = event.actor.parts();
+    let (note, audience) = match &event.note {
+        Some((text, audience)) => (
+            Some(text.clone()),
+            Some(match audience {
+                Audience::Internal => "internal",
+                Audience::Patron => "patron",
+            }),
+        ),
+        None => (None, None),
+    };
+    sqlx::query(
+        "INSERT INTO request_events (side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(event.side.code())
+    .bind(event.request_id.clone())
+    .bind(ts(Utc::now()))
+    .bind(kind)
+    .bind(id.map(str::to_owned))
+    .bind(event.action.clone())
+    .bind(event.from_state.clone())
+    .bind(event.to_state.clone())
+    .bind(event.partner.clone())
+    .bind(note)
+    .bind(audience.map(str::to_owned))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+fn event_from_row(row: &AnyRow) -> Result<RequestEvent, sqlx::Error> {
+    let bad = |what: &str, v: &str| sqlx::Error::Decode(format!("bad {what}: {v}").into());
+    let side: String = row.try_get("side")?;
+    let kind: String = row.try_get("actor_kind")?;
+    let audience: Option<String> = row.try_get("note_audience")?;
+    Ok(RequestEvent {
+        seq: row.try_get("seq")?,
+        side: Side::from_code(&side).ok_or_else(|| bad("side", &side))?,
+        request_id: row.try_get("request_id")?,
+        at: row.try_get("at")?,
+        actor: Actor::from_parts(&kind, row.try_get("actor_id")?)
+            .ok_or_else(|| bad("actor", &kind))?,
+        action: row.try_get("action")?,
+        from_state: row.try_get("from_state")?,
+        to_state: row.try_get("to_state")?,
+        partner: row.try_get("partner_code")?,
+        note: row.try_get("note")?,
+        audience: match audience.as_deref() {
+            None => None,
+            Some("internal") => Some(Audience::Internal),
+            Some("patron") => Some(Audience::Patron),
+            Some(other) => return Err(bad("audience", other)),
+        },
+    })
+}
+
+/// A request's history, oldest first.
+pub async fn of_request(
+    db: &Db,
+    side: Side,
+    request_id: &str,
+) -> Result<Vec<RequestEvent>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
+         FROM request_events WHERE side = $1 AND request_id = $2 ORDER BY seq",
+    )
+    .bind(side.code())
+    .bind(request_id.to_owned())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
