@@ -21,7 +21,7 @@ if ! command -v wrk >/dev/null; then
 fi
 if [ "${1:-}" != "--no-build" ]; then
   echo "[load] cargo leptos build --release" >&2
-  cargo leptos build --release >&2
+  kauko_release_build >&2
 fi
 work="$(mktemp -d)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

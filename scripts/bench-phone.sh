@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 set -euo pipefail
 if [ "${1:-}" != "--no-build" ]; then
   echo "[phone] cargo leptos build --release" >&2
-  cargo leptos build --release >&2
+  kauko_release_build >&2
 fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work="$(mktemp -d)"

@@ -62,7 +62,7 @@ report() { # $1 = label, $2 = pkg folder, $3 = output name
 
 if [ "$build" = 1 ]; then
   echo "[size] cargo leptos build --release" >&2
-  cargo leptos build --release >&2
+  kauko_release_build >&2
 fi
 report "Kauko" target/site/pkg kauko
 kauko_gz=$FIRST_GZ
@@ -73,7 +73,7 @@ if [ "$template" = 1 ]; then
     echo "[size] the cargo-leptos starter app, built the same way" >&2
     (cd scripts/size-template \
       && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/kauko/template-target" LEPTOS_OUTPUT_NAME=template \
-        cargo leptos build --release >&2)
+        kauko_release_build >&2)
   fi
   report "The empty cargo-leptos starter app" scripts/size-template/target/site/pkg template
   awk -v k="$kauko_gz" -v t="$FIRST_GZ" 'BEGIN { printf "\nKauko / starter app (first load, gzipped): %.1fx\n", k / t }'

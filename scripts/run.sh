@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 set -euo pipefail
 
 echo "[run] building Kauko (release)" >&2
-cargo leptos build --release
+kauko_release_build
 # Demo data goes into Kauko's own database; on Alma it comes from Alma
 # (for the simulator: kauko alma-sim --demo).
 if [ "${KAUKO_BACKEND_KIND:-local}" = local ]; then

@@ -72,6 +72,11 @@ cargo leptos build
 echo "[test] end2end in Chromium" >&2
 (cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
 
+# The front end's size budget (scripts/frontend-budget.env): a release
+# build, measured; over budget fails the run.
+echo "[test] front-end size budget (release build)" >&2
+scripts/frontend-size.sh --check --no-template 2>&1 | tee "$logs/size.log"
+
 # One closing line for the whole run.
 rust=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/cargo.log" |
   awk '{p += $1; f += $2} END {print p + 0, f + 0}')

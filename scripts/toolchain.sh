@@ -90,4 +90,12 @@ mkdir -p "$CARGO_TARGET_DIR"
 # cargo-leptos compiles the server with this set (Leptos reads it at compile
 # time); set it for plain cargo too, so both reuse the same compiled crates.
 export LEPTOS_OUTPUT_NAME=kauko
+# The release build, for every script that makes one: Leptos's type-erased
+# components (`--cfg erase_components`) for the server and the wasm alike
+# (they must match, or hydration fails), which makes the release wasm about
+# a quarter smaller. Debug builds and `cargo test` keep their own flags and
+# share compiled crates.
+kauko_release_build() {
+  RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release "$@"
+}
 set +euo pipefail

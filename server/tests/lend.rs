@@ -44,6 +44,24 @@ fn lend_form<'a>(key: &'a str, library_id: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
+/// The Alma API simulator with its demo data, and Kauko on the Alma
+/// adapter talking to it (`extra` added).
+async fn start_on_alma(extra: &[(&str, &str)]) -> (server::alma_sim::SimHandle, Running) {
+    let sim = server::alma_sim::AlmaSim::start(support::alma::sim_config())
+        .await
+        .unwrap();
+    server::alma_sim::demo::seed(&sim.state);
+    let mut env = vec![
+        ("KAUKO_BACKEND_KIND", "alma"),
+        ("KAUKO_ALMA_URL", sim.base_url.as_str()),
+        ("KAUKO_ALMA_API_KEY", support::alma::KEY),
+        ("KAUKO_ALMA_RS_LIBRARY", "RES_SHARE"),
+    ];
+    env.extend_from_slice(extra);
+    let k = start_kauko(&env).await;
+    (sim, k)
+}
+
 async fn lending_at(k: &Running, partner: &str, key: &str) -> Option<app::domain::LendingRequest> {
     k.state
         .port
@@ -440,14 +458,8 @@ async fn no_one_can_speak_for_a_partner_library() {
 
 #[tokio::test]
 async fn a_request_sent_while_the_library_system_is_down_arrives_exactly_once() {
-    use server::alma_sim::{AlmaSim, Fault};
-    let sim = AlmaSim::start(support::alma::sim_config()).await.unwrap();
-    server::alma_sim::demo::seed(&sim.state);
-    let k = start_kauko(&[
-        ("KAUKO_BACKEND_KIND", "alma"),
-        ("KAUKO_ALMA_URL", sim.base_url.as_str()),
-        ("KAUKO_ALMA_API_KEY", support::alma::KEY),
-        ("KAUKO_ALMA_RS_LIBRARY", "RES_SHARE"),
+    use server::alma_sim::Fault;
+    let (sim, k) = start_on_alma(&[
         ("KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS", "200"),
         ("KAUKO_OUTBOX_MAX_BACKOFF_SECONDS", "1"),
         ("KAUKO_OUTBOX_POLL_INTERVAL_MILLISECONDS", "100"),
@@ -584,17 +596,7 @@ async fn each_address_may_send_only_so_many_requests_a_minute() {
 
 #[tokio::test]
 async fn partner_forms_are_answered_from_kaukos_copy_of_the_partner_list() {
-    use server::alma_sim::AlmaSim;
-    let sim = AlmaSim::start(support::alma::sim_config()).await.unwrap();
-    server::alma_sim::demo::seed(&sim.state);
-    let k = start_kauko(&[
-        ("KAUKO_BACKEND_KIND", "alma"),
-        ("KAUKO_ALMA_URL", sim.base_url.as_str()),
-        ("KAUKO_ALMA_API_KEY", support::alma::KEY),
-        ("KAUKO_ALMA_RS_LIBRARY", "RES_SHARE"),
-        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
-    ])
-    .await;
+    let (sim, k) = start_on_alma(&[("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en")]).await;
     sim.state.reset_stats();
     let (status, page) = k.page("/lend/FI-TAMK-EMAIL", "").await;
     assert_eq!(status, 200);

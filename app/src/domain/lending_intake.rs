@@ -116,6 +116,17 @@ pub fn address_line(a: &Address) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" / "))
 }
 
+/// The partner record's e-mail address (replies and e-mail delivery go
+/// there, and senders are checked against it).
+fn email_on_record(partner: &Partner) -> Result<&str, HoldReason> {
+    partner
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or(HoldReason::NoEmailOnRecord)
+}
+
 /// The request as it may go to the library system for `partner`: the
 /// partner's code and name, the record's e-mail address for replies and
 /// e-mail delivery, the record's postal address for the post. Or why it
@@ -132,12 +143,7 @@ pub fn vet_lending_request(
     if !partner.lending_supported {
         return Err(HoldReason::PartnerDoesNotLend);
     }
-    let on_record = partner
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .ok_or(HoldReason::NoEmailOnRecord)?;
+    let on_record = email_on_record(partner)?;
     if !sender_fits(&request.requester.email, on_record, rule) {
         return Err(HoldReason::EmailMismatch);
     }
@@ -150,12 +156,7 @@ pub fn with_record_details(
     request: &NewLendingRequest,
     partner: &Partner,
 ) -> Result<NewLendingRequest, HoldReason> {
-    let on_record = partner
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .ok_or(HoldReason::NoEmailOnRecord)?;
+    let on_record = email_on_record(partner)?;
     let by_email = request
         .delivery_address
         .as_deref()

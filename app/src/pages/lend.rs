@@ -169,8 +169,11 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
         }
     });
 
-    let instructions = partner.as_ref().and_then(|p| p.instructions.clone());
-    let partner_view = partner.clone().map(|p| {
+    // Built afresh each time the form is shown (a view is not Clone once
+    // components are type-erased).
+    let partner_card = move || {
+        partner.clone().map(|p| {
+        let instructions = p.instructions.clone();
         view! {
             <section class="partner-card" aria-labelledby="partner-title">
                 <h2 id="partner-title">{tr("lend.partner.title")}</h2>
@@ -184,13 +187,13 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
                 })}
             </section>
         }
-    });
+        })
+    };
 
     let form_view = move || {
-        let partner_view = partner_view.clone();
         view! {
             <p class="lead">{tr("lend.lead")}</p>
-            {partner_view}
+            {partner_card()}
             <form class="request-form" novalidate on:submit=move |ev| {
                 ev.prevent_default();
                 send();
