@@ -236,6 +236,13 @@ pub trait SubmissionOutbox: Send + Sync {
     /// have been tried at least once.
     async fn stuck(&self) -> Result<Vec<OutboxEntry>, OutboxError>;
 
+    /// The patron withdraws a submission the library system does not have
+    /// yet (by the reference they were shown). `Ok(false)`: no such
+    /// submission of theirs is waiting (or it is being delivered this very
+    /// moment: it is then in the library system, to be cancelled there).
+    async fn cancel_waiting(&self, patron: &PatronId, reference: &str)
+        -> Result<bool, OutboxError>;
+
     /// Makes a pending or failed submission due now, and wakes the worker.
     async fn retry_now(&self, id: &str) -> Result<(), OutboxError>;
 

@@ -863,3 +863,62 @@ async fn a_request_the_library_system_refuses_later_is_shown_as_not_accepted() {
     assert!(page.contains("will contact you"), "what happens next");
     assert!(!page.contains("Received, being forwarded"));
 }
+
+#[tokio::test]
+async fn a_patron_withdraws_a_request_still_waiting_in_kauko() {
+    // The next automatic try is an hour away.
+    let (k, script) = start_with_library_system_down_backoff("3600000").await;
+    let aino = k.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
+    let key = "http-outbox-withdrawn-0001";
+    let (_, body) = k
+        .call(
+            "requests/submit",
+            &aino,
+            &article_form(key, "Changed my mind"),
+        )
+        .await;
+    let reference = body["Received"]["reference"]
+        .as_str()
+        .unwrap_or_else(|| panic!("received: {body}"))
+        .to_owned();
+    let (_, mine) = k.call("me/requests", &aino, &[]).await;
+    assert_eq!(mine["received"][0]["cancellable"], true, "{mine}");
+    assert_eq!(mine["received"][0]["id"], reference.as_str());
+
+    // Someone else cannot withdraw it.
+    let bertil = k.sign_in_as("bertil.lind", "Bertil Lind", false).await;
+    let (_, r) = k.call("me/cancel", &bertil, &[("id", &reference)]).await;
+    assert_eq!(r["ok"], false, "{r}");
+    // Its patron can.
+    let (_, r) = k.call("me/cancel", &aino, &[("id", &reference)]).await;
+    assert_eq!(
+        (r["ok"].clone(), r["message_key"].clone()),
+        (true.into(), "my.cancelled".into()),
+        "{r}"
+    );
+    let (_, mine) = k.call("me/requests", &aino, &[]).await;
+    assert_eq!(mine["received"], serde_json::json!([]), "{mine}");
+
+    // The library system comes back: it is never asked again.
+    let tried = script.creates_of(key);
+    script.fail.store(0, Ordering::SeqCst);
+    let entry = k.state.outbox.entry(key).await.unwrap().unwrap();
+    assert_eq!(entry.state, DeliveryState::Rejected);
+    assert!(k.state.outbox.retry_now(key).await.is_err(), "not retried");
+    k.state.outbox.drain().await.unwrap();
+    assert_eq!(
+        script.creates_of(key),
+        tried,
+        "no create after the withdrawal"
+    );
+    let requests = k
+        .state
+        .port
+        .list_borrowing_requests(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap();
+    assert!(
+        requests.iter().all(|r| r.external_id != key),
+        "not in the library system"
+    );
+}

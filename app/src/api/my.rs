@@ -118,7 +118,9 @@ pub fn received_row(p: &crate::outbox::PendingSubmission) -> RequestRow {
         requested: p.created,
         format: p.format,
         pickup_location: p.pickup_location.clone(),
-        cancellable: false,
+        // Still only in Kauko: the patron may withdraw it (one the library
+        // system refused shows what staff will do instead).
+        cancellable: !p.failed,
         not_cancellable_key: p.failed.then(|| "my.not_forwarded.help".to_owned()),
         received: true,
         not_forwarded: p.failed,
@@ -198,7 +200,8 @@ pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
     })
 }
 
-/// Cancels one of the patron's requests, when the rules allow.
+/// Cancels one of the patron's requests, when the rules allow; one that is
+/// still waiting in Kauko's outbox is withdrawn there.
 #[server(endpoint = "me/cancel")]
 pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
     let patron = super::ssr::require_patron()?;
@@ -209,6 +212,21 @@ pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
         message_key: failure_key(&e).to_owned(),
         due: None,
     };
+    // A submission still waiting in Kauko (its id is the reference shown):
+    // withdrawn there, and never delivered.
+    if let Ok(outbox) = super::ssr::outbox() {
+        if outbox
+            .cancel_waiting(&patron, &id)
+            .await
+            .map_err(super::ssr::outbox_error)?
+        {
+            return Ok(ActionResult {
+                ok: true,
+                message_key: "my.cancelled".into(),
+                due: None,
+            });
+        }
+    }
     let request = match port.get_borrowing_request(&patron, &id).await {
         Ok(r) => r,
         Err(e) => return Ok(refused(e)),

@@ -216,6 +216,10 @@ fn new_reference() -> String {
     out
 }
 
+/// The decision kept for a submission its patron withdrew before it was
+/// delivered.
+pub const CANCELLED_BY_PATRON: &str = "cancelled by the patron before delivery";
+
 /// How one delivery attempt ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Attempt {
@@ -938,6 +942,33 @@ impl SubmissionOutbox for Outbox {
             )
             .await?;
         Ok(rows.iter().map(|e| e.public(&now)).collect())
+    }
+
+    async fn cancel_waiting(
+        &self,
+        patron: &PatronId,
+        reference: &str,
+    ) -> Result<bool, OutboxError> {
+        // Only while no worker holds it: a delivery in flight may already
+        // have reached the library system.
+        let now = ts(Utc::now());
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'rejected', decision = $1, updated_at = $2 \
+             WHERE kind = 'borrowing' AND owner = $3 AND reference = $4 \
+             AND state IN ('pending', 'failed') AND (lease_until IS NULL OR lease_until < $2)",
+        )
+        .bind(CANCELLED_BY_PATRON.to_owned())
+        .bind(now)
+        .bind(patron.as_str().to_owned())
+        .bind(reference.to_owned())
+        .execute(&self.db.pool)
+        .await
+        .map_err(storage)?;
+        let cancelled = done.rows_affected() == 1;
+        if cancelled {
+            tracing::info!(%reference, "outbox: withdrawn by the patron before delivery");
+        }
+        Ok(cancelled)
     }
 
     async fn retry_now(&self, id: &str) -> Result<(), OutboxError> {
