@@ -178,6 +178,10 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     }
 
     // Apply what the dry run showed.
+    // The public lending form reads a copy of the partner list (here: none
+    // yet); applying the import refreshes it.
+    let (_, page) = app.page("/lend/NO-SUCH-YET?lang=en", "").await;
+    assert!(page.contains("There is no partner library at this address"));
     let (code, body) = app
         .import_call(Some(&staff), "apply", &[("job", &job)])
         .await;
@@ -188,7 +192,20 @@ async fn patrons_are_refused_and_staff_get_a_report_without_secrets() {
     let report = applied.report.unwrap();
     assert!(report.applied);
     assert_eq!(report.counts.created, 4);
-    assert_eq!(app.state.port.list_partners(0, 100).await.unwrap().total, 4);
+    let imported = app.state.port.list_partners(0, 100).await.unwrap();
+    assert_eq!(imported.total, 4);
+    let lends = imported
+        .items
+        .iter()
+        .find(|p| p.status == app::domain::PartnerStatus::Active && p.lending_supported)
+        .expect("an imported partner the library lends to");
+    let (status, page) = app.page(&format!("/lend/{}?lang=en", lends.code), "").await;
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("There is no partner library at this address"),
+        "the new partner's form is there at once: {}",
+        lends.code
+    );
     // An applying run cannot be applied again.
     assert_eq!(
         app.import_call(Some(&staff), "apply", &[("job", &applying)])

@@ -48,6 +48,9 @@ impl Job {
 pub struct ImportJobs {
     port: Arc<dyn ResourceSharing>,
     jobs: Arc<Mutex<HashMap<String, Job>>>,
+    /// Kauko's copy of the partner list, forgotten after an applied run so
+    /// the new partners' forms are there at once.
+    directory: Option<Arc<crate::partner_directory::PartnerDirectory>>,
 }
 
 impl ImportJobs {
@@ -55,7 +58,17 @@ impl ImportJobs {
         Self {
             port,
             jobs: Arc::new(Mutex::new(HashMap::new())),
+            directory: None,
         }
+    }
+
+    /// Forgets this copy of the partner list after every applied run.
+    pub fn with_partner_directory(
+        mut self,
+        directory: Arc<crate::partner_directory::PartnerDirectory>,
+    ) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Job>> {
@@ -126,6 +139,11 @@ impl ImportJobs {
             let result = run(this.port.as_ref(), &input, &options, &progress).await;
             if let Err(e) = &result {
                 tracing::warn!(error = %e, job, "partner import failed");
+            }
+            if apply {
+                if let Some(directory) = &this.directory {
+                    directory.invalidate().await;
+                }
             }
             if let Some(j) = this.lock().get_mut(&job) {
                 match result {

@@ -72,7 +72,8 @@ pub fn router(state: AppState) -> Router {
     let rules = state.config.request_rules();
     let lookup = state.lookup.clone();
     let importer: Arc<dyn app::staff_import::PartnerImportService> = Arc::new(
-        crate::partners_import::jobs::ImportJobs::new(state.port.clone()),
+        crate::partners_import::jobs::ImportJobs::new(state.port.clone())
+            .with_partner_directory(state.partners.clone()),
     );
     let outbox: Arc<dyn app::outbox::SubmissionOutbox> = state.outbox.clone();
     let mail_log: Arc<dyn app::api::mail::MailLog> = state.mailer.clone();
