@@ -106,6 +106,12 @@ pub mod ssr {
             .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no backend"))
     }
 
+    /// Kauko's copy of the partner list, for the public lending form.
+    pub fn partners() -> Result<Arc<dyn crate::api::lend::PartnerLookup>, ServerFnError> {
+        use_context::<Arc<dyn crate::api::lend::PartnerLookup>>()
+            .ok_or_else(|| fail(StatusCode::INTERNAL_SERVER_ERROR, "no partner list"))
+    }
+
     /// The durable outbox every submission goes through.
     pub fn outbox() -> Result<Arc<dyn crate::outbox::SubmissionOutbox>, ServerFnError> {
         use_context::<Arc<dyn crate::outbox::SubmissionOutbox>>()

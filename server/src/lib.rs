@@ -83,7 +83,7 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         leptos_options,
         readiness: Default::default(),
         partners,
-        lookup_limiter: Arc::new(web::client::LendingLimiter::per_minute(
+        lookup_limiter: Arc::new(web::client::ClientLimiter::per_minute(
             config_lookups_per_minute,
             "citation look-ups",
         )),

@@ -160,11 +160,20 @@ impl Mailer {
     /// Keeps at most `mail.folder_max_messages` in the folder: the oldest
     /// (by the time in their summary) go, `.eml` and `.json` both.
     async fn trim_folder(&self, folder: &Path) {
-        let mut all = self.stored(usize::MAX).await;
         let max = usize::try_from(self.folder_max).unwrap_or(usize::MAX);
-        if all.len() <= max {
+        // Counting names is cheap; the summaries are only read when over.
+        let mut count = 0;
+        if let Ok(mut dir) = tokio::fs::read_dir(folder).await {
+            while let Ok(Some(entry)) = dir.next_entry().await {
+                if entry.path().extension().is_some_and(|e| e == "json") {
+                    count += 1;
+                }
+            }
+        }
+        if count <= max {
             return;
         }
+        let mut all = self.stored(usize::MAX).await;
         for old in all.split_off(max) {
             for ext in ["eml", "json"] {
                 let _ = tokio::fs::remove_file(folder.join(format!("{}.{ext}", old.id))).await;

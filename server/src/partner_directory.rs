@@ -19,8 +19,15 @@ pub struct PartnerDirectory {
     list: tokio::sync::Mutex<Option<(Instant, Arc<Vec<Partner>>)>>,
 }
 
-/// More partners than any library has: the listing stops here.
-const MAX_PARTNERS: u64 = 20_000;
+/// Whether a library's identifier names this partner: its code or its
+/// ISIL, in any case.
+pub fn named_by(partner: &Partner, id: &str) -> bool {
+    partner.code.eq_ignore_ascii_case(id)
+        || partner
+            .isil
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case(id))
+}
 
 impl PartnerDirectory {
     pub fn new(port: Arc<dyn ResourceSharing>, ttl: Duration) -> Self {
@@ -39,17 +46,7 @@ impl PartnerDirectory {
                 return Ok(partners.clone());
             }
         }
-        let mut partners = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = self.port.list_partners(offset, 100).await?;
-            offset += page.items.len() as u64;
-            let done = page.items.is_empty() || offset >= page.total || offset >= MAX_PARTNERS;
-            partners.extend(page.items);
-            if done {
-                break;
-            }
-        }
+        let partners = crate::partners_import::all_partners(self.port.as_ref()).await?;
         let partners = Arc::new(partners);
         *list = Some((Instant::now(), partners.clone()));
         Ok(partners)

@@ -285,14 +285,7 @@ pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, Server
     if code.len() > 255 {
         return Ok(None);
     }
-    let found = match use_context::<std::sync::Arc<dyn PartnerLookup>>() {
-        Some(directory) => directory.partner(&code).await,
-        None => match super::ssr::port()?.get_partner(&code).await {
-            Ok(p) => Ok(Some(p)),
-            Err(crate::port::PortError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        },
-    };
+    let found = super::ssr::partners()?.partner(&code).await;
     match found {
         Ok(Some(p)) if p.status == crate::domain::PartnerStatus::Active && p.lending_supported => {
             Ok(Some(PartnerDetails::from(&p)))

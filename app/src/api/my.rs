@@ -214,18 +214,16 @@ pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
     };
     // A submission still waiting in Kauko (its id is the reference shown):
     // withdrawn there, and never delivered.
-    if let Ok(outbox) = super::ssr::outbox() {
-        if outbox
-            .cancel_waiting(&patron, &id)
-            .await
-            .map_err(super::ssr::outbox_error)?
-        {
-            return Ok(ActionResult {
-                ok: true,
-                message_key: "my.cancelled".into(),
-                due: None,
-            });
-        }
+    if super::ssr::outbox()?
+        .cancel_waiting(&patron, &id)
+        .await
+        .map_err(super::ssr::outbox_error)?
+    {
+        return Ok(ActionResult {
+            ok: true,
+            message_key: "my.cancelled".into(),
+            due: None,
+        });
     }
     let request = match port.get_borrowing_request(&patron, &id).await {
         Ok(r) => r,

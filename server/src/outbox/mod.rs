@@ -494,8 +494,8 @@ impl Outbox {
 
     /// The lending request as it may go to the library system: matched to
     /// a partner record and carrying the record's details (kept in the row,
-    /// with the partner as its owner, so a retry looks it up there); or
-    /// `None` when it fits no record and now waits for staff.
+    /// with the partner as its owner, so a retry looks it up there); or the
+    /// reason it fits no record, the row now waiting for staff.
     async fn prepare_lending(
         &self,
         entry: &Entry,
@@ -794,22 +794,11 @@ pub async fn match_partner(
         Err(PortError::NotFound) => {}
         Err(e) => return Err(e),
     }
-    let mut offset = 0;
-    loop {
-        let page = port.list_partners(offset, 100).await?;
-        if let Some(p) = page.items.iter().find(|p| {
-            p.code.eq_ignore_ascii_case(id)
-                || p.isil
-                    .as_deref()
-                    .is_some_and(|i| i.eq_ignore_ascii_case(id))
-        }) {
-            return Ok(Some(p.clone()));
-        }
-        offset += page.items.len() as u64;
-        if page.items.is_empty() || offset >= page.total {
-            return Ok(None);
-        }
-    }
+    // Not a code: an ISIL, or a code in another case.
+    let all = crate::partners_import::all_partners(port).await?;
+    Ok(all
+        .into_iter()
+        .find(|p| crate::partner_directory::named_by(p, id)))
 }
 
 impl Outbox {

@@ -74,9 +74,10 @@ pub async fn client_addr(trusted_proxies: u32, mut req: Request, next: Next) -> 
     next.run(req).await
 }
 
-/// At most `max_requests_per_minute` submissions per client in any minute
-/// (all at once, then one every 60/n seconds), counted in this instance.
-pub struct LendingLimiter {
+/// At most n calls per client in any minute (all at once, then one every
+/// 60/n seconds), counted in this instance: the lending form's submissions
+/// and the citation look-ups each have one.
+pub struct ClientLimiter {
     limiter: DefaultKeyedRateLimiter<String>,
     what: &'static str,
 }
@@ -84,7 +85,7 @@ pub struct LendingLimiter {
 /// Clients remembered before forgetting those whose limit has refilled.
 const FORGET_AFTER: usize = 10_000;
 
-impl LendingLimiter {
+impl ClientLimiter {
     pub fn new(config: &LendingConfig) -> Self {
         Self::per_minute(config.max_requests_per_minute, "lending form")
     }
@@ -99,7 +100,7 @@ impl LendingLimiter {
     }
 }
 
-impl SubmitLimiter for LendingLimiter {
+impl SubmitLimiter for ClientLimiter {
     fn allow(&self, client: &str) -> bool {
         if self.limiter.len() > FORGET_AFTER {
             self.limiter.retain_recent();
@@ -169,7 +170,7 @@ mod tests {
 
     #[test]
     fn each_client_has_its_own_allowance() {
-        let limiter = LendingLimiter::new(&LendingConfig {
+        let limiter = ClientLimiter::new(&LendingConfig {
             max_requests_per_minute: 2,
             ..LendingConfig::default()
         });

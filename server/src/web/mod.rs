@@ -79,7 +79,7 @@ pub fn router(state: AppState) -> Router {
     let mail_log: Arc<dyn app::api::mail::MailLog> = state.mailer.clone();
     let partner_lookup: Arc<dyn app::api::lend::PartnerLookup> = state.partners.clone();
     let limiter: Arc<dyn app::api::lend::SubmitLimiter> =
-        Arc::new(client::LendingLimiter::new(&state.config.lending));
+        Arc::new(client::ClientLimiter::new(&state.config.lending));
     let lookup_limit = app::api::form::LookupLimit(state.lookup_limiter.clone());
     let trusted_proxies = state.config.lending.proxy_hops();
     let context = move || {
