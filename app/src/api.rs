@@ -78,7 +78,7 @@ pub mod ssr {
     use crate::port::{PortError, ResourceSharing};
     use crate::viewer::{request_viewer, Viewer};
 
-    fn fail(status: StatusCode, message: &str) -> ServerFnError {
+    pub fn fail(status: StatusCode, message: &str) -> ServerFnError {
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(status);
         }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+pub mod desk;
 pub mod domain;
 pub mod i18n;
 pub mod lookup;
@@ -83,9 +84,14 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::HomePage/>
                     <Route path=StaticSegment("request") view=pages::RequestPage/>
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
+                    <Route path=leptos_router::path!("/my/:id") view=pages::my_request::MyRequestPage/>
                     <Route path=StaticSegment("lend") view=pages::LendPage/>
                     <Route path=leptos_router::path!("/lend/:code") view=pages::LendPartnerPage/>
                     <Route path=StaticSegment("staff") view=pages::StaffPage/>
+                    <Route path=leptos_router::path!("/staff/borrowing") view=desk::queue::BorrowingQueuePage/>
+                    <Route path=leptos_router::path!("/staff/borrowing/:id") view=desk::request::BorrowingRequestPage/>
+                    <Route path=leptos_router::path!("/staff/lending") view=desk::queue::LendingQueuePage/>
+                    <Route path=leptos_router::path!("/staff/lending/:id") view=desk::request::LendingRequestPage/>
                     <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
                     <Route path=leptos_router::path!("/staff/outbox") view=pages::staff_outbox::StaffOutboxPage/>
                     <Route path=leptos_router::path!("/staff/lending-review") view=pages::staff_review::StaffReviewPage/>

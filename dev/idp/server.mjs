@@ -46,6 +46,15 @@ const ACCOUNTS = [
       groups: ['kauko-staff'],
     },
   },
+  {
+    // A second interlibrary-loan staff member (two at one request).
+    username: 'staff2', password: 'staff2',
+    claims: {
+      sub: 'matti.staff', name: 'Matti Kaukopalvelu', given_name: 'Matti', family_name: 'Kaukopalvelu',
+      email: 'matti.kaukopalvelu@example.fi', eduPersonPrincipalName: 'matti.kaukopalvelu@example.fi',
+      groups: ['kauko-staff'],
+    },
+  },
 ];
 const bySub = new Map(ACCOUNTS.map((a) => [a.claims.sub, a]));
 const byUsername = new Map(ACCOUNTS.map((a) => [a.username, a]));
@@ -91,7 +100,7 @@ ${body}
 
 function loginPage(uid, { clientName, username = '', error } = {}) {
   return page('Sign in – Kauko development IdP', `<h1>Sign in</h1>
-<p>Development identity provider${clientName ? ` for ${esc(clientName)}` : ''}. Demo accounts: aino, bertil, staff (password = username).</p>
+<p>Development identity provider${clientName ? ` for ${esc(clientName)}` : ''}. Demo accounts: aino, bertil, staff, staff2 (password = username).</p>
 ${error ? `<p role="alert" id="login-error">${esc(error)}</p>` : ''}
 <form method="post" action="/interaction/${esc(uid)}/login" autocomplete="off">
 <label for="username">Username</label>

@@ -88,3 +88,23 @@ pub async fn of_request(
     .await?;
     rows.iter().map(event_from_row).collect()
 }
+
+/// The history as the app's pages read it.
+pub struct HistoryLog {
+    db: Db,
+}
+
+impl HistoryLog {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl app::api::my::RequestHistory for HistoryLog {
+    async fn events(&self, side: Side, request_id: &str) -> Result<Vec<RequestEvent>, String> {
+        of_request(&self.db, side, request_id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

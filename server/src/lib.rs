@@ -6,6 +6,7 @@ pub mod alma_sim;
 pub mod auth;
 pub mod citation;
 pub mod config;
+pub mod desk;
 pub mod fuzz;
 pub mod history;
 pub mod mail;
@@ -56,6 +57,12 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
             }
         }
     }
+    // The desk moves requests on Kauko's own database; on Alma, Alma is
+    // the desk.
+    let desk: Option<Arc<dyn app::desk::StaffDesk>> = (config.backend.kind == BackendKind::Local)
+        .then(|| Arc::new(desk::LocalDesk::new(db.clone())) as Arc<dyn app::desk::StaffDesk>);
+    let history: Arc<dyn app::api::my::RequestHistory> =
+        Arc::new(history::HistoryLog::new(db.clone()));
     let leptos_options = web::leptos_options(&config);
     let auth = auth::Auth::from_config(&config, &db);
     let lookup: Arc<dyn app::lookup::CitationLookup> =
@@ -83,6 +90,8 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         leptos_options,
         readiness: Default::default(),
         partners,
+        desk,
+        history,
         lookup_limiter: Arc::new(web::client::ClientLimiter::per_minute(
             config_lookups_per_minute,
             "citation look-ups",

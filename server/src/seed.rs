@@ -2,7 +2,10 @@
 //! various states and their loans, so every page has something to show.
 //! Runs only when `demo.seed` is on and the database has no partners yet.
 
-use app::domain::{BorrowingStatus, Citation, CitationType, Format, NewBorrowingRequest, PatronId};
+use app::domain::{
+    BorrowingStatus, Citation, CitationType, Format, NewBorrowingRequest, NewLendingRequest,
+    PatronId, RequesterContact, ServiceType,
+};
 use chrono::{Duration, Utc};
 
 use crate::adapters::local::LocalBackend;
@@ -182,5 +185,46 @@ pub async fn seed_demo(local: &LocalBackend) -> Result<Seeded, PortError> {
         )
         .await?;
     seeded.loans = 3;
+    // Two other libraries' requests for the lending desk.
+    for (i, (partner, library, title, service)) in [
+        (
+            "FI-TUNI",
+            "Tampereen yliopiston kirjasto",
+            "Maamme-kirja",
+            ServiceType::Loan,
+        ),
+        (
+            "FI-OULU",
+            "Oulun yliopiston kirjasto",
+            "Life is pretty meaningful",
+            ServiceType::Copy,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        local
+            .create_lending_request(NewLendingRequest {
+                external_id: format!("DEMO-LEND-{:04}", i + 1),
+                partner_code: partner.into(),
+                requester: RequesterContact {
+                    library_name: library.into(),
+                    contact_name: None,
+                    email: format!("ill@{}.example.org", partner.to_ascii_lowercase()),
+                },
+                citation: if service == ServiceType::Copy {
+                    contract::article()
+                } else {
+                    book(title, "Topelius, Zacharias", "9789510000006", "1875")
+                },
+                service,
+                delivery_address: Some(format!("{library}, kaukopalvelu")),
+                max_cost: None,
+                needed_by: None,
+                note: None,
+            })
+            .await?;
+        seeded.requests += 1;
+    }
     Ok(seeded)
 }

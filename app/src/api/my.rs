@@ -48,6 +48,9 @@ pub struct LoanRow {
     pub renewable: bool,
     /// Why renewing is not offered (a translation key).
     pub not_renewable_key: Option<String>,
+    /// A renewal asked for and not answered yet.
+    #[serde(default)]
+    pub renewal_asked: bool,
 }
 
 /// What can be shown of the patron's requests and loans. Each part fails on
@@ -128,7 +131,9 @@ pub fn received_row(p: &crate::outbox::PendingSubmission) -> RequestRow {
 }
 
 pub fn loan_row(l: &IllLoan, rules: &RequestRules, today: NaiveDate) -> LoanRow {
-    let not_renewable = if !l.renewable {
+    let not_renewable = if l.renewal_requested {
+        None
+    } else if !l.renewable {
         Some(Refusal::NotRenewable)
     } else if l.renewals >= rules.max_renewals {
         Some(Refusal::RenewalLimitReached)
@@ -144,8 +149,13 @@ pub fn loan_row(l: &IllLoan, rules: &RequestRules, today: NaiveDate) -> LoanRow 
         due,
         overdue: due < today,
         renewals: l.renewals,
-        renewable: not_renewable.is_none(),
-        not_renewable_key: not_renewable.map(|r| r.message_key().to_owned()),
+        renewable: not_renewable.is_none() && !l.renewal_requested,
+        not_renewable_key: if l.renewal_requested {
+            Some("my.renew.asked".to_owned())
+        } else {
+            not_renewable.map(|r| r.message_key().to_owned())
+        },
+        renewal_asked: l.renewal_requested,
     }
 }
 
@@ -248,6 +258,13 @@ pub async fn renew_loan(id: String) -> Result<ActionResult, ServerFnError> {
     let patron = super::ssr::require_patron()?;
     let port = super::ssr::port()?;
     Ok(match port.renew_loan(&patron, &id).await {
+        // Where renewing is a request to the lending library, the patron
+        // is told it was asked; the due date moves when it is granted.
+        Ok(loan) if loan.renewal_requested => ActionResult {
+            ok: true,
+            message_key: "my.renew.asked_ok".into(),
+            due: None,
+        },
         Ok(loan) => ActionResult {
             ok: true,
             message_key: "my.renewed".into(),
@@ -258,6 +275,87 @@ pub async fn renew_loan(id: String) -> Result<ActionResult, ServerFnError> {
             message_key: failure_key(&e).to_owned(),
             due: None,
         },
+    })
+}
+
+/// Requests' histories (the server reads them from its database).
+#[async_trait::async_trait]
+pub trait RequestHistory: Send + Sync {
+    async fn events(
+        &self,
+        side: crate::domain::history::Side,
+        request_id: &str,
+    ) -> Result<Vec<crate::domain::history::RequestEvent>, String>;
+}
+
+/// One request's page for the patron: the request, its history in their
+/// words, what happens next, and the loan it became.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRequest {
+    pub row: RequestRow,
+    pub citation: crate::domain::Citation,
+    pub timeline: Vec<crate::domain::history::PatronStep>,
+    /// Translation key of what happens next.
+    pub next_key: String,
+    pub loan: Option<LoanRow>,
+}
+
+/// What the patron can expect next, by status.
+pub fn next_key(status: PatronStatus) -> &'static str {
+    match status {
+        PatronStatus::Submitted => "next.submitted",
+        PatronStatus::InProcess => "next.in_process",
+        PatronStatus::CancellationRequested => "next.cancellation_requested",
+        PatronStatus::OnItsWay => "next.on_its_way",
+        PatronStatus::ReadyForPickup => "next.ready_for_pickup",
+        PatronStatus::AvailableOnline => "next.available_online",
+        PatronStatus::OnLoan => "next.on_loan",
+        PatronStatus::Recalled => "next.recalled",
+        PatronStatus::Overdue => "next.overdue",
+        PatronStatus::Completed | PatronStatus::NotFilled | PatronStatus::Cancelled => "next.done",
+    }
+}
+
+/// One of the signed-in patron's requests (another patron's is "not
+/// found", like one that does not exist).
+#[server(endpoint = "me/request")]
+pub async fn load_my_request(id: String) -> Result<MyRequest, ServerFnError> {
+    use crate::domain::history::{patron_timeline, Side};
+    let patron = super::ssr::require_patron()?;
+    let port = super::ssr::port()?;
+    let rules = super::ssr::rules();
+    let request = port
+        .get_borrowing_request(&patron, &id)
+        .await
+        .map_err(super::ssr::port_error)?;
+    let events = match use_context::<std::sync::Arc<dyn RequestHistory>>() {
+        Some(h) => h
+            .events(Side::Borrowing, &request.id)
+            .await
+            .unwrap_or_else(|e| {
+                leptos::logging::warn!("my request: history: {e}");
+                Vec::new()
+            }),
+        None => Vec::new(),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let loan = port
+        .list_loans(&patron)
+        .await
+        .ok()
+        .and_then(|loans| {
+            loans
+                .into_iter()
+                .find(|l| l.request_id.as_deref() == Some(request.id.as_str()))
+        })
+        .map(|l| loan_row(&l, &rules, today));
+    let row = request_row(&request, &rules);
+    Ok(MyRequest {
+        next_key: next_key(row.status).to_owned(),
+        citation: request.citation.clone(),
+        timeline: patron_timeline(&events),
+        row,
+        loan,
     })
 }
 
@@ -320,6 +418,7 @@ mod tests {
             due_date: Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap(),
             renewable: true,
             renewals: 0,
+            renewal_requested: false,
         };
         let row = loan_row(&loan, &rules, today);
         assert!(row.renewable && row.overdue);

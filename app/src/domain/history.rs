@@ -117,6 +117,60 @@ pub struct NewEvent {
     pub note: Option<(String, Audience)>,
 }
 
+/// One step of a request's history in the patron's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatronStep {
+    /// The day (`YYYY-MM-DD`).
+    pub date: String,
+    /// Translation key of what happened.
+    pub key: String,
+    /// A note addressed to the patron (a reason, a message from staff).
+    pub note: Option<String>,
+    /// A due date the step set.
+    pub due: Option<String>,
+}
+
+/// A request's history as the patron reads it: the changes they would
+/// notice (their status in their words, renewals) and the notes addressed
+/// to them; internal notes and the library's own steps are left out.
+pub fn patron_timeline(events: &[RequestEvent]) -> Vec<PatronStep> {
+    use crate::domain::BorrowingStatus;
+    let mut steps: Vec<PatronStep> = Vec::new();
+    let mut shown: Option<crate::domain::PatronStatus> = None;
+    for e in events {
+        let note = match (&e.note, e.audience) {
+            (Some(n), Some(Audience::Patron)) => Some(n.clone()),
+            _ => None,
+        };
+        let (note, due) = match note {
+            Some(n) if n.starts_with("due ") => (None, Some(n[4..].to_owned())),
+            other => (other, None),
+        };
+        let status = BorrowingStatus::from_code(&e.to_state).patron_status();
+        let key = match e.action.as_str() {
+            "created" => Some("timeline.created".to_owned()),
+            "ask_renewal" => Some("timeline.renewal_asked".to_owned()),
+            "grant_renewal" | "renew" => Some("timeline.renewed".to_owned()),
+            "refuse_renewal" => Some("timeline.renewal_refused".to_owned()),
+            "note" if note.is_some() => Some("timeline.note".to_owned()),
+            "note" => None,
+            _ if shown != Some(status) => Some(status.label_key().to_owned()),
+            _ if note.is_some() => Some("timeline.note".to_owned()),
+            _ => None,
+        };
+        shown = Some(status);
+        if let Some(key) = key {
+            steps.push(PatronStep {
+                date: e.at.chars().take(10).collect(),
+                key,
+                note,
+                due,
+            });
+        }
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +194,77 @@ mod tests {
         for side in [Side::Borrowing, Side::Lending] {
             assert_eq!(Side::from_code(side.code()), Some(side));
         }
+    }
+
+    fn event(action: &str, to: &str, note: Option<(&str, Audience)>) -> RequestEvent {
+        RequestEvent {
+            seq: 0,
+            side: Side::Borrowing,
+            request_id: "r".into(),
+            at: "2026-12-04T10:00:00.000000Z".into(),
+            actor: Actor::Staff("s".into()),
+            action: action.into(),
+            from_state: None,
+            to_state: to.into(),
+            partner: Some("FI-SECRET".into()),
+            note: note.map(|(n, _)| n.to_owned()),
+            audience: note.map(|(_, a)| a),
+        }
+    }
+
+    #[test]
+    fn the_patron_reads_their_steps_and_notes_only() {
+        let events = [
+            event("created", "REQUEST_CREATED_BOR", None),
+            event(
+                "note",
+                "REQUEST_CREATED_BOR",
+                Some(("ask FI-X first", Audience::Internal)),
+            ),
+            event("send_to_partner", "REQUEST_SENT", None),
+            event("partner_will_supply", "WILL_SUPPLY", None),
+            event("shipped_physically", "SHIPPED_PHYSICALLY", None),
+            event("received", "RECEIVED_PHYSICALLY", None),
+            event(
+                "lend_to_patron",
+                "LOANED",
+                Some(("due 2027-01-05", Audience::Patron)),
+            ),
+            event("ask_renewal", "RENEW_REQUESTED", None),
+            event(
+                "grant_renewal",
+                "LOANED",
+                Some(("due 2027-02-01", Audience::Patron)),
+            ),
+            event(
+                "note",
+                "LOANED",
+                Some(("Please return it soon", Audience::Patron)),
+            ),
+        ];
+        let steps = patron_timeline(&events);
+        let keys: Vec<_> = steps.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "timeline.created",
+                "status.in_process",
+                "status.on_its_way",
+                "status.ready_for_pickup",
+                "status.on_loan",
+                "timeline.renewal_asked",
+                "timeline.renewed",
+                "timeline.note",
+            ]
+        );
+        assert_eq!(steps[4].due.as_deref(), Some("2027-01-05"));
+        assert_eq!(steps[6].due.as_deref(), Some("2027-02-01"));
+        assert_eq!(steps[7].note.as_deref(), Some("Please return it soon"));
+        let text = format!("{steps:?}");
+        assert!(
+            !text.contains("ask FI-X first"),
+            "internal notes stay internal"
+        );
+        assert!(!text.contains("FI-SECRET"), "partners are not named");
     }
 }

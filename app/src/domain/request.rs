@@ -82,6 +82,10 @@ pub struct IllLoan {
     pub due_date: DateTime<Utc>,
     pub renewable: bool,
     pub renewals: u32,
+    /// The patron asked for a renewal the lending library has not answered
+    /// yet (the local backend, where renewing is a request).
+    #[serde(default)]
+    pub renewal_requested: bool,
 }
 
 /// Who is asking, when another library sends a lending request.

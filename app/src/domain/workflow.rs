@@ -556,6 +556,148 @@ pub fn lending_actions(state: LendingState, role: Role) -> Vec<LendingAction> {
         .collect()
 }
 
+/// Writes an action or state the way it is stored and sent (its serde name).
+fn serde_code<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl BorrowingAction {
+    /// The action's name in events, forms and URLs (`send_to_partner`).
+    pub fn code(self) -> String {
+        serde_code(&self)
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    /// What staff must give with this action.
+    pub fn needs(self) -> Needs {
+        use BorrowingAction as A;
+        match self {
+            A::SendToPartner => Needs::PARTNER,
+            A::LendToPatron | A::GrantRenewal => Needs::DUE_DATE,
+            A::PartnerCannotSupply
+            | A::MarkUnfilled
+            | A::CancelByStaff
+            | A::CancelByPartner
+            | A::RefuseRenewal
+            | A::RefuseCancel => Needs::REASON,
+            _ => Needs::NOTHING,
+        }
+    }
+
+    /// Whether the reason given is addressed to the patron (else internal).
+    pub fn reason_to_patron(self) -> bool {
+        use BorrowingAction as A;
+        matches!(
+            self,
+            A::MarkUnfilled | A::CancelByStaff | A::CancelByPartner | A::RefuseRenewal
+        )
+    }
+}
+
+impl LendingAction {
+    pub fn code(self) -> String {
+        serde_code(&self)
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    pub fn needs(self) -> Needs {
+        use LendingAction as A;
+        match self {
+            A::Ship | A::GrantRenewal => Needs::DUE_DATE,
+            A::SendCopy => Needs::LINK,
+            A::CannotSupply | A::RefuseRenewal => Needs::REASON,
+            _ => Needs::NOTHING,
+        }
+    }
+}
+
+/// What an action needs besides the click.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Needs {
+    /// A partner from Kauko's partner list.
+    pub partner: bool,
+    /// A reason (the patron or the requesting library reads some).
+    pub reason: bool,
+    /// A due date (a loan, a renewal).
+    pub due_date: bool,
+    /// A link to the copy sent.
+    pub link: bool,
+}
+
+impl Needs {
+    pub const NOTHING: Needs = Needs {
+        partner: false,
+        reason: false,
+        due_date: false,
+        link: false,
+    };
+    pub const PARTNER: Needs = Needs {
+        partner: true,
+        ..Needs::NOTHING
+    };
+    pub const REASON: Needs = Needs {
+        reason: true,
+        ..Needs::NOTHING
+    };
+    pub const DUE_DATE: Needs = Needs {
+        due_date: true,
+        ..Needs::NOTHING
+    };
+    pub const LINK: Needs = Needs {
+        link: true,
+        ..Needs::NOTHING
+    };
+}
+
+/// The stored codes of the lending states: ISO 18626's status names
+/// (`RenewRequested` is Kauko's name for "a renewal asked, not answered").
+const LENDING_CODES: [(LendingState, &str); 11] = [
+    (LendingState::RequestReceived, "RequestReceived"),
+    (LendingState::WillSupply, "WillSupply"),
+    (LendingState::Loaned, "Loaned"),
+    (LendingState::RenewRequested, "RenewRequested"),
+    (LendingState::Overdue, "Overdue"),
+    (LendingState::Recalled, "Recalled"),
+    (LendingState::Unfilled, "Unfilled"),
+    (LendingState::CopyCompleted, "CopyCompleted"),
+    (LendingState::LoanCompleted, "LoanCompleted"),
+    (
+        LendingState::CompletedWithoutReturn,
+        "CompletedWithoutReturn",
+    ),
+    (LendingState::Cancelled, "Cancelled"),
+];
+
+impl LendingState {
+    pub fn code(self) -> &'static str {
+        LENDING_CODES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("", |(_, c)| c)
+    }
+
+    /// Reads a stored code; a new request is stored with the library
+    /// system's creation code (`REQUEST_CREATED_LEND`).
+    pub fn from_code(code: &str) -> Option<Self> {
+        if code == crate::domain::LendingStatus::CREATED {
+            return Some(Self::RequestReceived);
+        }
+        LENDING_CODES
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(s, _)| *s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,5 +909,28 @@ mod tests {
             s = lending_step(s, a, r).unwrap();
         }
         assert_eq!(s, LendingState::LoanCompleted);
+    }
+
+    #[test]
+    fn actions_and_lending_states_have_stable_codes() {
+        for a in BorrowingAction::ALL {
+            assert_eq!(BorrowingAction::from_code(&a.code()), Some(a));
+        }
+        assert_eq!(BorrowingAction::SendToPartner.code(), "send_to_partner");
+        for a in LendingAction::ALL {
+            assert_eq!(LendingAction::from_code(&a.code()), Some(a));
+        }
+        for s in LendingState::ALL {
+            assert_eq!(LendingState::from_code(s.code()), Some(s));
+        }
+        assert_eq!(
+            LendingState::from_code("REQUEST_CREATED_LEND"),
+            Some(LendingState::RequestReceived)
+        );
+        assert_eq!(LendingState::from_code("nonsense"), None);
+        assert!(BorrowingAction::SendToPartner.needs().partner);
+        assert!(BorrowingAction::MarkUnfilled.reason_to_patron());
+        assert!(!BorrowingAction::PartnerCannotSupply.reason_to_patron());
+        assert!(LendingAction::SendCopy.needs().link);
     }
 }

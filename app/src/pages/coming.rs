@@ -47,6 +47,14 @@ fn StaffTools() -> impl IntoView {
         <p class="lead">{tr("staff.lead")}</p>
         <ul class="cards">
             <li class="card">
+                <h2><a href="/staff/borrowing">{tr("desk.borrowing.title")}</a></h2>
+                <p>{tr("staff.borrowing.body")}</p>
+            </li>
+            <li class="card">
+                <h2><a href="/staff/lending">{tr("desk.lending.title")}</a></h2>
+                <p>{tr("staff.lending.body")}</p>
+            </li>
+            <li class="card">
                 <h2><a href="/staff/partners/import">{tr("import.title")}</a></h2>
                 <p>{tr("staff.import.body")}</p>
             </li>

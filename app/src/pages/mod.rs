@@ -1,10 +1,11 @@
 //! One module per page.
 
 mod accessibility;
-mod coming;
+pub mod coming;
 mod home;
 mod lend;
 pub mod my;
+pub mod my_request;
 mod not_found;
 mod request;
 pub mod staff_import;

@@ -254,7 +254,11 @@ fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl 
     view! {
         <tr role="row" data-request-id=id>
             <td role="cell" data-label=move || t(i18n.lang(), "my.col.title")>
-                <span class="row-title" id=title_id>{row.title.clone()}</span>
+                {if row.received {
+                    view! { <span class="row-title" id=title_id>{row.title.clone()}</span> }.into_any()
+                } else {
+                    view! { <a class="row-title" id=title_id href=format!("/my/{}", row.id)>{row.title.clone()}</a> }.into_any()
+                }}
                 {kind_key.map(|k| view! { <span class="row-meta">{tr(k)}</span> })}
                 {row.authors.clone().map(|a| view! { <span class="row-meta">{a}</span> })}
             </td>

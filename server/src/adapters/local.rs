@@ -98,9 +98,9 @@ fn request_from_row(row: &AnyRow) -> Result<BorrowingRequest, sqlx::Error> {
 }
 
 const LOAN_COLUMNS: &str =
-    "id, request_id, title, author, loan_date, due_date, renewable, renewals";
+    "id, request_id, title, author, loan_date, due_date, renewable, renewals, renewal_requested";
 
-fn loan_from_row(row: &AnyRow) -> Result<IllLoan, sqlx::Error> {
+pub(crate) fn loan_from_row(row: &AnyRow) -> Result<IllLoan, sqlx::Error> {
     Ok(IllLoan {
         id: row.try_get("id")?,
         request_id: row.try_get("request_id")?,
@@ -110,6 +110,7 @@ fn loan_from_row(row: &AnyRow) -> Result<IllLoan, sqlx::Error> {
         due_date: parse_ts(&row.try_get::<String, _>("due_date")?)?,
         renewable: row.try_get::<i64, _>("renewable")? != 0,
         renewals: u32::try_from(row.try_get::<i64, _>("renewals")?).unwrap_or(u32::MAX),
+        renewal_requested: row.try_get::<i64, _>("renewal_requested")? != 0,
     })
 }
 
@@ -175,7 +176,7 @@ impl LocalBackend {
         // on SQLite); it only lands on the state read above.
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         let done = sqlx::query(
-            "UPDATE borrowing_requests SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+            "UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND status = $4",
         )
         .bind(status.code().to_owned())
         .bind(ts(Utc::now()))
@@ -245,6 +246,56 @@ impl LocalBackend {
         Ok(id)
     }
 
+    /// The patron asks the lending library for more time: the request
+    /// moves to "renewal asked" (if its state allows the patron to ask) and
+    /// the loan is marked, in one transaction with the event.
+    async fn ask_renewal(
+        &self,
+        patron: &PatronId,
+        loan: &IllLoan,
+        request_id: &str,
+    ) -> PortResult<()> {
+        use app::domain::workflow::{borrowing_step, BorrowingAction, Role};
+        let current = self.fetch_request(patron, request_id).await?;
+        let to = borrowing_step(&current.status, BorrowingAction::AskRenewal, Role::Patron)
+            .map_err(|_| PortError::Refused(Refusal::NotRenewable))?;
+        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND patron_id = $4 AND status = $5")
+            .bind(to.code().to_owned())
+            .bind(ts(Utc::now()))
+            .bind(request_id.to_owned())
+            .bind(patron.0.clone())
+            .bind(current.status.code().to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(PortError::Refused(Refusal::ChangedMeanwhile));
+        }
+        sqlx::query("UPDATE ill_loans SET renewal_requested = 1 WHERE id = $1")
+            .bind(loan.id.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        history::record(
+            &mut *tx,
+            &NewEvent {
+                side: Side::Borrowing,
+                request_id: request_id.to_owned(),
+                actor: Actor::Patron(patron.0.clone()),
+                action: BorrowingAction::AskRenewal.code(),
+                from_state: Some(current.status.code().to_owned()),
+                to_state: to.code().to_owned(),
+                partner: None,
+                note: None,
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
     async fn fetch_request(&self, patron: &PatronId, id: &str) -> PortResult<BorrowingRequest> {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM borrowing_requests WHERE id = $1 AND patron_id = $2"
@@ -284,8 +335,8 @@ impl ResourceSharing for LocalBackend {
         let citation = to_json(&request.citation)?;
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         sqlx::query(
-            "INSERT INTO borrowing_requests (id, patron_id, external_id, citation, format, pickup_location, needed_by, note, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            "INSERT INTO borrowing_requests (id, patron_id, external_id, citation, format, pickup_location, needed_by, note, status, created_at, updated_at, title, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
         )
         .bind(id.clone())
         .bind(patron.0.clone())
@@ -297,6 +348,8 @@ impl ResourceSharing for LocalBackend {
         .bind(request.note.clone())
         .bind(BorrowingStatus::RequestCreated.code().to_owned())
         .bind(now)
+        .bind(request.citation.title.clone())
+        .bind(request.citation.kind.map(|k| k.code().to_owned()))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -357,7 +410,7 @@ impl ResourceSharing for LocalBackend {
         // Compare-and-set on the status, so a concurrent staff action wins;
         // the change and its event in one transaction.
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2 WHERE id = $3 AND patron_id = $4 AND status = $5")
+        let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND patron_id = $4 AND status = $5")
             .bind(BorrowingStatus::CancelledByPatron.code().to_owned())
             .bind(ts(Utc::now()))
             .bind(id.to_owned())
@@ -430,11 +483,22 @@ impl ResourceSharing for LocalBackend {
             .map_err(db_err)?
             .ok_or(PortError::NotFound)?;
         let loan = loan_from_row(&row).map_err(db_err)?;
+        if loan.renewal_requested {
+            // Asked already: the lending library has not answered yet.
+            return Ok(loan);
+        }
         if !loan.renewable {
             return Err(PortError::Refused(Refusal::NotRenewable));
         }
         if loan.renewals >= self.rules.max_renewals {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
+        }
+        if let Some(request_id) = loan.request_id.clone() {
+            // A loan that came through a request is the lending library's:
+            // the patron asks, staff (for the lender) grant or refuse.
+            self.ask_renewal(patron, &loan, &request_id).await?;
+            let row = fetch().fetch_one(&self.db.pool).await.map_err(db_err)?;
+            return loan_from_row(&row).map_err(db_err);
         }
         let due = loan.due_date.max(Utc::now()) + Duration::days(self.rules.renewal_days);
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
@@ -447,38 +511,6 @@ impl ResourceSharing for LocalBackend {
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
-        }
-        // The renewal is in the history of the request the loan came from.
-        if let Some(request_id) = &loan.request_id {
-            let status: Option<String> =
-                sqlx::query("SELECT status FROM borrowing_requests WHERE id = $1")
-                    .bind(request_id.clone())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .map(|r| r.try_get("status"))
-                    .transpose()
-                    .map_err(db_err)?;
-            if let Some(status) = status {
-                history::record(
-                    &mut *tx,
-                    &NewEvent {
-                        side: Side::Borrowing,
-                        request_id: request_id.clone(),
-                        actor: Actor::Patron(patron.0.clone()),
-                        action: "renew".into(),
-                        from_state: Some(status.clone()),
-                        to_state: status,
-                        partner: None,
-                        note: Some((
-                            format!("due {}", due.format("%Y-%m-%d")),
-                            app::domain::history::Audience::Patron,
-                        )),
-                    },
-                )
-                .await
-                .map_err(db_err)?;
-            }
         }
         tx.commit().await.map_err(db_err)?;
         let row = fetch().fetch_one(&self.db.pool).await.map_err(db_err)?;
@@ -493,13 +525,16 @@ impl ResourceSharing for LocalBackend {
         self.get_partner(&request.partner_code).await?;
         let id = new_id();
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        sqlx::query("INSERT INTO lending_requests (id, external_id, partner_code, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO lending_requests (id, external_id, partner_code, body, status, created_at, updated_at, title, kind, requester) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)")
             .bind(id.clone())
             .bind(request.external_id.clone())
             .bind(request.partner_code.clone())
             .bind(to_json(&request)?)
             .bind(LendingStatus::CREATED)
             .bind(ts(Utc::now()))
+            .bind(request.citation.title.clone())
+            .bind(request.citation.kind.map(|k| k.code().to_owned()))
+            .bind(request.requester.library_name.clone())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -44,6 +44,10 @@ pub struct AppState {
     pub partners: Arc<crate::partner_directory::PartnerDirectory>,
     /// Citation look-ups per client and minute (the API and the forms).
     pub lookup_limiter: Arc<dyn app::api::lend::SubmitLimiter>,
+    /// The staff desk (the local backend only).
+    pub desk: Option<Arc<dyn app::desk::StaffDesk>>,
+    /// Requests' histories, for the patron's request page.
+    pub history: Arc<dyn app::api::my::RequestHistory>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -82,7 +86,13 @@ pub fn router(state: AppState) -> Router {
         Arc::new(client::ClientLimiter::new(&state.config.lending));
     let lookup_limit = app::api::form::LookupLimit(state.lookup_limiter.clone());
     let trusted_proxies = state.config.lending.proxy_hops();
+    let desk = state.desk.clone();
+    let history = state.history.clone();
     let context = move || {
+        if let Some(desk) = &desk {
+            provide_context(desk.clone());
+        }
+        provide_context(history.clone());
         provide_context(limiter.clone());
         provide_context(mail_log.clone());
         provide_context(partner_lookup.clone());

@@ -312,6 +312,7 @@ pub fn loan_from(l: &ItemLoan, renewals: u32, request_id: Option<String>) -> Opt
         // try, Alma answers 401822 when the loan cannot be renewed.
         renewable: l.renewable.unwrap_or(true),
         renewals,
+        renewal_requested: false,
     })
 }
 

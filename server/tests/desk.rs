@@ -1,0 +1,768 @@
+//! The staff desk on the local backend, on SQLite and PostgreSQL: a
+//! borrowing request run from submitted to closed (the patron's loan, a
+//! renewal asked and granted), a lending request answered, the queues'
+//! counts, filters and paging, refusals that write nothing, and two staff
+//! members (and two instances) acting on one request at once: exactly one
+//! change, one event, and the other told what changed.
+
+mod support;
+
+use app::desk::{ActInput, BulkItem, DeskError, NoteInput, QueueQuery, StaffDesk};
+use app::domain::history::{Actor, Audience, Side};
+use app::domain::{
+    Citation, CitationType, Format, NewBorrowingRequest, NewLendingRequest, PatronId,
+    RequesterContact, ServiceType,
+};
+use chrono::{Duration, NaiveDate, Utc};
+use server::adapters::local::{LocalBackend, LocalRules};
+use server::desk::LocalDesk;
+use server::port::contract::{partner, unique};
+use server::port::ResourceSharing;
+use server::storage::Db;
+
+fn book(title: &str) -> NewBorrowingRequest {
+    NewBorrowingRequest {
+        external_id: unique("desk"),
+        citation: Citation {
+            kind: Some(CitationType::Book),
+            title: title.into(),
+            authors: vec!["Linna, Väinö".into()],
+            ..Default::default()
+        },
+        format: Format::Physical,
+        pickup_location: Some("MAIN".into()),
+        needed_by: None,
+        note: None,
+        copyright_accepted: false,
+    }
+}
+
+fn lending(partner: &str, title: &str) -> NewLendingRequest {
+    NewLendingRequest {
+        external_id: unique("lend"),
+        partner_code: partner.into(),
+        requester: RequesterContact {
+            library_name: "Tampereen yliopiston kirjasto".into(),
+            contact_name: None,
+            email: "ill@tuni.example.org".into(),
+        },
+        citation: Citation {
+            kind: Some(CitationType::Book),
+            title: title.into(),
+            ..Default::default()
+        },
+        service: ServiceType::Loan,
+        delivery_address: Some("PL 617, 33014 Tampere".into()),
+        max_cost: None,
+        needed_by: None,
+        note: None,
+    }
+}
+
+async fn event_count(db: &Db) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM request_events")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// Acts at the request's current version; panics unless done.
+async fn step(
+    desk: &LocalDesk,
+    side: Side,
+    id: &str,
+    action: &str,
+    fill: impl FnOnce(&mut ActInput),
+) {
+    let now = desk.request(side, id).await.unwrap();
+    let mut input = ActInput {
+        id: id.into(),
+        action: action.into(),
+        version: now.version,
+        seen_seq: now.events.last().map_or(0, |e| e.seq),
+        ..ActInput::default()
+    };
+    fill(&mut input);
+    let after = desk
+        .act(side, "staff-anna", input)
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e:?}"));
+    assert_eq!(after.version, now.version + 1, "{action} bumps the version");
+    assert_eq!(
+        after.events.len(),
+        now.events.len() + 1,
+        "{action} writes one event"
+    );
+}
+
+async fn borrowing_flow(db: Db) {
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let me = PatronId(unique("patron"));
+    let r = local
+        .create_borrowing_request(&me, book("Täällä Pohjantähden alla"))
+        .await
+        .unwrap();
+    let id = r.id.clone();
+    let b = Side::Borrowing;
+
+    // Refusals write nothing: not in this state, a missing or unknown
+    // partner, a stale version.
+    let before = event_count(&db).await;
+    let v = desk.request(b, &id).await.unwrap().version;
+    let try_act = |action: &str, partner: Option<&str>, version: i64| ActInput {
+        id: id.clone(),
+        action: action.into(),
+        version,
+        partner: partner.map(str::to_owned),
+        ..ActInput::default()
+    };
+    assert_eq!(
+        desk.act(b, "s", try_act("received", None, v)).await,
+        Err(DeskError::NotAllowed)
+    );
+    assert_eq!(
+        desk.act(b, "s", try_act("cancel", None, v)).await,
+        Err(DeskError::NotAllowed),
+        "the patron's action"
+    );
+    assert_eq!(
+        desk.act(b, "s", try_act("nonsense", None, v)).await,
+        Err(DeskError::NotAllowed)
+    );
+    assert!(
+        matches!(desk.act(b, "s", try_act("send_to_partner", None, v)).await, Err(DeskError::Invalid(e)) if e[0].field == "partner")
+    );
+    assert!(
+        matches!(desk.act(b, "s", try_act("send_to_partner", Some("FI-NOPE"), v)).await, Err(DeskError::Invalid(e)) if e[0].key == "desk.error.partner_unknown")
+    );
+    assert!(matches!(
+        desk.act(b, "s", try_act("send_to_partner", Some("FI-TUNI"), v + 7))
+            .await,
+        Err(DeskError::ChangedMeanwhile { .. })
+    ));
+    assert_eq!(event_count(&db).await, before, "refusals write no event");
+
+    // Submitted → sent → will supply → shipped → received → on loan.
+    step(&desk, b, &id, "send_to_partner", |i| {
+        i.partner = Some("FI-TUNI".into())
+    })
+    .await;
+    let seen = local.get_borrowing_request(&me, &id).await.unwrap();
+    assert_eq!(seen.status.code(), "REQUEST_SENT");
+    step(&desk, b, &id, "partner_will_supply", |_| {}).await;
+    step(&desk, b, &id, "shipped_physically", |_| {}).await;
+    step(&desk, b, &id, "received", |_| {}).await;
+    let due = Utc::now().date_naive() + Duration::days(28);
+    step(&desk, b, &id, "lend_to_patron", |i| i.due_date = Some(due)).await;
+
+    // The patron sees the loan, asks to renew; the due date waits for the
+    // lender.
+    let loans = local.list_loans(&me).await.unwrap();
+    assert_eq!(loans.len(), 1, "lending to the patron creates one ILL loan");
+    assert_eq!(loans[0].request_id.as_deref(), Some(id.as_str()));
+    assert_eq!(loans[0].due_date.date_naive(), due);
+    let asked = local.renew_loan(&me, &loans[0].id).await.unwrap();
+    assert!(asked.renewal_requested);
+    assert_eq!(
+        asked.due_date, loans[0].due_date,
+        "asking does not move the due date"
+    );
+    let again = local.renew_loan(&me, &loans[0].id).await.unwrap();
+    assert!(again.renewal_requested, "asking twice asks once");
+    let now = desk.request(b, &id).await.unwrap();
+    assert_eq!(now.state, "RENEW_REQUESTED");
+    assert_eq!(
+        now.events
+            .iter()
+            .filter(|e| e.action == "ask_renewal")
+            .count(),
+        1
+    );
+    assert_eq!(
+        now.events.last().unwrap().actor,
+        Actor::Patron(me.0.clone())
+    );
+    let later = due + Duration::days(14);
+    step(&desk, b, &id, "grant_renewal", |i| i.due_date = Some(later)).await;
+    let loan = &local.list_loans(&me).await.unwrap()[0];
+    assert_eq!(loan.due_date.date_naive(), later);
+    assert_eq!(loan.renewals, 1);
+    assert!(!loan.renewal_requested);
+
+    // A note to the patron, an internal one.
+    desk.note(
+        b,
+        "staff-anna",
+        NoteInput {
+            id: id.clone(),
+            text: "Palautathan ajoissa".into(),
+            to_patron: true,
+        },
+    )
+    .await
+    .unwrap();
+    desk.note(
+        b,
+        "staff-anna",
+        NoteInput {
+            id: id.clone(),
+            text: "Kumppani hidas".into(),
+            to_patron: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        desk.note(
+            b,
+            "s",
+            NoteInput {
+                id: id.clone(),
+                text: "  ".into(),
+                to_patron: false
+            }
+        )
+        .await,
+        Err(DeskError::Invalid(_))
+    ));
+
+    // Returned, back to the partner, closed.
+    step(&desk, b, &id, "returned_by_patron", |_| {}).await;
+    assert!(
+        local.list_loans(&me).await.unwrap().is_empty(),
+        "the loan is returned"
+    );
+    step(&desk, b, &id, "return_to_partner", |_| {}).await;
+    step(&desk, b, &id, "close", |_| {}).await;
+    let done = desk.request(b, &id).await.unwrap();
+    assert_eq!(done.state, "REQUEST_COMPLETED_BOR");
+    assert!(done.actions.is_empty(), "an ended request offers nothing");
+    let actions: Vec<_> = done.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "send_to_partner",
+            "partner_will_supply",
+            "shipped_physically",
+            "received",
+            "lend_to_patron",
+            "ask_renewal",
+            "grant_renewal",
+            "note",
+            "note",
+            "returned_by_patron",
+            "return_to_partner",
+            "close"
+        ]
+    );
+    for pair in done.events.windows(2) {
+        assert_eq!(
+            pair[1].from_state.as_deref(),
+            Some(pair[0].to_state.as_str()),
+            "the history chains"
+        );
+    }
+    let notes: Vec<_> = done
+        .events
+        .iter()
+        .filter_map(|e| e.audience.map(|a| (e.note.clone().unwrap(), a)))
+        .collect();
+    assert!(notes.contains(&("Palautathan ajoissa".into(), Audience::Patron)));
+    assert!(notes.contains(&("Kumppani hidas".into(), Audience::Internal)));
+    assert_eq!(done.events[1].partner.as_deref(), Some("FI-TUNI"));
+    assert_eq!(done.events[1].actor, Actor::Staff("staff-anna".into()));
+
+    // The patron's timeline leaves the internal note out.
+    let steps = app::domain::history::patron_timeline(&done.events);
+    assert!(steps
+        .iter()
+        .any(|s| s.note.as_deref() == Some("Palautathan ajoissa")));
+    assert!(!format!("{steps:?}").contains("Kumppani hidas"));
+}
+
+async fn refusing_a_renewal(db: Db) {
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-OY", "Oulun yliopisto"))
+        .await
+        .unwrap();
+    let me = PatronId(unique("patron"));
+    let id = local
+        .create_borrowing_request(&me, book("Seitsemän veljestä"))
+        .await
+        .unwrap()
+        .id;
+    let b = Side::Borrowing;
+    step(&desk, b, &id, "send_to_partner", |i| {
+        i.partner = Some("FI-OY".into())
+    })
+    .await;
+    step(&desk, b, &id, "shipped_physically", |_| {}).await;
+    step(&desk, b, &id, "received", |_| {}).await;
+    step(&desk, b, &id, "lend_to_patron", |i| {
+        i.due_date = NaiveDate::from_ymd_opt(2031, 1, 1)
+    })
+    .await;
+    let loan = local.list_loans(&me).await.unwrap().remove(0);
+    local.renew_loan(&me, &loan.id).await.unwrap();
+    let now = desk.request(b, &id).await.unwrap();
+    let no_reason = ActInput {
+        id: id.clone(),
+        action: "refuse_renewal".into(),
+        version: now.version,
+        ..ActInput::default()
+    };
+    assert!(
+        matches!(desk.act(b, "s", no_reason).await, Err(DeskError::Invalid(e)) if e[0].field == "reason")
+    );
+    step(&desk, b, &id, "refuse_renewal", |i| {
+        i.reason = Some("Varattu toiselle".into())
+    })
+    .await;
+    let loan = local.list_loans(&me).await.unwrap().remove(0);
+    assert!(!loan.renewal_requested && !loan.renewable);
+    assert_eq!(
+        loan.due_date.date_naive(),
+        NaiveDate::from_ymd_opt(2031, 1, 1).unwrap()
+    );
+    let last = desk.request(b, &id).await.unwrap().events.pop().unwrap();
+    assert_eq!(last.note.as_deref(), Some("Varattu toiselle"));
+    assert_eq!(
+        last.audience,
+        Some(Audience::Patron),
+        "the patron reads why"
+    );
+}
+
+async fn lending_flow(db: Db) {
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let l = Side::Lending;
+    let id = local
+        .create_lending_request(lending("FI-TUNI", "Kalevala"))
+        .await
+        .unwrap()
+        .id;
+    let r = desk.request(l, &id).await.unwrap();
+    assert_eq!(r.state, "RequestReceived");
+    assert_eq!(r.who, "Tampereen yliopiston kirjasto");
+    let offered: Vec<_> = r.actions.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(offered, ["accept", "cannot_supply"]);
+    step(&desk, l, &id, "accept", |_| {}).await;
+    let due = NaiveDate::from_ymd_opt(2031, 2, 1).unwrap();
+    step(&desk, l, &id, "ship", |i| i.due_date = Some(due)).await;
+    let r = desk.request(l, &id).await.unwrap();
+    assert_eq!((r.state.as_str(), r.due_date), ("Loaned", Some(due)));
+    step(&desk, l, &id, "returned", |_| {}).await;
+    assert_eq!(desk.request(l, &id).await.unwrap().state, "LoanCompleted");
+
+    // A copy: the link goes into the history for the requesting library.
+    let copy = local
+        .create_lending_request(lending("FI-TUNI", "Artikkeli"))
+        .await
+        .unwrap()
+        .id;
+    step(&desk, l, &copy, "accept", |_| {}).await;
+    let now = desk.request(l, &copy).await.unwrap();
+    let bad = ActInput {
+        id: copy.clone(),
+        action: "send_copy".into(),
+        version: now.version,
+        link: Some("javascript:alert(1)".into()),
+        ..ActInput::default()
+    };
+    assert!(
+        matches!(desk.act(l, "s", bad).await, Err(DeskError::Invalid(e)) if e[0].field == "link")
+    );
+    step(&desk, l, &copy, "send_copy", |i| {
+        i.link = Some("https://files.example.org/copy.pdf".into())
+    })
+    .await;
+    let r = desk.request(l, &copy).await.unwrap();
+    assert_eq!(r.state, "CopyCompleted");
+    assert_eq!(
+        r.events.last().unwrap().note.as_deref(),
+        Some("https://files.example.org/copy.pdf")
+    );
+
+    // Cannot supply needs a reason.
+    let no = local
+        .create_lending_request(lending("FI-TUNI", "Harvinainen"))
+        .await
+        .unwrap()
+        .id;
+    step(&desk, l, &no, "cannot_supply", |i| {
+        i.reason = Some("Ei lainata kotimaahan".into())
+    })
+    .await;
+    assert_eq!(desk.request(l, &no).await.unwrap().state, "Unfilled");
+}
+
+async fn queues(db: Db) {
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let b = Side::Borrowing;
+    let me = PatronId(unique("queue"));
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let mut req = book(&format!("Kirja numero {i:02}"));
+        if i % 3 == 0 {
+            req.citation.kind = Some(CitationType::Article);
+            req.citation.container_title = Some("Virittäjä".into());
+            req.format = Format::Digital;
+            req.copyright_accepted = true;
+        }
+        ids.push(local.create_borrowing_request(&me, req).await.unwrap().id);
+    }
+    for id in &ids[..5] {
+        step(&desk, b, id, "send_to_partner", |i| {
+            i.partner = Some("FI-TUNI".into())
+        })
+        .await;
+    }
+    let all = desk.queue(b, &QueueQuery::default()).await.unwrap();
+    assert_eq!(all.total, 30);
+    assert_eq!(all.rows.len(), 25, "a page");
+    let count = |state: &str| all.counts.iter().find(|c| c.state == state).unwrap().count;
+    assert_eq!(count("REQUEST_CREATED_BOR"), 25);
+    assert_eq!(count("REQUEST_SENT"), 5);
+    // The oldest waiting work first: the first created, untouched ones.
+    assert_eq!(all.rows[0].id, ids[5]);
+    let page2 = desk
+        .queue(
+            b,
+            &QueueQuery {
+                page: 1,
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page2.rows.len(), 5);
+    assert_eq!(
+        page2.rows.last().unwrap().id,
+        ids[4],
+        "the most recently changed last"
+    );
+
+    let sent = desk
+        .queue(
+            b,
+            &QueueQuery {
+                state: Some("REQUEST_SENT".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.total, 5);
+    assert!(sent
+        .rows
+        .iter()
+        .all(|r| r.partner.as_deref() == Some("FI-TUNI")));
+    let needs = desk
+        .queue(
+            b,
+            &QueueQuery {
+                needs_action: true,
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        needs.total, 25,
+        "sent requests wait for the partner, not staff"
+    );
+    let articles = desk
+        .queue(
+            b,
+            &QueueQuery {
+                kind: Some("article".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(articles.total, 10);
+    let by_partner = desk
+        .queue(
+            b,
+            &QueueQuery {
+                partner: Some("FI-TUNI".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_partner.total, 5);
+    let search = desk
+        .queue(
+            b,
+            &QueueQuery {
+                q: Some("NUMERO 07".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(search.total, 1, "title words, any case");
+    let by_patron = desk
+        .queue(
+            b,
+            &QueueQuery {
+                q: Some(me.0.clone()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_patron.total, 30);
+    let by_number = desk
+        .queue(
+            b,
+            &QueueQuery {
+                q: Some(ids[9][..12].to_owned()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_number.rows[0].id, ids[9]);
+    let wild = desk
+        .queue(
+            b,
+            &QueueQuery {
+                q: Some("%".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(wild.total <= 30);
+    let today = Utc::now().date_naive();
+    let future = desk
+        .queue(
+            b,
+            &QueueQuery {
+                from: Some(today + Duration::days(1)),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(future.total, 0);
+    let dated = desk
+        .queue(
+            b,
+            &QueueQuery {
+                from: Some(today),
+                to: Some(today),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(dated.total, 30);
+
+    // Marking several received at once: the ones in a state that allows
+    // it are done, the others and a stale one skipped.
+    for id in &ids[..3] {
+        step(&desk, b, id, "shipped_physically", |_| {}).await;
+    }
+    let shipped = desk
+        .queue(
+            b,
+            &QueueQuery {
+                state: Some("SHIPPED_PHYSICALLY".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut items: Vec<BulkItem> = shipped
+        .rows
+        .iter()
+        .map(|r| BulkItem {
+            id: r.id.clone(),
+            version: r.version,
+        })
+        .collect();
+    items[2].version -= 1;
+    items.push(BulkItem {
+        id: ids[20].clone(),
+        version: 1,
+    });
+    let before = event_count(&db).await;
+    let outcome = desk
+        .act_many(b, "staff-anna", "received", items)
+        .await
+        .unwrap();
+    assert_eq!(outcome.done.len(), 2);
+    assert_eq!(outcome.skipped.len(), 2);
+    assert_eq!(
+        event_count(&db).await,
+        before + 2,
+        "one event per request done"
+    );
+
+    // Lending queue: the library system's creation code counts as
+    // "request received".
+    let l = Side::Lending;
+    local
+        .create_lending_request(lending("FI-TUNI", "Kanteletar"))
+        .await
+        .unwrap();
+    let lq = desk
+        .queue(
+            l,
+            &QueueQuery {
+                state: Some("RequestReceived".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(lq.total, 1);
+    assert_eq!(lq.rows[0].who, "Tampereen yliopiston kirjasto");
+    let lq = desk
+        .queue(
+            l,
+            &QueueQuery {
+                q: Some("tampereen".into()),
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(lq.total, 1);
+}
+
+/// Two staff members (on `a` and `b`, which may be two instances) act on
+/// one request at once: one wins, the other is told what changed, and the
+/// history has exactly one event for the change.
+async fn collision(setup: &Db, a: &LocalDesk, b_desk: &LocalDesk) {
+    let local = LocalBackend::new(setup.clone(), LocalRules::default());
+    local
+        .create_partner(partner("FI-RACE", "Kilpakirjasto"))
+        .await
+        .unwrap();
+    let me = PatronId(unique("race"));
+    for _ in 0..5 {
+        let id = local
+            .create_borrowing_request(&me, book("Kilpa"))
+            .await
+            .unwrap()
+            .id;
+        let seen = a.request(Side::Borrowing, &id).await.unwrap();
+        let input = |action: &str| ActInput {
+            id: id.clone(),
+            action: action.into(),
+            version: seen.version,
+            seen_seq: seen.events.last().unwrap().seq,
+            partner: Some("FI-RACE".into()),
+            reason: Some("ei saatavilla".into()),
+            ..ActInput::default()
+        };
+        let (one, two) = futures::join!(
+            a.act(Side::Borrowing, "staff-anna", input("send_to_partner")),
+            b_desk.act(Side::Borrowing, "staff-bertil", input("mark_unfilled"))
+        );
+        let results = [&one, &two];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "exactly one applied: {one:?} / {two:?}");
+        let lost = results.iter().find(|r| r.is_err()).unwrap();
+        match lost {
+            Err(DeskError::ChangedMeanwhile { changes, now }) => {
+                assert_eq!(changes.len(), 1, "told exactly what changed");
+                assert_eq!(now.version, seen.version + 1);
+            }
+            other => panic!("the loser is told it changed meanwhile: {other:?}"),
+        }
+        let after = a.request(Side::Borrowing, &id).await.unwrap();
+        assert_eq!(after.events.len(), 2, "created + one change");
+    }
+}
+
+#[tokio::test]
+async fn a_borrowing_request_runs_from_submitted_to_closed_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    borrowing_flow(db.clone()).await;
+    refusing_a_renewal(db).await;
+}
+
+#[tokio::test]
+async fn a_borrowing_request_runs_from_submitted_to_closed_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    borrowing_flow(db.clone()).await;
+    refusing_a_renewal(db).await;
+}
+
+#[tokio::test]
+async fn staff_answer_a_lending_request_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    lending_flow(db).await;
+}
+
+#[tokio::test]
+async fn staff_answer_a_lending_request_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    lending_flow(db).await;
+}
+
+#[tokio::test]
+async fn queues_count_filter_and_page_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    queues(db).await;
+}
+
+#[tokio::test]
+async fn queues_count_filter_and_page_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    queues(db).await;
+}
+
+#[tokio::test]
+async fn two_staff_members_collide_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    let (a, b) = (LocalDesk::new(db.clone()), LocalDesk::new(db.clone()));
+    collision(&db, &a, &b).await;
+}
+
+#[tokio::test]
+async fn two_instances_collide_on_postgres() {
+    let Some(url) = support::postgres_url().await else {
+        return;
+    };
+    let one = Db::connect(&url, 4, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    one.migrate().await.unwrap();
+    // A second pool: another instance of Kauko on the same database.
+    let two = Db::connect(&url, 4, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let (a, b) = (LocalDesk::new(one.clone()), LocalDesk::new(two));
+    collision(&one, &a, &b).await;
+}
