@@ -184,6 +184,9 @@ impl LocalDesk {
             request.due_date = request.loan.as_ref().map(|l| l.due_date.date_naive());
         }
         request.actions = staff_offers(side, &request.state);
+        let today = Utc::now().date_naive();
+        request.suggested_due =
+            Some(request.due_date.unwrap_or(today).max(today) + chrono::Duration::days(28));
         Ok(request)
     }
 
@@ -239,6 +242,7 @@ fn borrowing_from_row(row: &AnyRow) -> Result<DeskRequest, sqlx::Error> {
         state: row.try_get("status")?,
         version: row.try_get("version")?,
         due_date: None,
+        suggested_due: None,
         loan: None,
         events: Vec::new(),
         actions: Vec::new(),
@@ -267,6 +271,7 @@ fn lending_from_row(row: &AnyRow) -> Result<DeskRequest, sqlx::Error> {
             .as_deref()
             .map(|d| parse_date(&d[..d.len().min(10)]))
             .transpose()?,
+        suggested_due: None,
         loan: None,
         events: Vec::new(),
         actions: Vec::new(),

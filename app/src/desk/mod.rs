@@ -166,6 +166,9 @@ pub struct DeskRequest {
     pub state: String,
     pub version: i64,
     pub due_date: Option<NaiveDate>,
+    /// The due date a loan or renewal is offered with (the server's
+    /// today, or the current due date, plus four weeks).
+    pub suggested_due: Option<NaiveDate>,
     pub loan: Option<IllLoan>,
     /// Oldest first.
     pub events: Vec<RequestEvent>,

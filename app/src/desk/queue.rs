@@ -102,6 +102,7 @@ fn QueueView(side: Side) -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// The filters, as a GET form of the queue's own URL.
@@ -170,6 +171,7 @@ fn Filters(side: Side, query: Memo<QueueQuery>) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -322,6 +324,7 @@ fn QueueBody(side: Side, queue: Queue, query: QueueQuery, refetch: Callback<()>)
             {next.map(|h| view! { <a href=h rel="next">{tr("desk.next")}</a> })}
         </nav>
     }
+    .into_any()
 }
 
 #[component]
@@ -392,6 +395,7 @@ fn QueueTable(
             </tbody>
         </table>
     }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! page that someone else has changed meanwhile is refused; the page then
 //! says what changed and shows the request as it is.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -167,10 +167,7 @@ fn RequestBody(
         r.actions.iter().cloned().partition(|o| {
             !(o.needs.partner || o.needs.reason || o.needs.due_date || o.needs.link)
         });
-    let default_due = r
-        .due_date
-        .map(|d| d + Duration::days(28))
-        .unwrap_or_else(|| Utc::now().date_naive() + Duration::days(28));
+    let default_due = r.suggested_due;
     let id = r.id.clone();
     view! {
         <h2 class="request-page__title">{c.title.clone()}</h2>
@@ -198,17 +195,18 @@ fn RequestBody(
             </div>
             {detailed
                 .into_iter()
-                .map(|o| view! { <DetailedAction offer=o base=base.clone() partners=partners.clone() default_due act errors/> })
+                .map(|o| view! { <DetailedAction offer=o base=base.clone() partners=partners.clone() default_due act errors/> }.into_any())
                 .collect_view()}
         </section>
-        <NoteForm id note errors/>
+        {view! { <NoteForm id note errors/> }.into_any()}
         <section aria-labelledby="desk-history">
             <h2 id="desk-history">{tr("desk.history")}</h2>
             <ol class="timeline">
-                {r.events.into_iter().map(|e| view! { <li class="timeline__step"><EventLine e/></li> }).collect_view()}
+                {r.events.into_iter().map(|e| view! { <li class="timeline__step"><EventLine e/></li> }.into_any()).collect_view()}
             </ol>
         </section>
     }
+    .into_any()
 }
 
 /// An action that needs more than a click: its fields and a button, behind
@@ -218,7 +216,7 @@ fn DetailedAction(
     offer: ActionOffer,
     base: ActInput,
     partners: Vec<(String, String)>,
-    default_due: NaiveDate,
+    default_due: Option<NaiveDate>,
     act: Action<ActInput, Result<ActOutcome, ServerFnError>>,
     errors: RwSignal<Vec<FieldError>>,
 ) -> impl IntoView {
@@ -227,7 +225,11 @@ fn DetailedAction(
     let action = offer.action.clone();
     let partner = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let due = RwSignal::new(default_due.format("%Y-%m-%d").to_string());
+    let due = RwSignal::new(
+        default_due
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+    );
     let link = RwSignal::new(String::new());
     let needs = offer.needs;
     let field_id = |f: &str| format!("{action}-{f}");
@@ -316,6 +318,7 @@ fn DetailedAction(
             </form>
         </details>
     }
+    .into_any()
 }
 
 #[component]
@@ -355,6 +358,7 @@ fn NoteForm(
             </form>
         </section>
     }
+    .into_any()
 }
 
 /// One event: when, who, what, from which state to which, and its note.
@@ -389,4 +393,5 @@ fn EventLine(e: RequestEvent) -> impl IntoView {
             </blockquote>
         })}
     }
+    .into_any()
 }
