@@ -279,6 +279,30 @@ impl Running {
         )
     }
 
+    /// Calls a server function that takes JSON.
+    pub async fn call_json(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// A signed-in session made directly in the store: the cookie header.
     pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
         session_cookie(&self.state, user_id, name, staff).await
