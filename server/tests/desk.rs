@@ -610,7 +610,7 @@ async fn queues(db: Db) {
     });
     let before = event_count(&db).await;
     let outcome = desk
-        .act_many(b, "staff-anna", "received", items)
+        .act_many(b, "staff-anna", "received", items, None)
         .await
         .unwrap();
     assert_eq!(outcome.done.len(), 2);
@@ -773,37 +773,81 @@ async fn two_instances_collide_on_postgres() {
 #[tokio::test]
 async fn the_desk_is_for_staff_and_the_request_page_for_its_patron() {
     use serde_json::json;
-    let kauko = support::start_kauko(&[("KAUKO_DEMO_SEED", "true"), ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en")]).await;
-    let patron = kauko.sign_in_as("aino.virtanen", "Aino Virtanen", false).await;
+    let kauko = support::start_kauko(&[
+        ("KAUKO_DEMO_SEED", "true"),
+        ("KAUKO_LIBRARY_DEFAULT_LANGUAGE", "en"),
+    ])
+    .await;
+    let patron = kauko
+        .sign_in_as("aino.virtanen", "Aino Virtanen", false)
+        .await;
     let other = kauko.sign_in_as("bertil.lind", "Bertil Lind", false).await;
     let staff = kauko.sign_in_as("liisa.staff", "Liisa", true).await;
     let queue = json!({"side": "borrowing", "query": QueueQuery::default()});
-    assert_eq!(kauko.call_json("staff/desk/queue", "", queue.clone()).await.0, 401);
-    assert_eq!(kauko.call_json("staff/desk/queue", &patron, queue.clone()).await.0, 403);
+    assert_eq!(
+        kauko
+            .call_json("staff/desk/queue", "", queue.clone())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        kauko
+            .call_json("staff/desk/queue", &patron, queue.clone())
+            .await
+            .0,
+        403
+    );
     let (status, body) = kauko.call_json("staff/desk/queue", &staff, queue).await;
     assert_eq!(status, 200, "{body}");
-    let row = body["rows"].as_array().unwrap().iter()
-        .find(|r| r["title"] == "Suomen kielen historia").expect("a seeded request").clone();
+    let row = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "Suomen kielen historia")
+        .expect("a seeded request")
+        .clone();
     let id = row["id"].as_str().unwrap().to_owned();
-    let act = |action: &str, version: i64| json!({"side": "borrowing", "input": {
+    let act = |action: &str, version: i64| {
+        json!({"side": "borrowing", "input": {
         "id": id, "action": action, "version": version, "seen_seq": 0,
-        "partner": null, "reason": null, "due_date": "2031-01-31", "link": null}});
-    assert_eq!(kauko.call_json("staff/desk/act", &patron, act("lend_to_patron", 1)).await.0, 403);
+        "partner": null, "reason": null, "due_date": "2031-01-31", "link": null}})
+    };
+    assert_eq!(
+        kauko
+            .call_json("staff/desk/act", &patron, act("lend_to_patron", 1))
+            .await
+            .0,
+        403
+    );
     let version = row["version"].as_i64().unwrap();
-    let (status, body) = kauko.call_json("staff/desk/act", &staff, act("lend_to_patron", version)).await;
+    let (status, body) = kauko
+        .call_json("staff/desk/act", &staff, act("lend_to_patron", version))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Done"]["state"], "LOANED", "{body}");
-    let (_, body) = kauko.call_json("staff/desk/act", &staff, act("lend_to_patron", version)).await;
-    assert!(body.get("ChangedMeanwhile").is_some(), "a stale page is refused: {body}");
+    let (_, body) = kauko
+        .call_json("staff/desk/act", &staff, act("lend_to_patron", version))
+        .await;
+    assert!(
+        body.get("ChangedMeanwhile").is_some(),
+        "a stale page is refused: {body}"
+    );
     let note = json!({"side": "borrowing", "input": {"id": id, "text": "sisäinen huomio", "to_patron": false}});
-    assert_eq!(kauko.call_json("staff/desk/note", &staff, note).await.0, 200);
+    assert_eq!(
+        kauko.call_json("staff/desk/note", &staff, note).await.0,
+        200
+    );
 
     // The patron's page: theirs only.
     let (status, page) = kauko.page(&format!("/my/{id}"), &patron).await;
     assert_eq!(status, 200);
     assert!(page.contains("Suomen kielen historia"));
     assert!(page.contains("On loan"), "the timeline in patron words");
-    assert!(!page.contains("sisäinen huomio"), "internal notes stay internal");
+    assert!(
+        !page.contains("sisäinen huomio"),
+        "internal notes stay internal"
+    );
     let (status, body) = kauko.call("me/request", &other, &[("id", &id)]).await;
     assert_eq!(status, 404, "another patron's request is not found: {body}");
     let (status, _) = kauko.call("me/request", &patron, &[("id", &id)]).await;

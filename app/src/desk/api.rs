@@ -104,8 +104,9 @@ pub async fn desk_bulk(
     items: Vec<BulkItem>,
 ) -> Result<BulkOutcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
+    let due = chrono::Utc::now().date_naive() + chrono::Duration::days(super::DEFAULT_LOAN_DAYS);
     ssr::desk()?
-        .act_many(side, &staff.user_id, &action, items)
+        .act_many(side, &staff.user_id, &action, items, Some(due))
         .await
         .map_err(ssr::error)
 }

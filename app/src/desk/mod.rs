@@ -260,13 +260,15 @@ pub trait StaffDesk: Send + Sync {
     async fn partners(&self) -> Result<Vec<(String, String)>, DeskError>;
 
     /// The same action on several requests; each is applied or skipped on
-    /// its own (never half-applied).
+    /// its own (never half-applied). `due_date` is given to actions that
+    /// need one (shipping loans at once).
     async fn act_many(
         &self,
         side: Side,
         staff: &str,
         action: &str,
         items: Vec<BulkItem>,
+        due_date: Option<NaiveDate>,
     ) -> Result<BulkOutcome, DeskError> {
         let mut out = BulkOutcome {
             done: Vec::new(),
@@ -277,6 +279,7 @@ pub trait StaffDesk: Send + Sync {
                 id: item.id.clone(),
                 action: action.to_owned(),
                 version: item.version,
+                due_date,
                 ..ActInput::default()
             };
             match self.act(side, staff, input).await {
@@ -333,14 +336,18 @@ pub fn needs_action(side: Side, state: &str) -> bool {
     }
 }
 
-/// The actions that need nothing but the click and may be taken on many
-/// requests at once: marking arrivals received and loans shipped.
+/// The actions that may be taken on many requests at once: marking
+/// arrivals received (borrowing), accepting and shipping loans (lending;
+/// shipped with the suggested due date).
 pub fn bulk_actions(side: Side) -> Vec<String> {
     match side {
         Side::Borrowing => vec![BorrowingAction::Received.code()],
-        Side::Lending => vec![LendingAction::Accept.code()],
+        Side::Lending => vec![LendingAction::Accept.code(), LendingAction::Ship.code()],
     }
 }
+
+/// How long a loan is given when none is chosen (shipping several at once).
+pub const DEFAULT_LOAN_DAYS: i64 = 28;
 
 /// Checks that what an action needs was given (in the browser before
 /// sending and on the server again).
