@@ -207,6 +207,7 @@ fn main() {
         db.migrate().await.expect("migrations");
         println!("SQLite:");
         fill(&db, requests, per_request).await;
+        db.analyze().await.expect("analyze");
         measure(&LocalDesk::new(db), requests, runs).await;
 
         let base = std::env::var("KAUKO_TEST_POSTGRES_URL")

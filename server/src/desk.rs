@@ -106,8 +106,9 @@ fn bind_all<'q>(
     q
 }
 
-/// The filters other than the state.
-fn filters(side: Side, query: &QueueQuery) -> Where {
+/// The filters other than the state. `exact`: whether the search text is
+/// taken as an identifier (it matched one) rather than as title words.
+fn filters(side: Side, query: &QueueQuery, exact: Option<bool>) -> Where {
     let mut w = Where::default();
     if let Some(p) = &query.partner {
         let n = w.param(p.clone());
@@ -126,20 +127,36 @@ fn filters(side: Side, query: &QueueQuery) -> Where {
         w.clauses.push(format!("created_at < {n}"));
     }
     if let Some(text) = &query.q {
-        let words = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "")
-                .replace('%', "")
-                .replace('_', "")
-        );
-        let like = w.param(words);
-        let exact = w.param(text.clone());
-        let prefix = w.param(format!("{}%", text.to_lowercase().replace(['%', '_'], "")));
-        let who = who_column(side);
-        w.clauses.push(format!(
-            "(LOWER(title) LIKE {like} OR LOWER({who}) LIKE {like} OR {who} = {exact} OR external_id = {exact} OR id LIKE {prefix})"
-        ));
+        match exact {
+            // A patron's id (a library's name), an external id or a
+            // request number (or its start): found through their indexes.
+            Some(true) => {
+                let who = who_column(side);
+                let exact = w.param(text.clone());
+                let number = text.to_lowercase().replace(['%', '_', '\\'], "");
+                // A request number's start: at least six characters.
+                let prefix = if number.chars().count() >= 6 {
+                    let p = w.param(format!("{number}%"));
+                    format!(" OR id LIKE {p}")
+                } else {
+                    String::new()
+                };
+                w.clauses.push(format!(
+                    "({who} = {exact} OR external_id = {exact}{prefix})"
+                ));
+            }
+            // Words of the title (or of the requesting library's name).
+            _ => {
+                let words = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
+                let like = w.param(words);
+                match side {
+                    Side::Borrowing => w.clauses.push(format!("LOWER(title) LIKE {like}")),
+                    Side::Lending => w.clauses.push(format!(
+                        "(LOWER(title) LIKE {like} OR LOWER(requester) LIKE {like})"
+                    )),
+                }
+            }
+        }
     }
     w
 }
@@ -340,7 +357,30 @@ fn plan(side: Side, state: &str, input: &ActInput) -> Result<Step, DeskError> {
 impl StaffDesk for LocalDesk {
     async fn queue(&self, side: Side, query: &QueueQuery) -> Result<Queue, DeskError> {
         let t = table(side);
-        let base = filters(side, query);
+        // A search without spaces is first tried as an identifier (a
+        // patron, a request number): exact matches use their indexes.
+        let exact = match &query.q {
+            Some(text) if !text.contains(char::is_whitespace) => {
+                let probe = filters(
+                    side,
+                    &QueueQuery {
+                        q: query.q.clone(),
+                        ..QueueQuery::default()
+                    },
+                    Some(true),
+                );
+                let sql = format!("SELECT id FROM {t}{} LIMIT 1", probe.sql());
+                Some(
+                    bind_all(sqlx::query(&sql), &probe.params)
+                        .fetch_optional(&self.db.pool)
+                        .await
+                        .map_err(storage)?
+                        .is_some(),
+                )
+            }
+            _ => None,
+        };
+        let base = filters(side, query, exact);
         // Counts per state, with the other filters applied.
         let sql = format!(
             "SELECT status, COUNT(*) AS n FROM {t}{} GROUP BY status",
@@ -391,15 +431,15 @@ impl StaffDesk for LocalDesk {
                 w.clauses.push(format!("status IN ({})", list.join(", ")));
             }
         }
-        let total = {
-            let sql = format!("SELECT COUNT(*) AS n FROM {t}{}", w.sql());
-            let n: i64 = bind_all(sqlx::query(&sql), &w.params)
-                .fetch_one(&self.db.pool)
-                .await
-                .and_then(|r| r.try_get("n"))
-                .map_err(storage)?;
-            u64::try_from(n).unwrap_or(0)
-        };
+        // The total is the counts of the states shown (the same filters).
+        let total: u64 = counts
+            .iter()
+            .filter(|c| match &query.state {
+                Some(state) => c.state == canonical(side, state),
+                None => !query.needs_action || c.needs_action,
+            })
+            .map(|c| c.count)
+            .sum();
         let who = who_column(side);
         let sql = format!(
             "SELECT id, title, {who} AS who, partner_code, status, kind, created_at, updated_at, version FROM {t}{} \

@@ -98,9 +98,21 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.kind {
-            DbKind::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            DbKind::Sqlite => {
+                SQLITE_MIGRATIONS.run(&self.pool).await?;
+                // Gives SQLite's planner statistics where they are stale
+                // (PostgreSQL's autovacuum does this by itself), so the
+                // desk's queues pick their indexes.
+                let _ = sqlx::query("PRAGMA optimize").execute(&self.pool).await;
+                Ok(())
+            }
             DbKind::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
         }
+    }
+
+    /// Refreshes the planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("ANALYZE").execute(&self.pool).await.map(|_| ())
     }
 
     /// A round trip to the database (for readiness checks).
