@@ -133,11 +133,13 @@ fn filters(side: Side, query: &QueueQuery, exact: Option<bool>) -> Where {
             Some(true) => {
                 let who = who_column(side);
                 let exact = w.param(text.clone());
-                let number = text.to_lowercase().replace(['%', '_', '\\'], "");
-                // A request number's start: at least six characters.
-                let prefix = if number.chars().count() >= 6 {
-                    let p = w.param(format!("{number}%"));
-                    format!(" OR id LIKE {p}")
+                let number = text.to_lowercase();
+                // A request number's start (Kauko's ids are hexadecimal):
+                // at least six characters, as a range on the primary key.
+                let prefix = if number.len() >= 6 && number.chars().all(|c| c.is_ascii_hexdigit()) {
+                    let from = w.param(number.clone());
+                    let to = w.param(format!("{number}g"));
+                    format!(" OR (id >= {from} AND id < {to})")
                 } else {
                     String::new()
                 };
