@@ -23,7 +23,7 @@ fi
 export KAUKO_SERVER_SITE_ROOT="${KAUKO_SERVER_SITE_ROOT:-target/site}"
 
 # Sign-in: unless an identity provider is configured, start the development
-# one (dev/idp, demo accounts aino/aino, bertil/bertil, staff/staff).
+# one (dev/idp, demo accounts aino/aino, bertil/bertil, staff/staff, staff2/staff2).
 if [ -z "${KAUKO_AUTH_ISSUER_URL:-}" ] && ! grep -qs '^issuer_url' kauko.toml; then
   idp_port="${IDP_PORT:-3900}"
   kauko_url="${KAUKO_SERVER_PUBLIC_URL:-http://${KAUKO_SERVER_BIND:-127.0.0.1:3000}}"
