@@ -149,12 +149,20 @@ fn filters(side: Side, query: &QueueQuery, exact: Option<bool>) -> Where {
             }
             // Words of the title (or of the requesting library's name).
             _ => {
-                let words = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
+                // The text is matched literally: LIKE's wildcards escaped.
+                let literal = text
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let words = format!("%{literal}%");
                 let like = w.param(words);
                 match side {
-                    Side::Borrowing => w.clauses.push(format!("LOWER(title) LIKE {like}")),
+                    Side::Borrowing => {
+                        w.clauses.push(format!("LOWER(title) LIKE {like} ESCAPE '\\'"))
+                    }
                     Side::Lending => w.clauses.push(format!(
-                        "(LOWER(title) LIKE {like} OR LOWER(requester) LIKE {like})"
+                        "(LOWER(title) LIKE {like} ESCAPE '\\' OR LOWER(requester) LIKE {like} ESCAPE '\\')"
                     )),
                 }
             }

@@ -501,18 +501,16 @@ impl ResourceSharing for LocalBackend {
             return loan_from_row(&row).map_err(db_err);
         }
         let due = loan.due_date.max(Utc::now()) + Duration::days(self.rules.renewal_days);
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
         let done = sqlx::query("UPDATE ill_loans SET due_date = $1, renewals = renewals + 1 WHERE id = $2 AND renewals = $3")
             .bind(ts(due))
             .bind(loan_id.to_owned())
             .bind(i64::from(loan.renewals))
-            .execute(&mut *tx)
+            .execute(&self.db.pool)
             .await
             .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(PortError::Refused(Refusal::RenewalLimitReached));
         }
-        tx.commit().await.map_err(db_err)?;
         let row = fetch().fetch_one(&self.db.pool).await.map_err(db_err)?;
         loan_from_row(&row).map_err(db_err)
     }
