@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the Kauko that `cargo leptos build` built, for the end2end tests:
+# Starts the Kauko that `cargo leptos build` built (KAUKO_E2E_PROFILE=release:
+# the release build, `kauko_release_build`), for the end2end tests:
 # a fresh SQLite database with demo data, on the port given, signing in at
 # the development identity provider on the second port given, and asking
 # the citation services' stand-in (end2end/upstream.mjs) on the third.
@@ -13,6 +14,7 @@ idp_port="${2:-3938}"
 upstream_port="${3:-3939}"
 alma_port="${4:-}"
 target="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
+kauko="$target/${KAUKO_E2E_PROFILE:-debug}/kauko"
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
 cd "$data"
@@ -25,7 +27,7 @@ export KAUKO_DEMO_SEED=true
 export KAUKO_LENDING_MAX_REQUESTS_PER_MINUTE=1000
 sim_pid=
 if [ -n "$alma_port" ]; then
-  "$target/debug/kauko" alma-sim --port "$alma_port" --api-key e2e-key --demo &
+  "$kauko" alma-sim --port "$alma_port" --api-key e2e-key --demo &
   sim_pid=$!
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$alma_port/sim/stats" >/dev/null 2>&1 && break
@@ -47,7 +49,7 @@ export KAUKO_UNPAYWALL_URL="$upstream/unpaywall" KAUKO_LOOKUP_CONTACT_EMAIL="ill
 # (server/tests cover them).
 export KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE=100000
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
-"$target/debug/kauko" &
+"$kauko" &
 pid=$!
 trap 'kill -TERM $pid $sim_pid 2>/dev/null; wait $pid; rm -rf "$data"' EXIT TERM INT
 wait $pid

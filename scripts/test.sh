@@ -67,15 +67,15 @@ export KAUKO_TEST_SKIP_LOG="$logs/skipped.log"
 echo "[test] cargo test (app, server)" >&2
 cargo test -p app -p server 2>&1 | tee "$logs/cargo.log"
 
-echo "[test] building the app for end2end (cargo leptos build)" >&2
-cargo leptos build
-echo "[test] end2end in Chromium" >&2
-(cd end2end && npx playwright test) 2>&1 | tee "$logs/e2e.log"
-
-# The front end's size budget (scripts/frontend-budget.env): a release
-# build, measured; over budget fails the run.
-echo "[test] front-end size budget (release build)" >&2
-scripts/frontend-size.sh --check --no-template 2>&1 | tee "$logs/size.log"
+# The release build (split into chunks, as users get it): measured against
+# the front end's budget (scripts/frontend-budget.env; over budget fails
+# the run), then tested end to end.
+echo "[test] building the release app (cargo leptos build --release --split)" >&2
+kauko_release_build
+echo "[test] front-end size budget" >&2
+scripts/frontend-size.sh --check --no-build --no-template 2>&1 | tee "$logs/size.log"
+echo "[test] end2end in Chromium (release build)" >&2
+(cd end2end && KAUKO_E2E_PROFILE=release npx playwright test) 2>&1 | tee "$logs/e2e.log"
 
 # One closing line for the whole run.
 rust=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$logs/cargo.log" |

@@ -93,9 +93,11 @@ export LEPTOS_OUTPUT_NAME=kauko
 # The release build, for every script that makes one: Leptos's type-erased
 # components (`--cfg erase_components`) for the server and the wasm alike
 # (they must match, or hydration fails), which makes the release wasm about
-# a quarter smaller. Debug builds and `cargo test` keep their own flags and
-# share compiled crates.
+# a quarter smaller; and split mode (`--split`): every lazy route's code
+# (app/src/routes.rs) goes into its own chunk, loaded when the page is
+# shown, so a patron's first page does not carry the staff pages. Debug
+# builds and `cargo test` keep their own flags and share compiled crates.
 kauko_release_build() {
-  RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release "$@"
+  RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release --split "$@"
 }
 set +euo pipefail

@@ -85,6 +85,27 @@ pub mod ssr {
         ServerFnError::new(message)
     }
 
+    /// Whether this call is a plain HTML form the browser sent (no
+    /// JavaScript yet, or none at all): it asks for a page, not data.
+    pub fn plain_form() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// Answers a plain form with a redirect (303: the browser then GETs
+    /// `to`, so reloading the page it lands on sends nothing again).
+    pub fn redirect_form(to: &str) {
+        leptos_axum::redirect(to);
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(StatusCode::SEE_OTHER);
+        }
+    }
+
     /// The signed-in user's library-system id; 401 when signed out.
     pub fn require_patron() -> Result<PatronId, ServerFnError> {
         request_viewer()

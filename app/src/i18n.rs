@@ -1,12 +1,18 @@
 //! Languages and translated strings. Every visible string lives in
-//! `app/locales/{fi,sv,en}.json`; the files are compiled in, so the browser
-//! needs no extra request, and a unit test checks that all three have the
-//! same keys.
+//! `app/locales/{fi,sv,en}.json`, and a unit test checks that all three
+//! have the same keys. The server compiles the files in. The browser does
+//! not: its WebAssembly would carry all three languages (about 29 KB
+//! gzipped) to every patron. The server serves each catalogue at
+//! `/i18n/{lang}.json?v={hash}` (cached for a year, the hash changes with
+//! the text), names the page's catalogue in the page, and the browser
+//! fetches it (preloaded beside the wasm) before it hydrates; another
+//! language's catalogue is fetched when the reader switches to it.
 //!
 //! The language comes from, in order: `?lang=` in the URL, the `kauko_lang`
 //! cookie, the browser's `Accept-Language`, and the configured default.
 
 use std::collections::HashMap;
+#[cfg(not(feature = "hydrate"))]
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -117,29 +123,117 @@ pub fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 
 type Catalog = HashMap<String, String>;
 
+/// The catalogue of `lang` as the JSON text in `app/locales`.
+pub fn catalog_json(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fi => include_str!("../locales/fi.json"),
+        Lang::Sv => include_str!("../locales/sv.json"),
+        Lang::En => include_str!("../locales/en.json"),
+    }
+}
+
+/// A short fingerprint of a catalogue's text (FNV-1a, 64 bits, in hex):
+/// the `v` of its URL, so a changed text gets a new URL and browsers may
+/// cache each URL for ever.
+pub fn catalog_version(lang: Lang) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in catalog_json(lang).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Where the browser fetches the catalogue of `lang`.
+pub fn catalog_url(lang: Lang) -> String {
+    format!("/i18n/{}.json?v={}", lang.code(), catalog_version(lang))
+}
+
+#[cfg(not(feature = "hydrate"))]
 fn catalogs() -> &'static [Catalog; 3] {
     static CATALOGS: OnceLock<[Catalog; 3]> = OnceLock::new();
     CATALOGS.get_or_init(|| {
-        let parse = |text: &str, name: &str| -> Catalog {
-            serde_json::from_str(text)
-                .unwrap_or_else(|e| panic!("locales/{name}.json is not valid JSON: {e}"))
-        };
-        [
-            parse(include_str!("../locales/fi.json"), "fi"),
-            parse(include_str!("../locales/sv.json"), "sv"),
-            parse(include_str!("../locales/en.json"), "en"),
-        ]
+        Lang::ALL.map(|lang| {
+            serde_json::from_str(catalog_json(lang)).unwrap_or_else(|e| {
+                panic!("locales/{}.json is not valid JSON: {e}", lang.code())
+            })
+        })
     })
+}
+
+/// The string for `key` in `lang`, if that catalogue has it.
+#[cfg(not(feature = "hydrate"))]
+fn lookup(lang: Lang, key: &str) -> Option<String> {
+    catalogs()[lang.index()].get(key).cloned()
+}
+
+/// The browser's catalogues: only those fetched so far.
+#[cfg(feature = "hydrate")]
+mod loaded {
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LOADED: RefCell<[Option<Catalog>; 3]> = const { RefCell::new([None, None, None]) };
+    }
+
+    pub fn lookup(lang: Lang, key: &str) -> Option<String> {
+        LOADED.with_borrow(|c| c[lang.index()].as_ref()?.get(key).cloned())
+    }
+
+    pub fn is_loaded(lang: Lang) -> bool {
+        LOADED.with_borrow(|c| c[lang.index()].is_some())
+    }
+
+    pub fn install(lang: Lang, json: &str) -> bool {
+        match serde_json::from_str::<Catalog>(json) {
+            Ok(catalog) => {
+                LOADED.with_borrow_mut(|c| c[lang.index()] = Some(catalog));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+use loaded::lookup;
+
+/// Fetches the catalogue of `lang` from `url` unless the browser has it;
+/// `false` when it could not be fetched or read.
+#[cfg(feature = "hydrate")]
+pub async fn ensure_loaded(lang: Lang, url: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    if loaded::is_loaded(lang) {
+        return true;
+    }
+    async fn text(url: &str) -> Option<String> {
+        let window = web_sys::window()?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        if !response.ok() {
+            return None;
+        }
+        JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+    }
+    // One retry: a phone's connection can drop a request.
+    for _ in 0..2 {
+        if let Some(json) = text(url).await {
+            return loaded::install(lang, &json);
+        }
+    }
+    false
 }
 
 /// The string for `key` in `lang`; English when missing there, else the key
 /// itself (so a missing translation shows up, and tests catch it).
 pub fn t(lang: Lang, key: &str) -> String {
-    let cats = catalogs();
-    cats[lang.index()]
-        .get(key)
-        .or_else(|| cats[Lang::En.index()].get(key))
-        .cloned()
+    lookup(lang, key)
+        .or_else(|| lookup(Lang::En, key))
         .unwrap_or_else(|| key.to_owned())
 }
 
@@ -153,6 +247,7 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
 }
 
 /// All keys of the English catalogue (for tests and tooling).
+#[cfg(not(feature = "hydrate"))]
 pub fn keys() -> Vec<&'static str> {
     let mut keys: Vec<_> = catalogs()[Lang::En.index()]
         .keys()
@@ -163,6 +258,7 @@ pub fn keys() -> Vec<&'static str> {
 }
 
 /// Whether `lang` has its own string for `key`.
+#[cfg(not(feature = "hydrate"))]
 pub fn has_key(lang: Lang, key: &str) -> bool {
     catalogs()[lang.index()].contains_key(key)
 }

@@ -10,16 +10,17 @@ pub mod lookup;
 pub mod outbox;
 pub mod pages;
 pub mod port;
+pub mod routes;
 pub mod settings;
 pub mod site;
 pub mod staff_import;
 pub mod viewer;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path, Lazy, SsrMode, StaticSegment,
 };
 
 use crate::components::layout::{Footer, Header};
@@ -55,6 +56,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <script id="kauko-boot" type="application/json" inner_html=boot></script>
+                // The page's strings, which the browser reads before it
+                // hydrates: fetched beside the wasm, not after it.
+                <link rel="preload" href=i18n::catalog_url(lang) r#as="fetch" crossorigin="anonymous"/>
+                // kauko.css, or kauko.<hash>.css when the build hashed it.
+                <HashedStylesheet options=options.clone() id="kauko"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -73,7 +79,6 @@ pub fn App() -> impl IntoView {
     provide_site();
 
     view! {
-        <Stylesheet id="kauko" href="/pkg/kauko.css"/>
         <Router>
             // rel="external": the router leaves the link to the browser, which
             // moves focus to <main> as a skip link must.
@@ -82,21 +87,24 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::HomePage/>
-                    <Route path=StaticSegment("request") view=pages::RequestPage/>
-                    <Route path=StaticSegment("my") view=pages::MyRequestsPage/>
-                    <Route path=leptos_router::path!("/my/:id") view=pages::my_request::MyRequestPage/>
-                    <Route path=StaticSegment("lend") view=pages::LendPage/>
-                    <Route path=leptos_router::path!("/lend/:code") view=pages::LendPartnerPage/>
-                    <Route path=StaticSegment("staff") view=pages::StaffPage/>
-                    <Route path=leptos_router::path!("/staff/borrowing") view=desk::queue::BorrowingQueuePage/>
-                    <Route path=leptos_router::path!("/staff/borrowing/:id") view=desk::request::BorrowingRequestPage/>
-                    <Route path=leptos_router::path!("/staff/lending") view=desk::queue::LendingQueuePage/>
-                    <Route path=leptos_router::path!("/staff/lending/:id") view=desk::request::LendingRequestPage/>
-                    <Route path=leptos_router::path!("/staff/partners/import") view=pages::staff_import::StaffImportPage/>
-                    <Route path=leptos_router::path!("/staff/outbox") view=pages::staff_outbox::StaffOutboxPage/>
-                    <Route path=leptos_router::path!("/staff/lending-review") view=pages::staff_review::StaffReviewPage/>
-                    <Route path=leptos_router::path!("/staff/mail") view=pages::staff_mail::StaffMailPage/>
-                    <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
+                    <Route path=StaticSegment("request") view={Lazy::<routes::RequestRoute>::new()}/>
+                    // In order: the lists are in the HTML as it arrives, so
+                    // the page (and its cancel and renew forms) works
+                    // before and without JavaScript.
+                    <Route path=StaticSegment("my") view={Lazy::<routes::MyRequestsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/my/:id") view={Lazy::<routes::MyRequestRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("lend") view={Lazy::<routes::LendRoute>::new()}/>
+                    <Route path=path!("/lend/:code") view={Lazy::<routes::LendPartnerRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("staff") view={Lazy::<routes::StaffRoute>::new()}/>
+                    <Route path=path!("/staff/borrowing") view={Lazy::<routes::BorrowingQueueRoute>::new()}/>
+                    <Route path=path!("/staff/borrowing/:id") view={Lazy::<routes::BorrowingRequestRoute>::new()}/>
+                    <Route path=path!("/staff/lending") view={Lazy::<routes::LendingQueueRoute>::new()}/>
+                    <Route path=path!("/staff/lending/:id") view={Lazy::<routes::LendingRequestRoute>::new()}/>
+                    <Route path=path!("/staff/partners/import") view={Lazy::<routes::StaffImportRoute>::new()}/>
+                    <Route path=path!("/staff/outbox") view={Lazy::<routes::StaffOutboxRoute>::new()}/>
+                    <Route path=path!("/staff/lending-review") view={Lazy::<routes::StaffReviewRoute>::new()}/>
+                    <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
+                    <Route path=StaticSegment("accessibility") view={Lazy::<routes::AccessibilityRoute>::new()}/>
                 </Routes>
             </main>
             <Footer/>

@@ -77,6 +77,9 @@ struct Boot {
     site: SiteInfo,
     #[serde(default)]
     viewer: Option<Viewer>,
+    /// Where the browser fetches each language's strings (fi, sv, en).
+    #[serde(default)]
+    catalogs: [String; 3],
 }
 
 /// The JSON block the browser reads at hydration, safe inside `<script>`.
@@ -85,6 +88,7 @@ pub fn boot_json(site: &SiteInfo, lang: Lang, viewer: Option<Viewer>) -> String 
         lang,
         site: site.clone(),
         viewer,
+        catalogs: Lang::ALL.map(i18n::catalog_url),
     })
     .unwrap_or_else(|_| "{}".into());
     json.replace('<', "\\u003c")
@@ -162,12 +166,25 @@ impl I18n {
         self.site.with_value(|s| s.pickup_name(code, lang))
     }
 
-    /// Switches the language in place (after hydration): remembers it in a
-    /// cookie and updates `<html lang>`.
+    /// Switches the language in place (after hydration): fetches its
+    /// strings if the browser has not got them yet, remembers the choice in
+    /// a cookie and updates `<html lang>`. If the strings cannot be
+    /// fetched, the page is loaded in that language instead.
     pub fn switch(self, lang: Lang) {
-        self.lang.set(lang);
         #[cfg(feature = "hydrate")]
-        browser::remember_lang(lang);
+        leptos::task::spawn_local(async move {
+            let url = browser::read_boot()
+                .map(|b| b.catalogs[lang as usize].clone())
+                .unwrap_or_else(|| i18n::catalog_url(lang));
+            if i18n::ensure_loaded(lang, &url).await {
+                self.lang.set(lang);
+                browser::remember_lang(lang);
+            } else {
+                browser::reload_in(lang);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        self.lang.set(lang);
     }
 }
 
@@ -215,6 +232,17 @@ mod browser {
         None
     }
 
+    /// Loads the current page again in `lang` (`?lang=`).
+    #[cfg(feature = "hydrate")]
+    pub(super) fn reload_in(lang: Lang) {
+        if let Some(window) = web_sys::window() {
+            let path = window.location().pathname().unwrap_or_default();
+            let _ = window
+                .location()
+                .set_href(&format!("{path}?lang={}", lang.code()));
+        }
+    }
+
     #[cfg(feature = "hydrate")]
     pub(super) fn remember_lang(lang: Lang) {
         use wasm_bindgen::JsCast;
@@ -238,6 +266,17 @@ mod browser {
             let _ = doc.set_cookie(&cookie);
         }
     }
+}
+
+/// Fetches the strings of the page's language (named in the page by the
+/// server) before the browser hydrates; `false` if they could not be had.
+#[cfg(feature = "hydrate")]
+pub async fn load_page_strings() -> bool {
+    let Some(boot) = browser::read_boot() else {
+        return false;
+    };
+    let url = boot.catalogs[boot.lang as usize].clone();
+    !url.is_empty() && i18n::ensure_loaded(boot.lang, &url).await
 }
 
 #[cfg(feature = "ssr")]

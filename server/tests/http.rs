@@ -469,4 +469,40 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
         .unwrap();
     assert_eq!(api.status(), 200);
     assert_eq!(api.headers()["cache-control"], "no-store");
+
+    // A content-hashed file (cargo-leptos's hash-files) never changes: a
+    // browser keeps it for a year without asking; a missing one is not
+    // cached.
+    std::fs::write(pkg.join("kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm"), b"\0asm").unwrap();
+    let hashed = get("/pkg/kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm", &[]).await.unwrap();
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let gone = get("/pkg/kauko.AAAAAAAAAAAAAAAAAAAAAA.wasm", &[]).await.unwrap();
+    assert_eq!(gone.status(), 404);
+    assert_ne!(
+        gone.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    // The browser's strings: the URL the page names is kept for a year,
+    // any other version is revalidated; unknown languages are not there.
+    let page = get("/?lang=sv", &[]).await.unwrap().text().await.unwrap();
+    let url = app::i18n::catalog_url(app::i18n::Lang::Sv);
+    assert!(page.contains(&url), "{url} not named in the page");
+    let catalog = get(&url, &[]).await.unwrap();
+    assert_eq!(catalog.status(), 200);
+    assert_eq!(
+        catalog.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let strings: std::collections::HashMap<String, String> = catalog.json().await.unwrap();
+    assert_eq!(strings["status.submitted"], "Skickad");
+    let stale = get("/i18n/sv.json?v=0", &[]).await.unwrap();
+    assert_eq!(stale.headers()["cache-control"], "no-cache");
+    for missing in ["/i18n/de.json", "/i18n/sv", "/i18n/sv-FI.json"] {
+        assert_eq!(get(missing, &[]).await.unwrap().status(), 404, "{missing}");
+    }
 }

@@ -25,22 +25,22 @@ async fn start() -> Running {
 
 fn lend_form<'a>(key: &'a str, library_id: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("form[idempotency_key]", key),
-        ("form[library_name]", "Tampere University Library"),
-        ("form[library_id]", library_id),
-        ("form[contact_name]", "Kaisa Kaukopalvelu"),
+        ("idempotency_key", key),
+        ("library_name", "Tampere University Library"),
+        ("library_id", library_id),
+        ("contact_name", "Kaisa Kaukopalvelu"),
         // The demo partner FI-TUNI (ISIL FI-Tay) has ill@fi-tuni.example.org
         // on record: a colleague in the same mail domain fits.
-        ("form[email]", "kaisa@fi-tuni.example.org"),
-        ("form[citation][kind]", "book"),
-        ("form[citation][title]", "Seitsemän veljestä"),
-        ("form[citation][authors]", "Kivi, Aleksis"),
-        ("form[citation][isbn]", "978-951-1-27445-2"),
-        ("form[service]", "loan"),
-        ("form[delivery]", "postal"),
-        ("form[delivery_address]", "Kalevantie 5\n33100 Tampere"),
-        ("form[max_cost]", "20 EUR"),
-        ("form[note]", "Urgent"),
+        ("email", "kaisa@fi-tuni.example.org"),
+        ("kind", "book"),
+        ("title", "Seitsemän veljestä"),
+        ("authors", "Kivi, Aleksis"),
+        ("isbn", "978-951-1-27445-2"),
+        ("service", "loan"),
+        ("delivery", "postal"),
+        ("delivery_address", "Kalevantie 5\n33100 Tampere"),
+        ("max_cost", "20 EUR"),
+        ("note", "Urgent"),
     ]
 }
 
@@ -206,12 +206,12 @@ async fn known_partners_are_sent_once_and_unknown_libraries_held_for_review() {
 async fn problems_come_back_per_field_and_software_is_refused() {
     let k = start().await;
     let mut form = lend_form("lend-http-bad-0001", "FI-T Y");
-    form.retain(|(name, _)| *name != "form[citation][title]");
+    form.retain(|(name, _)| *name != "title");
     let long = "x".repeat(3000);
     form.iter_mut().for_each(|(name, value)| match *name {
-        "form[email]" => *value = "ill at tuni",
-        "form[delivery]" => *value = "email",
-        "form[note]" => *value = &long,
+        "email" => *value = "ill at tuni",
+        "delivery" => *value = "email",
+        "note" => *value = &long,
         _ => {}
     });
     let (status, body) = k.call("lend/submit", "", &form).await;
@@ -236,7 +236,7 @@ async fn problems_come_back_per_field_and_software_is_refused() {
 
     // The hidden field filled: refused as a whole, nothing stored.
     let mut bot = lend_form("lend-http-bot-0001", "FI-Tay");
-    bot.push(("form[website]", "http://spam.example"));
+    bot.push(("website", "http://spam.example"));
     let (_, body) = k.call("lend/submit", "", &bot).await;
     assert_eq!(body["Refused"], "error.lend.bot");
     assert!(k
@@ -287,7 +287,7 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
     // What the browser sends for the locked details does not count.
     let key = "lend-http-partner-0001";
     let mut form = lend_form(key, "FI-HY");
-    form.push(("form[partner]", "FI-TUNI"));
+    form.push(("partner", "FI-TUNI"));
     form[1].1 = "Someone Else";
     let (_, body) = k.call("lend/submit", "", &form).await;
     assert!(body["Sent"]["reference"].is_string(), "{body}");
@@ -298,7 +298,7 @@ async fn a_partners_own_form_prefills_locks_and_shows_instructions() {
     );
     // An address that is no partner's: stored and held, not refused.
     let mut unknown = lend_form("lend-http-partner-0002", "");
-    unknown.push(("form[partner]", "NO-SUCH"));
+    unknown.push(("partner", "NO-SUCH"));
     let (_, body) = k.call("lend/submit", "", &unknown).await;
     assert!(body["Held"]["reference"].is_string(), "{body}");
 }
@@ -374,7 +374,7 @@ async fn no_one_can_speak_for_a_partner_library() {
     for (key, id, sender, reason, partner) in cases {
         let mut form = lend_form(key, id);
         form.iter_mut().for_each(|(name, value)| {
-            if *name == "form[email]" {
+            if *name == "email" {
                 *value = sender;
             }
         });
@@ -473,10 +473,10 @@ async fn a_request_sent_while_the_library_system_is_down_arrives_exactly_once() 
     let key = "lend-alma-down-0001";
     let mut form = lend_form(key, "fi-tamk-email");
     form.iter_mut().for_each(|(name, value)| match *name {
-        "form[email]" => *value = "ill@tuni.example.fi",
-        "form[service]" => *value = "copy",
-        "form[delivery]" => *value = "email",
-        "form[delivery_address]" => *value = "ill@tuni.example.fi",
+        "email" => *value = "ill@tuni.example.fi",
+        "service" => *value = "copy",
+        "delivery" => *value = "email",
+        "delivery_address" => *value = "ill@tuni.example.fi",
         _ => {}
     });
     let (status, body) = k.call("lend/submit", "", &form).await;
@@ -616,4 +616,59 @@ async fn partner_forms_are_answered_from_kaukos_copy_of_the_partner_list() {
             .await;
     }
     assert_eq!(sim.state.stats().calls, first, "{:?}", sim.state.stats());
+}
+
+/// Posts the lending form as a browser without JavaScript does (asking
+/// for a page) from `page`: the status and the redirect.
+async fn post_plain(k: &Running, page: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let res = k
+        .client
+        .post(format!("{}/api/lend/submit", k.base))
+        .header("origin", &k.base)
+        .header("referer", format!("{}{page}", k.base))
+        .header("accept", "text/html,*/*;q=0.8")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let to = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+    (res.status().as_u16(), to.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_lending_form_works_without_javascript() {
+    let k = start().await;
+    // The page posts by itself, with a key the server made.
+    let (_, page) = k.page("/lend?lang=en", "").await;
+    assert!(page.contains(r#"method="post" action="/api/lend/submit""#));
+    // A mistake: the form again with what was typed (the library's name,
+    // the title, the note) and the error; nothing stored.
+    let mut bad = lend_form("lend-nojs-0001", "FI-Tay");
+    bad.retain(|(name, _)| *name != "email");
+    let (status, to) = post_plain(&k, "/lend", &bad).await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/lend?posted=1&"), "{to}");
+    assert!(lending_at(&k, "FI-TUNI", "lend-nojs-0001").await.is_none());
+    let (_, again) = k.page(&format!("{to}&lang=en"), "").await;
+    assert!(again.contains(r#"value="Tampere University Library""#));
+    assert!(again.contains(r#"value="Seitsemän veljestä""#));
+    assert!(again.contains("Urgent</textarea>"));
+    assert!(again.contains("email-error"), "the error under the field");
+    // Sent: the confirmation, and one request however often it is sent.
+    let good = lend_form("lend-nojs-0001", "FI-Tay");
+    let (status, to) = post_plain(&k, "/lend", &good).await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/lend?sent=") && to.ends_with("&how=sent"), "{to}");
+    let (_, same) = post_plain(&k, "/lend", &good).await;
+    assert_eq!(same, to);
+    let sent = lending_at(&k, "FI-TUNI", "lend-nojs-0001").await.expect("sent");
+    assert_eq!(sent.request.note.as_deref(), Some("Urgent"));
+    let (_, done) = k.page(&format!("{to}&lang=en"), "").await;
+    assert!(done.contains("done-title"), "the confirmation");
+    // A partner's own form returns to that form.
+    let mut partner = lend_form("lend-nojs-0002", "");
+    partner.push(("partner", "FI-TUNI"));
+    partner.retain(|(name, _)| *name != "title");
+    let (_, to) = post_plain(&k, "/lend/FI-TUNI", &partner).await;
+    assert!(to.starts_with("/lend/FI-TUNI?posted=1&"), "{to}");
 }

@@ -13,17 +13,17 @@ use support::{start_kauko, Running};
 
 fn lend_form(key: &str) -> Vec<(&'static str, &str)> {
     vec![
-        ("form[idempotency_key]", key),
-        ("form[library_name]", "Tampere University Library"),
-        ("form[library_id]", "FI-Tay"),
+        ("idempotency_key", key),
+        ("library_name", "Tampere University Library"),
+        ("library_id", "FI-Tay"),
         // A colleague at the partner library (same mail domain as the
         // record): the confirmation goes to the record's address only.
-        ("form[email]", "kaisa@fi-tuni.example.org"),
-        ("form[citation][kind]", "book"),
-        ("form[citation][title]", "Seitsemän veljestä"),
-        ("form[service]", "copy"),
-        ("form[delivery]", "email"),
-        ("form[delivery_address]", "docs@elsewhere.example"),
+        ("email", "kaisa@fi-tuni.example.org"),
+        ("kind", "book"),
+        ("title", "Seitsemän veljestä"),
+        ("service", "copy"),
+        ("delivery", "email"),
+        ("delivery_address", "docs@elsewhere.example"),
     ]
 }
 

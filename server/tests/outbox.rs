@@ -699,13 +699,13 @@ async fn lending_requests_go_through_the_outbox_and_review(db: Db, _second: Seco
 
 fn article_form<'a>(key: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("form[idempotency_key]", key),
-        ("form[kind]", "article"),
-        ("form[title]", title),
-        ("form[container_title]", "Journal of Outboxes"),
-        ("form[year]", "2026"),
-        ("form[format]", "DIGITAL"),
-        ("form[copyright]", "true"),
+        ("idempotency_key", key),
+        ("kind", "article"),
+        ("title", title),
+        ("container_title", "Journal of Outboxes"),
+        ("year", "2026"),
+        ("format", "DIGITAL"),
+        ("copyright", "true"),
     ]
 }
 

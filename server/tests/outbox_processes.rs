@@ -145,13 +145,13 @@ async fn in_alma(sim: &str) -> (usize, u64) {
 
 fn article<'a>(key: &'a str, title: &'a str) -> [(&'static str, &'a str); 7] {
     [
-        ("form[idempotency_key]", key),
-        ("form[kind]", "article"),
-        ("form[title]", title),
-        ("form[container_title]", "Journal of Crashes"),
-        ("form[year]", "2026"),
-        ("form[format]", "DIGITAL"),
-        ("form[copyright]", "true"),
+        ("idempotency_key", key),
+        ("kind", "article"),
+        ("title", title),
+        ("container_title", "Journal of Crashes"),
+        ("year", "2026"),
+        ("format", "DIGITAL"),
+        ("copyright", "true"),
     ]
 }
 

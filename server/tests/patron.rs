@@ -37,15 +37,15 @@ impl Running {
 
 fn article_form<'a>(key: &'a str, title: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("form[idempotency_key]", key),
-        ("form[kind]", "article"),
-        ("form[title]", title),
-        ("form[authors]", "Mansfield, Steven J.; Smith, Russell C."),
-        ("form[container_title]", "Organic Letters"),
-        ("form[year]", "2019"),
-        ("form[doi]", "https://doi.org/10.1021/ACS.ORGLETT.9B00971"),
-        ("form[format]", "DIGITAL"),
-        ("form[copyright]", "true"),
+        ("idempotency_key", key),
+        ("kind", "article"),
+        ("title", title),
+        ("authors", "Mansfield, Steven J.; Smith, Russell C."),
+        ("container_title", "Organic Letters"),
+        ("year", "2019"),
+        ("doi", "https://doi.org/10.1021/ACS.ORGLETT.9B00971"),
+        ("format", "DIGITAL"),
+        ("copyright", "true"),
     ]
 }
 
@@ -103,7 +103,7 @@ async fn the_same_idempotency_key_twice_is_one_request() {
     let (_, dup) = k.call("requests/submit", &aino, &other).await;
     assert_eq!(dup["Duplicate"][0]["id"], id.as_str(), "{dup}");
     let mut confirmed = other.clone();
-    confirmed.push(("form[confirm_duplicate]", "true"));
+    confirmed.push(("confirm_duplicate", "true"));
     let (_, again) = k.call("requests/submit", &aino, &confirmed).await;
     assert!(again["Created"]["id"].is_string(), "{again}");
 
@@ -125,9 +125,9 @@ async fn problems_come_back_per_field_and_nothing_is_created() {
         .unwrap()
         .len();
     let mut form = article_form("0123456789abcdef0123456789abcdef", "");
-    form.retain(|(k, _)| *k != "form[copyright]" && *k != "form[container_title]");
-    form.push(("form[isbn]", "978-0-14-134683-1"));
-    form.push(("form[needed_by]", "2001-01-01"));
+    form.retain(|(k, _)| *k != "copyright" && *k != "container_title");
+    form.push(("isbn", "978-0-14-134683-1"));
+    form.push(("needed_by", "2001-01-01"));
     let (status, body) = k.call("requests/submit", &aino, &form).await;
     assert_eq!(status, 200);
     let fields: Vec<_> = body["Invalid"]
@@ -222,4 +222,113 @@ async fn cancel_and_renew_follow_the_rules_and_touch_only_ones_own() {
     let (_, body) = k.page("/my?lang=en", &aino).await;
     let past = body.split_once("id=\"history-title\"").unwrap().1;
     assert!(past.contains("Life is pretty meaningful") && past.contains("Cancelled"));
+}
+
+/// Posts a form as a browser without JavaScript does (it asks for a page:
+/// `Accept: text/html`), from `referer`: the status and the redirect.
+async fn post_plain(
+    k: &Running,
+    endpoint: &str,
+    cookie: &str,
+    referer: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = k
+        .client
+        .post(format!("{}/api/{endpoint}", k.base))
+        .header("origin", &k.base)
+        .header("referer", format!("{}{referer}", k.base))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let to = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (res.status().as_u16(), to)
+}
+
+#[tokio::test]
+async fn the_forms_work_without_javascript() {
+    let k = start().await;
+    let aino = k.sign_in("aino.virtanen", "Aino Virtanen").await;
+    let count = || async {
+        k.state
+            .port
+            .list_borrowing_requests(&PatronId("aino.virtanen".into()))
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+
+    // The page the server renders is a form that posts by itself, with a
+    // key of its own.
+    let (_, page) = k.page("/request?lang=en", &aino).await;
+    assert!(page.contains(r#"method="post" action="/api/requests/submit""#), "{page}");
+    let key = page
+        .split(r#"name="idempotency_key" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a key in the page")
+        .to_owned();
+    assert_eq!(key.len(), 32, "{key}");
+
+    // Problems: back to the form with what was typed and what was wrong;
+    // nothing created.
+    let mut form = article_form(&key, "Ynamides in <b>total</b> synthesis");
+    form.retain(|(name, _)| *name != "copyright");
+    form.push(("note", "Chapter 3 & the appendix"));
+    let (status, to) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/request?posted=1&"), "{to}");
+    assert_eq!(count().await, before);
+    let (_, again) = k.page(&format!("{to}&lang=en"), &aino).await;
+    assert!(again.contains(r#"value="Ynamides in &lt;b&gt;total&lt;/b&gt; synthesis""#), "title kept");
+    assert!(again.contains("Chapter 3 &amp; the appendix</textarea>"), "note kept");
+    assert!(again.contains(&format!(r#"value="{key}""#)), "the same key");
+    assert!(again.contains("Copies need your copyright declaration"), "the error shown");
+
+    // Sent: the confirmation, once however often the form is sent again.
+    form.push(("copyright", "true"));
+    let (status, to) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/request?sent="), "{to}");
+    let (_, again) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    assert_eq!(again, to, "the same request");
+    assert_eq!(count().await, before + 1);
+    let (_, done) = k.page(&format!("{to}&lang=en"), &aino).await;
+    let id = to.split("sent=").nth(1).unwrap().split('&').next().unwrap();
+    assert!(done.contains(id) && done.contains("done-title"), "{done}");
+
+    // Cancel from My requests: the question first (a plain link), then
+    // the answer shown on the page the form came from.
+    let (_, asked) = k.page(&format!("/my?cancel={id}&lang=en"), &aino).await;
+    assert!(asked.contains("Yes, cancel it"), "the question");
+    let (status, to) = post_plain(&k, "me/cancel", &aino, "/my", &[("id", id)]).await;
+    assert_eq!((status, to.as_str()), (303, "/my?notice=my.cancelled&ok=1"));
+    let (_, mine) = k.page(&format!("{to}&lang=en"), &aino).await;
+    assert!(mine.contains("Request cancelled."), "the notice");
+
+    // Renew from a request's page: back to that page; another site's
+    // Referer is not followed.
+    let loans = k
+        .state
+        .port
+        .list_loans(&PatronId("aino.virtanen".into()))
+        .await
+        .unwrap();
+    let renewable = loans.iter().find(|l| l.renewable).unwrap();
+    let (status, to) = post_plain(&k, "me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)]).await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/my/abc-123?notice=my.renewed&ok=1&due="), "{to}");
+    let (_, to) = post_plain(&k, "me/renew", &aino, "//evil.example/my", &[("id", &renewable.id)]).await;
+    assert!(to.starts_with("/my?notice="), "{to}");
+    // A made-up notice cannot put text on the page.
+    let (_, forged) = k.page("/my?notice=%3Cb%3Eyou+won%3C%2Fb%3E&ok=1&lang=en", &aino).await;
+    assert!(!forged.contains("you won"));
 }

@@ -18,6 +18,9 @@ use crate::lookup::{Found, OpenAccessCopy};
 #[serde(default)]
 pub struct RequestForm {
     /// Made when the form is shown; the same key twice is one request.
+    /// (This and `needed_by` and `note` are left out when empty: the
+    /// lending form, which embeds this one, has its own.)
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub idempotency_key: String,
     pub kind: String,
     pub title: String,
@@ -38,11 +41,165 @@ pub struct RequestForm {
     pub format: String,
     pub pickup_location: String,
     /// `YYYY-MM-DD`, or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub needed_by: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
+    #[serde(deserialize_with = "form_bool")]
     pub copyright: bool,
     /// The patron saw the duplicate warning and wants it anyway.
+    #[serde(deserialize_with = "form_bool")]
     pub confirm_duplicate: bool,
+}
+
+/// A check box as a form sends it (`true`, `on`, `1`; absent is false),
+/// or a JSON boolean.
+pub fn form_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::Text(t) => matches!(t.as_str(), "true" | "on" | "1"),
+    })
+}
+
+/// The form's text fields by the names its inputs have.
+pub(crate) const TEXT_FIELDS: [(&str, fn(&RequestForm) -> &String, fn(&mut RequestForm) -> &mut String); 19] = [
+    ("idempotency_key", |f| &f.idempotency_key, |f| &mut f.idempotency_key),
+    ("kind", |f| &f.kind, |f| &mut f.kind),
+    ("title", |f| &f.title, |f| &mut f.title),
+    ("authors", |f| &f.authors, |f| &mut f.authors),
+    ("container_title", |f| &f.container_title, |f| &mut f.container_title),
+    ("volume", |f| &f.volume, |f| &mut f.volume),
+    ("issue", |f| &f.issue, |f| &mut f.issue),
+    ("pages", |f| &f.pages, |f| &mut f.pages),
+    ("year", |f| &f.year, |f| &mut f.year),
+    ("publisher", |f| &f.publisher, |f| &mut f.publisher),
+    ("edition", |f| &f.edition, |f| &mut f.edition),
+    ("issn", |f| &f.issn, |f| &mut f.issn),
+    ("isbn", |f| &f.isbn, |f| &mut f.isbn),
+    ("doi", |f| &f.doi, |f| &mut f.doi),
+    ("pmid", |f| &f.pmid, |f| &mut f.pmid),
+    ("format", |f| &f.format, |f| &mut f.format),
+    ("pickup_location", |f| &f.pickup_location, |f| &mut f.pickup_location),
+    ("needed_by", |f| &f.needed_by, |f| &mut f.needed_by),
+    ("note", |f| &f.note, |f| &mut f.note),
+];
+
+/// What a form sent without JavaScript is answered with: the page again,
+/// at a URL that carries what was typed and what was wrong (`posted=1`),
+/// or the confirmation (`sent=`). The page reads it back the same on the
+/// server and in the browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostedForm {
+    pub form: RequestForm,
+    pub errors: Vec<FieldError>,
+    /// The patron's active requests for the same work (their numbers).
+    pub duplicates: Vec<String>,
+    /// A translation key: the form could not be sent at all.
+    pub failed: Option<String>,
+}
+
+/// A request sent without JavaScript: its number, and whether the library
+/// system has it yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentForm {
+    pub id: String,
+    pub delivered: bool,
+}
+
+impl RequestForm {
+    /// The query string of `/request` that shows this form again with its
+    /// problems (see [`PostedForm`]).
+    pub fn posted_query(&self, errors: &[FieldError], duplicates: &[String], failed: Option<&str>) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("posted", "1");
+        for (name, get, _) in TEXT_FIELDS {
+            let value = get(self);
+            if !value.is_empty() {
+                q.append_pair(name, value);
+            }
+        }
+        if self.copyright {
+            q.append_pair("copyright", "true");
+        }
+        for e in errors {
+            q.append_pair("error", &format!("{}:{}", e.field, e.key));
+        }
+        for id in duplicates {
+            q.append_pair("duplicate", id);
+        }
+        if let Some(key) = failed {
+            q.append_pair("failed", key);
+        }
+        q.finish()
+    }
+}
+
+/// The pairs of a query string, decoded.
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// An `error=field:key` pair of a form sent back, if its key is one of the
+/// error catalogue's (the URL cannot put other text on the page).
+pub(crate) fn posted_error(value: &str) -> Option<FieldError> {
+    let (field, key) = value.split_once(':')?;
+    let known = key.starts_with("error.") || key.starts_with("request.error.") || key.starts_with("lend.error.");
+    (known && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .then(|| FieldError::new(field, key))
+}
+
+/// Reads `/request`'s query: a form sent back with its problems, if it is
+/// one (`posted=1`).
+pub fn posted_form(query: &str) -> Option<PostedForm> {
+    let pairs = query_pairs(query);
+    if !pairs.iter().any(|(k, v)| k == "posted" && v == "1") {
+        return None;
+    }
+    let mut posted = PostedForm::default();
+    for (k, v) in pairs {
+        if let Some((_, _, set)) = TEXT_FIELDS.iter().find(|(name, _, _)| *name == k) {
+            *set(&mut posted.form) = v;
+            continue;
+        }
+        match k.as_str() {
+            "copyright" => posted.form.copyright = matches!(v.as_str(), "true" | "on" | "1"),
+            "error" => posted.errors.extend(posted_error(&v)),
+            "duplicate"
+                if (1..=64).contains(&v.len())
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+            {
+                posted.duplicates.push(v)
+            }
+            "failed" if v.starts_with("request.error.") => posted.failed = Some(v),
+            _ => {}
+        }
+    }
+    Some(posted)
+}
+
+/// Reads `/request`'s query: the confirmation of a request sent without
+/// JavaScript (`sent=…&delivered=1`), if it is one.
+pub fn sent_form(query: &str) -> Option<SentForm> {
+    let mut sent = None;
+    let mut delivered = false;
+    for (k, v) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+        match k.as_ref() {
+            "sent" if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+                sent = Some(v.into_owned())
+            }
+            "delivered" => delivered = v == "1",
+            _ => {}
+        }
+    }
+    sent.map(|id| SentForm { id, delivered })
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -357,8 +514,58 @@ pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnErr
 /// gives the same request. When the library system does not answer within
 /// the outbox's inline wait, the patron is told it was received and is
 /// being forwarded.
+///
+/// The form's fields come flat (`title=…&copyright=true`), as the page's
+/// `<form method="post">` sends them without JavaScript; such a call is
+/// answered with a redirect to the confirmation, or to the form again with
+/// what was typed and what was wrong (see [`PostedForm`]).
 #[server(endpoint = "requests/submit")]
-pub async fn submit_request(form: RequestForm) -> Result<SubmitOutcome, ServerFnError> {
+pub async fn submit_request(
+    #[server(flatten)] form: RequestForm,
+) -> Result<SubmitOutcome, ServerFnError> {
+    let plain = super::ssr::plain_form();
+    let mut form = form;
+    if plain && !key_ok(form.idempotency_key.trim()) {
+        // The page rendered by the server carries a key; should it be
+        // missing, the request still goes (once: the redirect below).
+        form.idempotency_key = new_server_key();
+    }
+    let outcome = submit_request_inner(&form).await;
+    if plain {
+        let to = match &outcome {
+            Ok(SubmitOutcome::Created { id }) => format!("/request?sent={id}&delivered=1"),
+            Ok(SubmitOutcome::Received { reference }) => {
+                format!("/request?sent={reference}&delivered=0")
+            }
+            Ok(SubmitOutcome::Invalid(errors)) => {
+                format!("/request?{}", form.posted_query(errors, &[], None))
+            }
+            Ok(SubmitOutcome::Duplicate(list)) => {
+                let ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
+                format!("/request?{}", form.posted_query(&[], &ids, None))
+            }
+            Err(e) => {
+                let key = if e.to_string().contains("sign in required") {
+                    "request.error.signed_out"
+                } else {
+                    "request.error.send"
+                };
+                format!("/request?{}", form.posted_query(&[], &[], Some(key)))
+            }
+        };
+        super::ssr::redirect_form(&to);
+    }
+    outcome
+}
+
+/// A fresh idempotency key made on the server (for a page it renders).
+#[cfg(feature = "ssr")]
+pub fn new_server_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(feature = "ssr")]
+async fn submit_request_inner(form: &RequestForm) -> Result<SubmitOutcome, ServerFnError> {
     use crate::outbox::{SubmissionKind, Submitted};
     use crate::port::PortError;
     let patron = super::ssr::require_patron()?;

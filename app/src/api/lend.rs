@@ -30,7 +30,9 @@ pub struct LendForm {
     pub library_id: String,
     pub contact_name: String,
     pub email: String,
-    /// The citation (only its citation fields are read).
+    /// The citation (only its citation fields are read). Its fields come
+    /// flat, beside the others, as the page's form sends them.
+    #[serde(flatten)]
     pub citation: RequestForm,
     /// `loan` or `copy`.
     pub service: String,
@@ -117,6 +119,117 @@ fn limits(form: &LendForm) -> Vec<(&'static str, &str, usize)> {
         ("needed_by", &form.needed_by, 10),
         ("note", &form.note, MAX_TEXT_CHARS),
     ]
+}
+
+/// The lending form's own text fields by the names its inputs have (the
+/// citation's are [`super::form::TEXT_FIELDS`]).
+const LEND_FIELDS: [(&str, fn(&LendForm) -> &String, fn(&mut LendForm) -> &mut String); 11] = [
+    ("idempotency_key", |f| &f.idempotency_key, |f| &mut f.idempotency_key),
+    ("library_name", |f| &f.library_name, |f| &mut f.library_name),
+    ("library_id", |f| &f.library_id, |f| &mut f.library_id),
+    ("contact_name", |f| &f.contact_name, |f| &mut f.contact_name),
+    ("email", |f| &f.email, |f| &mut f.email),
+    ("service", |f| &f.service, |f| &mut f.service),
+    ("delivery", |f| &f.delivery, |f| &mut f.delivery),
+    ("delivery_address", |f| &f.delivery_address, |f| &mut f.delivery_address),
+    ("max_cost", |f| &f.max_cost, |f| &mut f.max_cost),
+    ("needed_by", |f| &f.needed_by, |f| &mut f.needed_by),
+    ("note", |f| &f.note, |f| &mut f.note),
+];
+
+/// The citation fields the lending form has (not the patron's own).
+fn lend_citation_field(name: &str) -> bool {
+    !matches!(
+        name,
+        "idempotency_key" | "needed_by" | "note" | "format" | "pickup_location"
+    )
+}
+
+/// A lending form sent back without JavaScript (see
+/// [`super::form::PostedForm`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostedLendForm {
+    pub form: LendForm,
+    pub errors: Vec<FieldError>,
+    pub failed: Option<String>,
+}
+
+impl LendForm {
+    /// The query string that shows this form again with its problems
+    /// (the hidden field is not repeated).
+    pub fn posted_query(&self, errors: &[FieldError], failed: Option<&str>) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("posted", "1");
+        for (name, get, _) in LEND_FIELDS {
+            if !get(self).is_empty() {
+                q.append_pair(name, get(self));
+            }
+        }
+        for (name, get, _) in super::form::TEXT_FIELDS {
+            if lend_citation_field(name) && !get(&self.citation).is_empty() {
+                q.append_pair(name, get(&self.citation));
+            }
+        }
+        for e in errors {
+            q.append_pair("error", &format!("{}:{}", e.field, e.key));
+        }
+        if let Some(key) = failed {
+            q.append_pair("failed", key);
+        }
+        q.finish()
+    }
+
+    /// Where the form is: `/lend`, or a partner's `/lend/{code}`.
+    pub fn page(&self) -> String {
+        let code = self.partner.trim();
+        if code.is_empty() {
+            "/lend".to_owned()
+        } else {
+            let encoded: String = form_urlencoded::byte_serialize(code.as_bytes()).collect();
+            format!("/lend/{encoded}")
+        }
+    }
+}
+
+/// Reads a lending page's query: a form sent back with its problems, if it
+/// is one (`posted=1`).
+pub fn posted_lend_form(query: &str) -> Option<PostedLendForm> {
+    let pairs = super::form::query_pairs(query);
+    if !pairs.iter().any(|(k, v)| k == "posted" && v == "1") {
+        return None;
+    }
+    let mut posted = PostedLendForm::default();
+    for (k, v) in pairs {
+        if let Some((_, _, set)) = LEND_FIELDS.iter().find(|(name, _, _)| *name == k) {
+            *set(&mut posted.form) = v;
+        } else if let Some((_, _, set)) = super::form::TEXT_FIELDS
+            .iter()
+            .find(|(name, _, _)| *name == k && lend_citation_field(name))
+        {
+            *set(&mut posted.form.citation) = v;
+        } else if k == "error" {
+            posted.errors.extend(super::form::posted_error(&v));
+        } else if k == "failed" && (v.starts_with("lend.error.") || v.starts_with("error.lend.")) {
+            posted.failed = Some(v);
+        }
+    }
+    Some(posted)
+}
+
+/// A lending request sent without JavaScript: its reference and the
+/// confirmation's key (`sent=…&how=sent|received|held`).
+pub fn sent_lend_form(query: &str) -> Option<(String, &'static str)> {
+    let pairs = super::form::query_pairs(query);
+    let reference = pairs.iter().find_map(|(k, v)| {
+        (k == "sent" && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .then(|| v.clone())
+    })?;
+    let key = match pairs.iter().find(|(k, _)| k == "how").map(|(_, v)| v.as_str()) {
+        Some("sent") => "lend.done.sent",
+        Some("held") => "lend.done.held",
+        _ => "lend.done.received",
+    };
+    Some((reference, key))
 }
 
 impl LendForm {
@@ -303,8 +416,39 @@ pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, Server
 /// address) waits for staff review with the reason. The confirmation
 /// e-mail goes only to the address on record, once the request is
 /// delivered; a held one gets none.
+///
+/// Without JavaScript the page's form posts here with its fields flat; it
+/// is answered with a redirect to the page's confirmation or to the form
+/// again with what was typed and what was wrong.
 #[server(endpoint = "lend/submit")]
-pub async fn submit_lending(form: LendForm) -> Result<LendOutcome, ServerFnError> {
+pub async fn submit_lending(
+    #[server(flatten)] form: LendForm,
+) -> Result<LendOutcome, ServerFnError> {
+    let plain = super::ssr::plain_form();
+    let mut form = form;
+    if plain && !key_ok(form.idempotency_key.trim()) {
+        form.idempotency_key = super::form::new_server_key();
+    }
+    let outcome = submit_lending_inner(&form).await;
+    if plain {
+        let page = form.page();
+        let to = match &outcome {
+            Ok(LendOutcome::Sent { reference }) => format!("{page}?sent={reference}&how=sent"),
+            Ok(LendOutcome::Received { reference }) => {
+                format!("{page}?sent={reference}&how=received")
+            }
+            Ok(LendOutcome::Held { reference }) => format!("{page}?sent={reference}&how=held"),
+            Ok(LendOutcome::Invalid(errors)) => format!("{page}?{}", form.posted_query(errors, None)),
+            Ok(LendOutcome::Refused(key)) => format!("{page}?{}", form.posted_query(&[], Some(key))),
+            Err(_) => format!("{page}?{}", form.posted_query(&[], Some("lend.error.send"))),
+        };
+        super::ssr::redirect_form(&to);
+    }
+    outcome
+}
+
+#[cfg(feature = "ssr")]
+async fn submit_lending_inner(form: &LendForm) -> Result<LendOutcome, ServerFnError> {
     use crate::outbox::Submitted;
     use crate::port::PortError;
     if form.is_bot() {

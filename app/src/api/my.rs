@@ -76,6 +76,80 @@ pub struct ActionResult {
     pub due: Option<NaiveDate>,
 }
 
+impl ActionResult {
+    /// The query that shows this result on the page a form without
+    /// JavaScript returns to (`notice=…&ok=1&due=…`).
+    pub fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("notice", &self.message_key);
+        q.append_pair("ok", if self.ok { "1" } else { "0" });
+        if let Some(due) = self.due {
+            q.append_pair("due", &due.format("%Y-%m-%d").to_string());
+        }
+        q.finish()
+    }
+
+    /// Reads [`ActionResult::query`] back; only the keys of My requests'
+    /// messages and refusals, so the URL cannot put other text on the
+    /// page.
+    pub fn from_query(query: &str) -> Option<Self> {
+        let mut result = None::<Self>;
+        let mut ok = false;
+        let mut due = None;
+        for (k, v) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
+            match k.as_ref() {
+                "notice"
+                    if (v.starts_with("my.") || v.starts_with("refusal."))
+                        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') =>
+                {
+                    result = Some(Self {
+                        ok: false,
+                        message_key: v.into_owned(),
+                        due: None,
+                    })
+                }
+                "ok" => ok = v == "1",
+                "due" => due = NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok(),
+                _ => {}
+            }
+        }
+        result.map(|r| Self { ok, due, ..r })
+    }
+}
+
+/// Where a form sent without JavaScript from My requests or a request's
+/// page returns: that page (from the Referer, only `/my` or `/my/{id}`),
+/// with the result to show.
+#[cfg(feature = "ssr")]
+fn answer_plain_form(result: &Result<ActionResult, ServerFnError>) {
+    if !super::ssr::plain_form() {
+        return;
+    }
+    let back = use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::REFERER).cloned())
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .and_then(|referer| {
+            let after_scheme = referer.split_once("://").map_or(referer.as_str(), |(_, r)| r);
+            let path = after_scheme.find('/').map(|i| &after_scheme[i..])?;
+            let path = path.split(['?', '#']).next()?.to_owned();
+            let ok = path == "/my"
+                || path.strip_prefix("/my/").is_some_and(|id| {
+                    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            ok.then_some(path)
+        })
+        .unwrap_or_else(|| "/my".to_owned());
+    let shown = match result {
+        Ok(r) => r.clone(),
+        Err(_) => ActionResult {
+            ok: false,
+            message_key: "my.error.action".into(),
+            due: None,
+        },
+    };
+    super::ssr::redirect_form(&format!("{back}?{}", shown.query()));
+}
+
 /// The patron-facing explanation of a port failure.
 pub fn failure_key(e: &PortError) -> &'static str {
     match e {
@@ -214,6 +288,13 @@ pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
 /// still waiting in Kauko's outbox is withdrawn there.
 #[server(endpoint = "me/cancel")]
 pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
+    let result = cancel_inner(id).await;
+    answer_plain_form(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn cancel_inner(id: String) -> Result<ActionResult, ServerFnError> {
     let patron = super::ssr::require_patron()?;
     let port = super::ssr::port()?;
     let rules = super::ssr::rules();
@@ -255,6 +336,13 @@ pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
 /// Renews one of the patron's ILL loans, when the lender allows.
 #[server(endpoint = "me/renew")]
 pub async fn renew_loan(id: String) -> Result<ActionResult, ServerFnError> {
+    let result = renew_inner(id).await;
+    answer_plain_form(&result);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn renew_inner(id: String) -> Result<ActionResult, ServerFnError> {
     let patron = super::ssr::require_patron()?;
     let port = super::ssr::port()?;
     Ok(match port.renew_loan(&patron, &id).await {

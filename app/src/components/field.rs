@@ -42,7 +42,14 @@ pub fn FieldErrorText(name: &'static str, errors: RwSignal<Vec<FieldError>>) -> 
     }
 }
 
-/// A labelled text input (or textarea) bound to a string signal.
+/// Text as HTML (for a textarea's content).
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A labelled text input (or textarea) bound to a string signal. The
+/// server's page carries the value too (an attribute), so the form works
+/// before and without JavaScript.
 #[component]
 pub fn TextField(
     /// The field's name: its id, and the name errors use.
@@ -68,6 +75,9 @@ pub fn TextField(
                 id=name
                 name=name
                 rows="4"
+                // The server's page shows the value (a form sent back
+                // without JavaScript keeps what was typed).
+                inner_html=escape_text(&value.get_untracked())
                 prop:value=move || value.get()
                 on:input=on_input
                 aria-invalid=move || invalid().then_some("true")
@@ -84,6 +94,7 @@ pub fn TextField(
                 type=input_type
                 autocomplete=autocomplete
                 inputmode=inputmode
+                value=value.get_untracked()
                 prop:value=move || value.get()
                 on:input=on_input
                 aria-invalid=move || invalid().then_some("true")

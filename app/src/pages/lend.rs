@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::form::RequestForm;
-use crate::api::lend::{lend_partner, LendForm, LendOutcome, PartnerDetails, SubmitLending};
+use crate::api::lend::{
+    lend_partner, posted_lend_form, sent_lend_form, LendForm, LendOutcome, PartnerDetails,
+    SubmitLending,
+};
 use crate::components::field::{FieldErrorText, TextField};
 use crate::components::page::PageTitle;
 use crate::domain::FieldError;
@@ -79,28 +82,65 @@ struct Done {
 #[component]
 fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     let i18n = use_i18n();
-    let fields = Fields::new(RequestForm {
+    // Sent without JavaScript, the form comes back here (see
+    // `submit_lending`): as the confirmation, or with what was typed and
+    // what was wrong. The server and the browser read the same URL.
+    let query = leptos_router::hooks::use_location().search.get_untracked();
+    let posted = posted_lend_form(&query);
+    let sent = sent_lend_form(&query);
+    let mut citation = RequestForm {
         kind: "book".into(),
         format: "PHYSICAL".into(),
         ..Default::default()
-    });
-    let s = |v: Option<&String>| RwSignal::new(v.cloned().unwrap_or_default());
+    };
+    if let Some(p) = &posted {
+        let kind = p.form.citation.kind.clone();
+        citation = RequestForm {
+            format: "PHYSICAL".into(),
+            idempotency_key: p.form.idempotency_key.clone(),
+            needed_by: p.form.needed_by.clone(),
+            note: p.form.note.clone(),
+            ..p.form.citation.clone()
+        };
+        if kind.is_empty() {
+            citation.kind = "book".into();
+        }
+    }
+    // A key from the server, so the form works before JavaScript arrives.
+    #[cfg(feature = "ssr")]
+    if citation.idempotency_key.is_empty() {
+        citation.idempotency_key = crate::api::form::new_server_key();
+    }
+    let fields = Fields::new(citation);
+    let from = |typed: Option<&String>, default: Option<&String>| {
+        RwSignal::new(
+            typed
+                .filter(|t| !t.is_empty())
+                .or(default)
+                .cloned()
+                .unwrap_or_default(),
+        )
+    };
+    let typed = posted.as_ref().map(|p| &p.form);
     let library = Library {
-        name: s(partner.as_ref().map(|p| &p.name)),
-        id: s(partner.as_ref().map(|p| p.isil.as_ref().unwrap_or(&p.code))),
-        contact: s(None),
-        email: s(partner.as_ref().and_then(|p| p.email.as_ref())),
-        service: RwSignal::new("loan".to_owned()),
-        delivery: RwSignal::new("postal".to_owned()),
-        address: s(None),
-        max_cost: s(None),
-        website: s(None),
+        name: from(typed.map(|f| &f.library_name), partner.as_ref().map(|p| &p.name)),
+        id: from(
+            typed.map(|f| &f.library_id),
+            partner.as_ref().map(|p| p.isil.as_ref().unwrap_or(&p.code)),
+        ),
+        contact: from(typed.map(|f| &f.contact_name), None),
+        email: from(typed.map(|f| &f.email), partner.as_ref().and_then(|p| p.email.as_ref())),
+        service: from(typed.map(|f| &f.service), Some(&"loan".to_owned())),
+        delivery: from(typed.map(|f| &f.delivery), Some(&"postal".to_owned())),
+        address: from(typed.map(|f| &f.delivery_address), None),
+        max_cost: from(typed.map(|f| &f.max_cost), None),
+        website: RwSignal::new(String::new()),
     };
     let partner_code = partner.as_ref().map(|p| p.code.clone()).unwrap_or_default();
     let locked = partner.is_some();
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let submit_error = RwSignal::new(None::<String>);
-    let done = RwSignal::new(None::<Done>);
+    let errors = RwSignal::new(posted.as_ref().map(|p| p.errors.clone()).unwrap_or_default());
+    let submit_error = RwSignal::new(posted.as_ref().and_then(|p| p.failed.clone()));
+    let done = RwSignal::new(sent.map(|(reference, key)| Done { reference, key }));
     let lookup = IdentifierLookup::new(fields, String::new(), |_| {});
     let submit = ServerAction::<SubmitLending>::new();
     let summary_ref = NodeRef::<leptos::html::Div>::new();
@@ -114,8 +154,13 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
 
     let code_for_send = StoredValue::new(partner_code.clone());
     let send = move || {
-        let citation = fields.snapshot();
-        let mut key = citation.idempotency_key.clone();
+        let mut citation = fields.snapshot();
+        // The lending form's own key, date and note are sent once, as its
+        // own fields.
+        let needed_by = std::mem::take(&mut citation.needed_by);
+        let note = std::mem::take(&mut citation.note);
+        citation.idempotency_key.clear();
+        let mut key = fields.key.get_untracked();
         if key.is_empty() {
             key = new_key();
             fields.key.set(key.clone());
@@ -131,8 +176,8 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
             delivery: library.delivery.get_untracked(),
             delivery_address: library.address.get_untracked(),
             max_cost: library.max_cost.get_untracked(),
-            needed_by: citation.needed_by.clone(),
-            note: citation.note.clone(),
+            needed_by,
+            note,
             website: library.website.get_untracked(),
             citation,
         };
@@ -194,10 +239,14 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
         view! {
             <p class="lead">{tr("lend.lead")}</p>
             {partner_card()}
-            <form class="request-form" novalidate on:submit=move |ev| {
+            // Without JavaScript the browser posts the form to the server
+            // function itself, which answers with a page (`submit_lending`).
+            <form class="request-form" method="post" action="/api/lend/submit" novalidate on:submit=move |ev| {
                 ev.prevent_default();
                 send();
             }>
+                <input type="hidden" name="idempotency_key" value=fields.key.get_untracked() prop:value=move || fields.key.get()/>
+                <input type="hidden" name="partner" value=code_for_send.get_value()/>
                 <ErrorSummary errors submit_error node_ref=summary_ref/>
                 <LibraryFields library errors locked/>
                 <IdentifierBox lookup/>
@@ -293,6 +342,7 @@ fn ServiceFields(
         view! {
             <div class="choice">
                 <input type="radio" id=id.clone() name=group value=code
+                    checked=signal.get_untracked() == code
                     prop:checked=move || signal.get() == code
                     on:change=move |_| signal.set(code.to_owned())/>
                 <label for=id>{tr(key)}</label>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::api::my::{ActionResult, CancelRequest, LoanRow, MyRequests, RenewLoan, RequestRow};
 use crate::components::page::PageTitle;
+use crate::components::post_button::PostButton;
 use crate::i18n::{t, t_args, Lang};
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
@@ -30,6 +31,15 @@ struct Notice {
     text: String,
 }
 
+/// What a cancel or renewal says.
+fn notice_of(lang: crate::i18n::Lang, r: ActionResult) -> Notice {
+    let due = r.due.map(|d| format_date(lang, d)).unwrap_or_default();
+    Notice {
+        ok: r.ok,
+        text: t_args(lang, &r.message_key, &[("due", &due)]),
+    }
+}
+
 #[component]
 pub fn MyRequestsPage() -> impl IntoView {
     if use_viewer().is_none() {
@@ -40,19 +50,16 @@ pub fn MyRequestsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| crate::api::my::load_my_requests());
     let cancel = ServerAction::<CancelRequest>::new();
     let renew = ServerAction::<RenewLoan>::new();
-    let notice = RwSignal::new(None::<Notice>);
+    // A cancel or renewal sent without JavaScript comes back with its
+    // result in the URL (`api::my::ActionResult::query`).
+    let from_url = ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked());
+    let notice = RwSignal::new(from_url.map(|r| notice_of(i18n.lang(), r)));
 
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
         let Some(result) = result else { return };
         let lang = i18n.lang();
         notice.set(Some(match result {
-            Ok(r) => {
-                let due = r.due.map(|d| format_date(lang, d)).unwrap_or_default();
-                Notice {
-                    ok: r.ok,
-                    text: t_args(lang, &r.message_key, &[("due", &due)]),
-                }
-            }
+            Ok(r) => notice_of(lang, r),
             Err(_) => Notice {
                 ok: false,
                 text: t(lang, "my.error.action"),
@@ -184,7 +191,15 @@ fn RequestTable(
 #[component]
 fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl IntoView {
     let i18n = use_i18n();
-    let confirming = RwSignal::new(false);
+    // Without JavaScript, "Cancel request" opens `/my?cancel={id}`, which
+    // shows the question for that row.
+    let asked = leptos_router::hooks::use_location()
+        .search
+        .get_untracked()
+        .trim_start_matches('?')
+        .split('&')
+        .any(|pair| pair == format!("cancel={}", row.id));
+    let confirming = RwSignal::new(asked && row.cancellable);
     let status_key = if row.not_forwarded {
         "my.status.not_forwarded"
     } else if row.received {
@@ -221,28 +236,37 @@ fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl 
         view! {
             <Show
                 when=move || confirming.get()
-                fallback=move || view! {
-                    <button type="button" class="button button--secondary" aria-describedby=title_id.clone()
-                        on:click=move |_| confirming.set(true)>
-                        {tr("my.cancel")}
-                    </button>
+                fallback={
+                    let id = id.clone();
+                    move || view! {
+                        <form method="get" action="/my" class="inline-form">
+                            <input type="hidden" name="cancel" value=id.clone()/>
+                            <button type="submit" class="button button--secondary" aria-describedby=title_id.clone()
+                                on:click=move |ev| { ev.prevent_default(); confirming.set(true) }>
+                                {tr("my.cancel")}
+                            </button>
+                        </form>
+                    }
                 }
             >
                 <p class="confirm-text">{tr("my.cancel.confirm")}</p>
-                <button type="button" class="button button--danger" disabled=move || pending.get()
-                    on:click={
+                <PostButton action="/api/me/cancel" id=id.clone() class="button button--danger" disabled=pending
+                    on_press={
                         let id = id.clone();
-                        move |_| {
+                        Callback::new(move |_| {
                             cancel.dispatch(CancelRequest { id: id.clone() });
                             confirming.set(false);
-                        }
+                        })
                     }>
                     {tr("my.cancel.yes")}
-                </button>
+                </PostButton>
                 " "
-                <button type="button" class="button button--secondary" on:click=move |_| confirming.set(false)>
-                    {tr("my.cancel.no")}
-                </button>
+                <form method="get" action="/my" class="inline-form">
+                    <button type="submit" class="button button--secondary"
+                        on:click=move |ev| { ev.prevent_default(); confirming.set(false) }>
+                        {tr("my.cancel.no")}
+                    </button>
+                </form>
             </Show>
         }
         .into_any()
@@ -300,11 +324,11 @@ fn LoanTable(rows: Vec<LoanRow>, renew: ServerAction<RenewLoan>) -> impl IntoVie
                             let id = row.id.clone();
                             let title_id = title_id.clone();
                             view! {
-                                <button type="button" class="button button--secondary" aria-describedby=title_id
-                                    disabled=move || pending.get()
-                                    on:click=move |_| { renew.dispatch(RenewLoan { id: id.clone() }); }>
+                                <PostButton action="/api/me/renew" id=id.clone() class="button button--secondary"
+                                    describedby=title_id disabled=pending
+                                    on_press=Callback::new(move |_| { renew.dispatch(RenewLoan { id: id.clone() }); })>
                                     {tr("my.renew")}
-                                </button>
+                                </PostButton>
                             }
                             .into_any()
                         } else {

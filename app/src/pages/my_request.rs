@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::my::{load_my_request, ActionResult, CancelRequest, MyRequest, RenewLoan};
 use crate::components::page::PageTitle;
+use crate::components::post_button::PostButton;
 use crate::i18n::{t, t_args};
 use crate::pages::my::format_date;
 use crate::site::{tr, use_i18n};
@@ -25,7 +26,14 @@ pub fn MyRequestPage() -> impl IntoView {
     let data = Resource::new(id, load_my_request);
     let cancel = ServerAction::<CancelRequest>::new();
     let renew = ServerAction::<RenewLoan>::new();
-    let notice = RwSignal::new(None::<(bool, String)>);
+    // A cancel or renewal sent without JavaScript comes back with its
+    // result in the URL.
+    let notice = RwSignal::new(
+        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked()).map(|r| {
+            let due = r.due.map(|d| format_date(i18n.lang(), d)).unwrap_or_default();
+            (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
+        }),
+    );
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
         let Some(result) = result else { return };
         let lang = i18n.lang();
@@ -90,10 +98,11 @@ fn RequestView(
     let cancel_button = row.cancellable.then(|| {
         let id = id.clone();
         view! {
-            <button type="button" class="button button--danger" disabled=move || cancel.pending().get()
-                on:click=move |_| { cancel.dispatch(CancelRequest { id: id.clone() }); }>
+            <PostButton action="/api/me/cancel" id=id.clone() class="button button--danger"
+                disabled=cancel.pending()
+                on_press=Callback::new(move |_| { cancel.dispatch(CancelRequest { id: id.clone() }); })>
                 {tr("my.cancel")}
-            </button>
+            </PostButton>
         }
     });
     let loan_view = loan.map(|l| {
@@ -101,10 +110,11 @@ fn RequestView(
         let renew_part = if l.renewable {
             let loan_id = l.id.clone();
             view! {
-                <button type="button" class="button button--secondary" disabled=move || renew.pending().get()
-                    on:click=move |_| { renew.dispatch(RenewLoan { id: loan_id.clone() }); }>
+                <PostButton action="/api/me/renew" id=loan_id.clone() class="button button--secondary"
+                    disabled=renew.pending()
+                    on_press=Callback::new(move |_| { renew.dispatch(RenewLoan { id: loan_id.clone() }); })>
                     {tr("my.renew")}
-                </button>
+                </PostButton>
             }
             .into_any()
         } else {

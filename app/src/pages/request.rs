@@ -6,7 +6,8 @@
 use leptos::prelude::*;
 
 use crate::api::form::{
-    ExistingRequest, LookupCitation, LookupOutcome, RequestForm, SubmitOutcome, SubmitRequest,
+    posted_form, sent_form, ExistingRequest, LookupCitation, LookupOutcome, RequestForm,
+    SubmitOutcome, SubmitRequest,
 };
 use crate::components::field::{FieldErrorText, TextField};
 use crate::components::page::PageTitle;
@@ -208,7 +209,17 @@ pub fn RequestPage() -> impl IntoView {
     }
     let i18n = use_i18n();
     let location = leptos_router::hooks::use_location();
-    let entry = entry_from_query(&location.search.get_untracked());
+    let query = location.search.get_untracked();
+    // Sent without JavaScript, the form comes back here (see
+    // `submit_request`): as the confirmation, or with what was typed and
+    // what was wrong. The server and the browser read the same URL.
+    let posted = posted_form(&query);
+    let sent = sent_form(&query);
+    let entry = if posted.is_some() {
+        Entry { citation: None, identifier: None }
+    } else {
+        entry_from_query(&query)
+    };
     let mut initial = RequestForm {
         kind: "article".into(),
         format: "DIGITAL".into(),
@@ -222,15 +233,28 @@ pub fn RequestPage() -> impl IntoView {
     if let [(only, _)] = pickups.as_slice() {
         initial.pickup_location = only.clone();
     }
+    if let Some(p) = &posted {
+        initial = p.form.clone();
+        initial.confirm_duplicate = false;
+    }
+    // The server writes a key into the page, so a form sent before (or
+    // without) JavaScript is one request however often it is sent; the
+    // browser makes its own when it takes over.
+    #[cfg(feature = "ssr")]
+    if initial.idempotency_key.is_empty() {
+        initial.idempotency_key = crate::api::form::new_server_key();
+    }
     let fields = Fields::new(initial.clone());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let errors = RwSignal::new(posted.as_ref().map(|p| p.errors.clone()).unwrap_or_default());
     let open_access = RwSignal::new(None::<OpenAccessCopy>);
     let duplicates = RwSignal::new(Vec::<ExistingRequest>::new());
-    let duplicate_blocked = RwSignal::new(false);
-    let submit_error = RwSignal::new(None::<String>);
+    let posted_duplicates = posted.as_ref().map(|p| p.duplicates.clone()).unwrap_or_default();
+    let duplicate_blocked = RwSignal::new(!posted_duplicates.is_empty());
+    let posted_duplicates = RwSignal::new(posted_duplicates);
+    let submit_error = RwSignal::new(posted.as_ref().and_then(|p| p.failed.clone()));
     // The confirmation: the request's number, and whether the library
     // system has it yet (false: received, being forwarded).
-    let created = RwSignal::new(None::<(String, bool)>);
+    let created = RwSignal::new(sent.map(|s| (s.id, s.delivered)));
     let lookup = IdentifierLookup::new(
         fields,
         entry.identifier.clone().unwrap_or_default(),
@@ -329,14 +353,18 @@ pub fn RequestPage() -> impl IntoView {
         view! {
             <p class="lead">{tr("request.lead")}</p>
             {from_discovery.then(|| view! { <p class="notice" role="status">{tr("request.from_discovery")}</p> })}
-            <form class="request-form" novalidate on:submit=move |ev| {
+            // Without JavaScript the browser posts the form to the server
+            // function itself, which answers with a page (see
+            // `submit_request`); with it, the form is sent from here.
+            <form class="request-form" method="post" action="/api/requests/submit" novalidate on:submit=move |ev| {
                 ev.prevent_default();
                 send(false);
             }>
+                <input type="hidden" name="idempotency_key" value=fields.key.get_untracked() prop:value=move || fields.key.get()/>
                 <ErrorSummary errors submit_error node_ref=summary_ref/>
                 <IdentifierBox lookup/>
                 <OpenAccessNotice open_access/>
-                <DuplicateNotice duplicates blocked=duplicate_blocked node_ref=duplicate_ref on_confirm=Callback::new(move |_| send(true))/>
+                <DuplicateNotice duplicates ids=posted_duplicates blocked=duplicate_blocked node_ref=duplicate_ref on_confirm=Callback::new(move |_| send(true))/>
                 <KindChoice fields/>
                 <CitationFields fields errors/>
                 <DeliveryFields fields errors/>
@@ -651,14 +679,17 @@ pub(crate) fn OpenAccessNotice(open_access: RwSignal<Option<OpenAccessCopy>>) ->
 #[component]
 fn DuplicateNotice(
     duplicates: RwSignal<Vec<ExistingRequest>>,
+    /// The numbers of the patron's requests for the same work, when the
+    /// form came back without JavaScript.
+    ids: RwSignal<Vec<String>>,
     blocked: RwSignal<bool>,
     node_ref: NodeRef<leptos::html::Div>,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="warning" tabindex="-1" node_ref=node_ref hidden=move || duplicates.with(Vec::is_empty)>
-            <Show when=move || !duplicates.with(Vec::is_empty)>
+        <div class="warning" tabindex="-1" node_ref=node_ref hidden=move || duplicates.with(Vec::is_empty) && ids.with(Vec::is_empty)>
+            <Show when=move || !duplicates.with(Vec::is_empty) || !ids.with(Vec::is_empty)>
                 <h2>{tr("duplicate.title")}</h2>
                 <p>{tr("duplicate.body")}</p>
                 <ul>
@@ -667,10 +698,16 @@ fn DuplicateNotice(
                         let date = crate::pages::my::format_date(i18n.lang(), d.created);
                         view! { <li><strong>{d.title.clone()}</strong>" – "{move || t(i18n.lang(), status)}" – "{date}</li> }
                     }).collect_view()}
+                    {move || duplicates.with(Vec::is_empty).then(|| ids.get().into_iter().map(|id| {
+                        view! { <li><a href=format!("/my/{id}")>{id.clone()}</a></li> }
+                    }).collect_view())}
                 </ul>
                 <p><a href="/my">{tr("duplicate.see")}</a></p>
                 <Show when=move || blocked.get()>
-                    <button type="button" class="button button--secondary" on:click=move |_| on_confirm.run(())>
+                    // A submit button too: without JavaScript it sends the
+                    // form again with the confirmation.
+                    <button type="submit" name="confirm_duplicate" value="true" class="button button--secondary"
+                        on:click=move |ev| { ev.prevent_default(); on_confirm.run(()) }>
                         {tr("duplicate.send_anyway")}
                     </button>
                 </Show>
@@ -691,6 +728,7 @@ pub(crate) fn KindChoice(fields: Fields) -> impl IntoView {
                     id=id.clone()
                     name="kind"
                     value=kind.code()
+                    checked=fields.kind.get_untracked() == kind.code()
                     prop:checked=move || fields.kind.get() == kind.code()
                     on:change=move |_| fields.kind.set(kind.code().to_owned())
                 />
@@ -777,6 +815,7 @@ fn DeliveryFields(fields: Fields, errors: RwSignal<Vec<FieldError>>) -> impl Int
         view! {
             <div class="choice">
                 <input type="radio" id=id.clone() name="format" value=code
+                    checked=fields.format.get_untracked() == code
                     prop:checked=move || fields.format.get() == code
                     on:change=move |_| fields.format.set(code.to_owned())/>
                 <label for=id>{tr(key)}</label>
@@ -819,7 +858,8 @@ fn DeliveryFields(fields: Fields, errors: RwSignal<Vec<FieldError>>) -> impl Int
             <TextField name="note" label=label("request.field.note") value=fields.note errors multiline=true/>
             <Show when=is_copy>
                 <div class="field field--check">
-                    <input type="checkbox" id="copyright" name="copyright"
+                    <input type="checkbox" id="copyright" name="copyright" value="true"
+                        checked=fields.copyright.get_untracked()
                         prop:checked=move || fields.copyright.get()
                         on:change=move |ev| fields.copyright.set(event_target_checked(&ev))
                         aria-required="true"

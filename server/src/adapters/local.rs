@@ -52,6 +52,49 @@ pub struct LocalBackend {
     rules: LocalRules,
 }
 
+/// One change of a borrowing request's state, written inside `tx` with
+/// its event: compare-and-set on the state it was read in (`from`), and
+/// only on the patron's own request when `patron` is given, so a
+/// concurrent change is never overwritten unrecorded. `false` when the
+/// request was no longer in `from` (nothing written).
+async fn move_borrowing(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    patron: Option<&PatronId>,
+    from: &str,
+    to: &str,
+    actor: Actor,
+    action: String,
+) -> Result<bool, sqlx::Error> {
+    const SET: &str = "UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND status = $4";
+    let own;
+    let query = match patron {
+        Some(p) => {
+            own = format!("{SET} AND patron_id = $5");
+            sqlx::query(&own).bind(to.to_owned()).bind(ts(Utc::now())).bind(id.to_owned()).bind(from.to_owned()).bind(p.0.clone())
+        }
+        None => sqlx::query(SET).bind(to.to_owned()).bind(ts(Utc::now())).bind(id.to_owned()).bind(from.to_owned()),
+    };
+    if query.execute(&mut **tx).await?.rows_affected() == 0 {
+        return Ok(false);
+    }
+    history::record(
+        &mut **tx,
+        &NewEvent {
+            side: Side::Borrowing,
+            request_id: id.to_owned(),
+            actor,
+            action,
+            from_state: Some(from.to_owned()),
+            to_state: to.to_owned(),
+            partner: None,
+            note: None,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
 fn db_err(e: sqlx::Error) -> PortError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -175,34 +218,12 @@ impl LocalBackend {
         // The write comes first in the transaction (no read lock to upgrade
         // on SQLite); it only lands on the state read above.
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query(
-            "UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND status = $4",
-        )
-        .bind(status.code().to_owned())
-        .bind(ts(Utc::now()))
-        .bind(id.to_owned())
-        .bind(before.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if done.rows_affected() == 0 {
+        let moved = move_borrowing(&mut tx, id, None, &before, status.code(), actor, action.to_owned())
+            .await
+            .map_err(db_err)?;
+        if !moved {
             return Err(PortError::Refused(Refusal::ChangedMeanwhile));
         }
-        history::record(
-            &mut *tx,
-            &NewEvent {
-                side: Side::Borrowing,
-                request_id: id.to_owned(),
-                actor,
-                action: action.to_owned(),
-                from_state: Some(before),
-                to_state: status.code().to_owned(),
-                partner: None,
-                note: None,
-            },
-        )
-        .await
-        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(())
     }
@@ -260,16 +281,18 @@ impl LocalBackend {
         let to = borrowing_step(&current.status, BorrowingAction::AskRenewal, Role::Patron)
             .map_err(|_| PortError::Refused(Refusal::NotRenewable))?;
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND patron_id = $4 AND status = $5")
-            .bind(to.code().to_owned())
-            .bind(ts(Utc::now()))
-            .bind(request_id.to_owned())
-            .bind(patron.0.clone())
-            .bind(current.status.code().to_owned())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
+        let moved = move_borrowing(
+            &mut tx,
+            request_id,
+            Some(patron),
+            current.status.code(),
+            to.code(),
+            Actor::Patron(patron.0.clone()),
+            BorrowingAction::AskRenewal.code(),
+        )
+        .await
+        .map_err(db_err)?;
+        if !moved {
             return Err(PortError::Refused(Refusal::ChangedMeanwhile));
         }
         sqlx::query("UPDATE ill_loans SET renewal_requested = 1 WHERE id = $1")
@@ -277,21 +300,6 @@ impl LocalBackend {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        history::record(
-            &mut *tx,
-            &NewEvent {
-                side: Side::Borrowing,
-                request_id: request_id.to_owned(),
-                actor: Actor::Patron(patron.0.clone()),
-                action: BorrowingAction::AskRenewal.code(),
-                from_state: Some(current.status.code().to_owned()),
-                to_state: to.code().to_owned(),
-                partner: None,
-                note: None,
-            },
-        )
-        .await
-        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(())
     }
@@ -410,33 +418,20 @@ impl ResourceSharing for LocalBackend {
         // Compare-and-set on the status, so a concurrent staff action wins;
         // the change and its event in one transaction.
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        let done = sqlx::query("UPDATE borrowing_requests SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND patron_id = $4 AND status = $5")
-            .bind(BorrowingStatus::CancelledByPatron.code().to_owned())
-            .bind(ts(Utc::now()))
-            .bind(id.to_owned())
-            .bind(patron.0.clone())
-            .bind(current.status.code().to_owned())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            return Err(PortError::Refused(Refusal::NotCancellable));
-        }
-        history::record(
-            &mut *tx,
-            &NewEvent {
-                side: Side::Borrowing,
-                request_id: id.to_owned(),
-                actor: Actor::Patron(patron.0.clone()),
-                action: "cancel".into(),
-                from_state: Some(current.status.code().to_owned()),
-                to_state: BorrowingStatus::CancelledByPatron.code().to_owned(),
-                partner: None,
-                note: None,
-            },
+        let moved = move_borrowing(
+            &mut tx,
+            id,
+            Some(patron),
+            current.status.code(),
+            BorrowingStatus::CancelledByPatron.code(),
+            Actor::Patron(patron.0.clone()),
+            "cancel".into(),
         )
         .await
         .map_err(db_err)?;
+        if !moved {
+            return Err(PortError::Refused(Refusal::NotCancellable));
+        }
         tx.commit().await.map_err(db_err)?;
         self.fetch_request(patron, id).await
     }

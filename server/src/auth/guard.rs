@@ -71,7 +71,9 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     }
 
     // Static assets need no session: spare them the database lookup.
-    let asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let asset = req.uri().path().starts_with("/pkg/")
+        || req.uri().path().starts_with("/i18n/")
+        || req.uri().path() == "/favicon.svg";
     let token = (!asset)
         .then(|| cookie(req.headers(), state.auth.cookies.session_name()).map(str::to_owned))
         .flatten();

@@ -60,13 +60,16 @@ const DEFAULT_CSP: &str =
 /// Security headers every answer gets unless its handler set its own:
 /// the CSP above; `Strict-Transport-Security` when Kauko is served over
 /// https; `Cache-Control: no-store` on everything but the static assets,
-/// since pages and server-function answers can be personal. The static
-/// assets are `no-cache`: kept by the browser and revalidated (a 304
-/// without a body while they have not changed).
+/// since pages and server-function answers can be personal. The front
+/// end's content-hashed files (see [`super::assets`]) may be kept for a
+/// year without asking again; other static files are `no-cache`: kept and
+/// revalidated (a 304 without a body while they have not changed).
 async fn security_headers(req: Request, next: Next, https: bool) -> Response<Body> {
     let path = req.uri().path();
     let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
+    let fingerprinted = super::assets::is_fingerprinted(path);
     let mut response = next.run(req).await;
+    let success = response.status().is_success();
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
@@ -81,7 +84,13 @@ async fn security_headers(req: Request, next: Next, https: bool) -> Response<Bod
         );
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let policy = if asset { "no-cache" } else { "no-store" };
+        let policy = if fingerprinted && success {
+            "public, max-age=31536000, immutable"
+        } else if asset {
+            "no-cache"
+        } else {
+            "no-store"
+        };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
@@ -155,7 +164,7 @@ pub fn message_page(
     let t = |k: &str| escape(&i18n::t(lang, k));
     let html = format!(
         "<!DOCTYPE html><html lang=\"{code}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} – Kauko</title><link rel=\"stylesheet\" href=\"/pkg/kauko.css\"></head><body><main id=\"main\">\
+         <title>{title} – Kauko</title><link rel=\"stylesheet\" href=\"{css}\"></head><body><main id=\"main\">\
          <h1>{title}</h1><p role=\"alert\">{message}</p><p><a href=\"{href}\">{again}</a> · <a href=\"/\">{home}</a></p>\
          </main></body></html>",
         code = lang.code(),
@@ -164,6 +173,7 @@ pub fn message_page(
         href = escape(page.retry.1),
         again = t(page.retry.0),
         home = t("notfound.home"),
+        css = super::assets::stylesheet_href(),
     );
     let mut r = Response::builder()
         .status(status)

@@ -1,6 +1,8 @@
 //! The HTTP service: the Leptos app with its server functions, health
 //! checks, static files, and the layers every request passes through.
 
+pub mod assets;
+pub mod catalog;
 pub mod citation_api;
 pub mod client;
 pub mod health;
@@ -64,6 +66,9 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(config.server.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(config.server.bind)
+        // Content-hashed file names when the build made them (hash.txt
+        // beside the executable; see assets.rs).
+        .hash_files(assets::hashed())
         .build()
 }
 
@@ -114,6 +119,7 @@ pub fn router(state: AppState) -> Router {
             get(citation_api::citation).options(citation_api::preflight),
         )
         .route("/api/v1/openapi.yaml", get(citation_api::openapi))
+        .route("/i18n/{file}", get(catalog::catalog))
         // The front end's files, with conditional requests (a browser that
         // has them gets a 304 without a body); compressed on the way out
         // by the compression layer.

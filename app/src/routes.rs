@@ -1,0 +1,84 @@
+//! The app's routes and which of them load lazily.
+//!
+//! Every page but the home page is a lazy route: in a release build made
+//! with cargo-leptos's split mode (`--split`, see `scripts/toolchain.sh`),
+//! its view code goes into its own WebAssembly chunk that the browser
+//! fetches only when the page is shown (the server names the chunks a page
+//! needs in `<link rel="preload">`, so the first page loads them beside the
+//! main module). A patron therefore never downloads the staff desk, the
+//! partner import or the other staff pages; a staff member downloads each
+//! only when opening it. Without split mode (tests, `cargo leptos watch`)
+//! the same routes simply load at once.
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+use crate::{desk, pages};
+
+/// Declares a lazy route whose view is one page component.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:path) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+// Patron pages.
+lazy_page!(
+    /// `/request`: the request form with autofill.
+    RequestRoute => pages::RequestPage);
+lazy_page!(
+    /// `/my`: My requests.
+    MyRequestsRoute => pages::MyRequestsPage);
+lazy_page!(
+    /// `/my/:id`: one request and its timeline.
+    MyRequestRoute => pages::my_request::MyRequestPage);
+lazy_page!(
+    /// `/lend`: the lending form for partner libraries.
+    LendRoute => pages::LendPage);
+lazy_page!(
+    /// `/lend/:code`: a partner's own lending form.
+    LendPartnerRoute => pages::LendPartnerPage);
+lazy_page!(
+    /// `/accessibility`: the accessibility statement.
+    AccessibilityRoute => pages::AccessibilityPage);
+
+// Staff pages: never downloaded by patrons.
+lazy_page!(
+    /// `/staff`: the staff start page.
+    StaffRoute => pages::StaffPage);
+lazy_page!(
+    /// `/staff/borrowing`: the borrowing queue.
+    BorrowingQueueRoute => desk::queue::BorrowingQueuePage);
+lazy_page!(
+    /// `/staff/borrowing/:id`: a borrowing request at the desk.
+    BorrowingRequestRoute => desk::request::BorrowingRequestPage);
+lazy_page!(
+    /// `/staff/lending`: the lending queue.
+    LendingQueueRoute => desk::queue::LendingQueuePage);
+lazy_page!(
+    /// `/staff/lending/:id`: a lending request at the desk.
+    LendingRequestRoute => desk::request::LendingRequestPage);
+lazy_page!(
+    /// `/staff/partners/import`: the partner import.
+    StaffImportRoute => pages::staff_import::StaffImportPage);
+lazy_page!(
+    /// `/staff/outbox`: undelivered messages.
+    StaffOutboxRoute => pages::staff_outbox::StaffOutboxPage);
+lazy_page!(
+    /// `/staff/lending-review`: lending requests waiting for review.
+    StaffReviewRoute => pages::staff_review::StaffReviewPage);
+lazy_page!(
+    /// `/staff/mail`: the mail log.
+    StaffMailRoute => pages::staff_mail::StaffMailPage);

@@ -1,0 +1,73 @@
+//! The front end's built files (`target/site/pkg`): their names, which
+//! cargo-leptos makes content-hashed (`hash-files` in Cargo.toml: for
+//! example `kauko.Xq3…_A.wasm`, listed in `hash.txt` beside the server's
+//! executable), and how long a browser may keep them.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// `hash.txt` beside the running executable, if the build wrote one.
+fn hash_file() -> Option<PathBuf> {
+    let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+    path.is_file().then_some(path)
+}
+
+/// Whether the front end's files carry content hashes in their names (the
+/// build wrote `hash.txt`); Leptos then names them so in the pages.
+pub fn hashed() -> bool {
+    hash_file().is_some()
+}
+
+/// The stylesheet's URL, for pages written without Leptos (the error
+/// page): `/pkg/kauko.<hash>.css`, or `/pkg/kauko.css` without hashes.
+pub fn stylesheet_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = hash_file()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| {
+                text.lines().find_map(|line| {
+                    let (file, hash) = line.split_once(':')?;
+                    (file.trim() == "css").then(|| hash.trim().to_owned())
+                })
+            });
+        match hash {
+            Some(hash) => format!("/pkg/kauko.{hash}.css"),
+            None => "/pkg/kauko.css".to_owned(),
+        }
+    })
+}
+
+/// Whether a `/pkg/` path names a content-hashed file: one whose name has
+/// a dot-separated part of 22 base64url characters (cargo-leptos's MD5
+/// hash). Such a file never changes, so browsers may keep it for a year.
+pub fn is_fingerprinted(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let name = name.rsplit('/').next().unwrap_or(name);
+    name.split('.').any(|part| {
+        part.len() == 22
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            // (cargo-leptos's placeholder, before hashing, is all `_`)
+            && part.bytes().any(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprinted_names() {
+        assert!(is_fingerprinted("/pkg/kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm"));
+        assert!(is_fingerprinted("/pkg/__wasm_split.Xq3mZ0aK9_bC-dEfGhIjKl.js"));
+        assert!(!is_fingerprinted("/pkg/kauko.wasm"));
+        assert!(!is_fingerprinted("/pkg/kauko.css"));
+        assert!(!is_fingerprinted("/pkg/__wasm_split.______________________.js"));
+        assert!(!is_fingerprinted("/favicon.svg"));
+        assert!(!is_fingerprinted("/my/Xq3mZ0aK9_bC-dEfGhIjKl.wasm"));
+    }
+}
