@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the release front end and prints what a browser downloads: every
-# file in target/site/pkg (wasm, js, css, and split chunks when there are
-# any), raw, gzip -9 and brotli (quality 11), and the first load of a
-# patron page (kauko.wasm + kauko.js + kauko.css). Then the same for the
-# empty cargo-leptos starter app (scripts/size-template), built the same
-# way, so the ratio is visible.
+# file in target/site/pkg (wasm, js, css, the split chunks), raw, gzip -9
+# and brotli (quality 11), and the first load of each page (the main
+# module, the page's own chunks, its strings). Then the same for the empty
+# cargo-leptos starter app (scripts/size-template), built the same way, so
+# the ratio is visible.
 #
 #   scripts/frontend-size.sh            build both, print
-#   scripts/frontend-size.sh --check    also fail when Kauko's first load
-#                                       (gzipped) is over its budget
+#   scripts/frontend-size.sh --check    also fail when the largest first
+#                                       load of a patron page (gzipped) is
+#                                       over its budget
 #                                       (scripts/frontend-budget.env)
 #   --no-build                          measure what is built
 #   --no-template                       skip the starter app
@@ -26,57 +27,114 @@ for arg in "$@"; do
   esac
 done
 
-# Sizes of one file: raw, gzip -9, brotli 11 (node's zlib: no extra tool).
-sizes() {
-  node -e '
-    const fs = require("fs"), zlib = require("zlib");
-    const b = fs.readFileSync(process.argv[1]);
-    const br = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
-    const gz = zlib.gzipSync(b, { level: 9 });
-    console.log(b.length, gz.length, br.length);
-  ' "$1"
+# What a browser downloads, measured by node (no extra tool): every file
+# in a pkg folder, raw, gzip -9 and brotli 11; then the first load of each
+# page: the main wasm + js + css (content-hashed names are read from
+# hash.txt), with split builds the chunk loader and the chunks the page
+# preloads (from __wasm_split_manifest*.json, by its lazy route's name),
+# and the page's strings (the largest language's catalogue, fetched beside
+# the wasm). Prints "FIRST_GZ <bytes>": the largest first load of a patron
+# page, gzipped.
+report() { # $1 = label, $2 = pkg folder, $3 = output name, $4 = hash.txt, $5 = catalogues folder
+  node - "$@" <<'NODE'
+const fs = require("fs"), zlib = require("zlib"), path = require("path");
+const [label, pkg, name, hashFile, locales] = process.argv.slice(2);
+const sizes = (file) => {
+  const b = fs.readFileSync(file);
+  const br = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
+  return { raw: b.length, gz: zlib.gzipSync(b, { level: 9 }).length, br: br.length };
+};
+const kb = (n) => (n / 1024).toFixed(1).padStart(8) + " KB";
+const row = (n, s) => console.log(`${n.padEnd(40)} ${kb(s.raw)} ${kb(s.gz)} ${kb(s.br)}`);
+const hashes = {};
+if (hashFile && fs.existsSync(hashFile)) {
+  for (const line of fs.readFileSync(hashFile, "utf8").split("\n")) {
+    const [k, v] = line.split(":").map((x) => x && x.trim());
+    if (k && v) hashes[k] = v;
+  }
 }
-
-# Prints a table for a pkg folder; sets FIRST_GZ to the first load's
-# gzipped bytes (name.wasm + name.js + name.css).
-report() { # $1 = label, $2 = pkg folder, $3 = output name
-  local label="$1" pkg="$2" name="$3" raw gz br
-  local t_raw=0 t_gz=0 t_br=0
-  printf '\n%s (%s)\n' "$label" "$pkg"
-  printf '%-28s %11s %11s %11s\n' file raw gzip brotli
-  for f in "$pkg"/*; do
-    [ -f "$f" ] || continue
-    case "$f" in *.br|*.gz|*.d.ts) continue ;; esac
-    read -r raw gz br < <(sizes "$f")
-    awk -v n="$(basename "$f")" -v r="$raw" -v g="$gz" -v b="$br" \
-      'BEGIN { printf "%-28s %8.1f KB %8.1f KB %8.1f KB\n", n, r/1024, g/1024, b/1024 }'
-    case "$(basename "$f")" in
-      "$name.wasm"|"$name.js"|"$name.css")
-        t_raw=$((t_raw + raw)) t_gz=$((t_gz + gz)) t_br=$((t_br + br)) ;;
-    esac
-  done
-  awk -v r="$t_raw" -v g="$t_gz" -v b="$t_br" \
-    'BEGIN { printf "%-28s %8.1f KB %8.1f KB %8.1f KB\n", "first load (wasm+js+css)", r/1024, g/1024, b/1024 }'
-  FIRST_GZ=$t_gz
+const named = (ext) => (hashes[ext] ? `${name}.${hashes[ext]}.${ext}` : `${name}.${ext}`);
+console.log(`\n${label} (${pkg})`);
+console.log(`${"file".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
+const files = fs.readdirSync(pkg).filter((f) => fs.statSync(path.join(pkg, f)).isFile() && !/\.(br|gz|d\.ts)$/.test(f)).sort();
+const size = {};
+// The split's shared chunks (chunk_N.wasm) are summed in one line.
+let shared = { raw: 0, gz: 0, br: 0 }, sharedCount = 0;
+for (const f of files) {
+  size[f] = sizes(path.join(pkg, f));
+  if (/^chunk_\d+\.(.*\.)?wasm$/.test(f)) {
+    shared = { raw: shared.raw + size[f].raw, gz: shared.gz + size[f].gz, br: shared.br + size[f].br };
+    sharedCount++;
+  } else row(f, size[f]);
+}
+if (sharedCount) row(`shared chunks (${sharedCount} chunk_N.wasm)`, shared);
+const add = (a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br });
+const zero = { raw: 0, gz: 0, br: 0 };
+let base = [named("wasm"), named("js"), named("css")].filter((f) => size[f]).reduce((t, f) => add(t, size[f]), zero);
+const manifestFile = files.find((f) => /^__wasm_split_manifest.*\.json$/.test(f));
+const loader = files.find((f) => /^__wasm_split\..*\.js$/.test(f));
+let strings = zero;
+if (locales) {
+  for (const l of ["fi", "sv", "en"]) {
+    const s = sizes(path.join(locales, `${l}.json`));
+    if (s.gz > strings.gz) strings = s;
+  }
+  row("strings of one language (/i18n/…)", strings);
+}
+row("first load: wasm + js + css", base);
+if (!manifestFile) {
+  const first = add(base, strings);
+  row("first load with the strings", first);
+  console.log(`FIRST_GZ ${first.gz}`);
+  process.exit(0);
+}
+const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"));
+const pages = [
+  ["/ (home)", null, true], ["/request", "RequestRoute", true], ["/my", "MyRequestsRoute", true],
+  ["/my/:id", "MyRequestRoute", true], ["/lend", "LendRoute", true], ["/lend/:code", "LendPartnerRoute", true],
+  ["/accessibility", "AccessibilityRoute", true], ["/staff/borrowing", "BorrowingQueueRoute", false],
+  ["/staff/borrowing/:id", "BorrowingRequestRoute", false], ["/staff/partners/import", "StaffImportRoute", false],
+];
+const loaderSize = loader ? size[loader] : zero;
+console.log(`\nfirst load of each page (main wasm + js + css + chunk loader + the page's chunks + strings)`);
+console.log(`${"page".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
+let worst = 0;
+for (const [page, route, patron] of pages) {
+  // The split point of a lazy route: `__{route in snake case}_view_{hash}`.
+  const snake = route && route.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+  const keys = route ? Object.keys(manifest).filter((k) => k.startsWith(`__${snake}_view_`)) : [];
+  const chunks = [...new Set(keys.flatMap((k) => manifest[k]))];
+  let total = add(add(base, strings), route ? loaderSize : zero);
+  for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
+  row(`${page}${patron ? "" : " (staff)"}`, total);
+  if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy route?)`);
+  if (patron && total.gz > worst) worst = total.gz;
+}
+console.log(`FIRST_GZ ${worst}`);
+NODE
 }
 
 if [ "$build" = 1 ]; then
-  echo "[size] cargo leptos build --release" >&2
+  echo "[size] cargo leptos build --release --split" >&2
   kauko_release_build >&2
 fi
-report "Kauko" target/site/pkg kauko
-kauko_gz=$FIRST_GZ
+out="$(report "Kauko" target/site/pkg kauko "$CARGO_TARGET_DIR/release/hash.txt" app/locales)"
+printf '%s\n' "$out" | grep -v '^FIRST_GZ'
+kauko_gz="$(printf '%s\n' "$out" | sed -n 's/^FIRST_GZ //p')"
 
 if [ "$template" = 1 ]; then
   # Its own target folder, so Kauko's compiled crates are not disturbed.
+  template_target="${XDG_CACHE_HOME:-$HOME/.cache}/kauko/template-target"
   if [ "$build" = 1 ] || [ ! -d scripts/size-template/target/site/pkg ]; then
     echo "[size] the cargo-leptos starter app, built the same way" >&2
     (cd scripts/size-template \
-      && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/kauko/template-target" LEPTOS_OUTPUT_NAME=template \
-        kauko_release_build >&2)
+      && CARGO_TARGET_DIR="$template_target" LEPTOS_OUTPUT_NAME=template \
+        RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release >&2)
   fi
-  report "The empty cargo-leptos starter app" scripts/size-template/target/site/pkg template
-  awk -v k="$kauko_gz" -v t="$FIRST_GZ" 'BEGIN { printf "\nKauko / starter app (first load, gzipped): %.1fx\n", k / t }'
+  out="$(report "The empty cargo-leptos starter app" scripts/size-template/target/site/pkg template "$template_target/release/hash.txt" "")"
+  printf '%s\n' "$out" | grep -v '^FIRST_GZ'
+  template_gz="$(printf '%s\n' "$out" | sed -n 's/^FIRST_GZ //p')"
+  awk -v k="$kauko_gz" -v t="$template_gz" 'BEGIN { printf "\nKauko / starter app (largest first load of a patron page, gzipped): %.1fx\n", k / t }'
 fi
 
 if [ "$check" = 1 ]; then

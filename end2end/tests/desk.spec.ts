@@ -130,6 +130,8 @@ test("staff answer another library's lending request", async ({ page }, info) =>
   // Each project answers its own seeded request.
   const title = phone ? "Life is pretty meaningful" : "Maamme-kirja";
   await page.getByRole("link", { name: title }).click();
+  // The request's page (its code loads on the way: a lazy route).
+  await expect(page.getByRole("heading", { level: 2, name: title })).toBeVisible();
   await expect(page.getByText(phone ? "Oulun yliopiston kirjasto" : "Tampereen yliopiston kirjasto", { exact: true })).toBeVisible();
   await expect(state(page)).toHaveAttribute("data-state", "RequestReceived");
   await act(page, "Accept: will supply", "WillSupply");
@@ -155,17 +157,19 @@ test("staff answer another library's lending request", async ({ page }, info) =>
 });
 
 test("two staff members act on one request at once: the second is told what changed", async ({ page, browser }, info) => {
+  // Two browsers, two sign-ins.
+  test.setTimeout(60_000);
   const phone = info.project.name === "phone";
   // Seeded requests no other test moves: one per project.
   const title = phone ? "Sources of the self: the making of the modern identity" : "Suomen kielen historia";
   const first = phone ? ["Partner will supply", "WILL_SUPPLY"] : ["Return to the partner", "RETURNED_TO_PARTNER"];
   await signIn(page, "/staff/borrowing?lang=en", "staff");
   await page.getByRole("link", { name: title }).click();
-  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 2, name: title })).toBeVisible();
   const other = await newPage(browser, info);
   await signIn(other, "/staff/borrowing?lang=en", "staff2");
   await other.getByRole("link", { name: title }).click();
-  await hydrated(other);
+  await expect(other.getByRole("heading", { level: 2, name: title })).toBeVisible();
 
   await act(page, first[0], first[1]);
   // The second acts on what their page showed: refused, told what changed.
