@@ -90,9 +90,8 @@ if (!manifestFile) {
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"));
 const pages = [
-  ["/ (home)", null, true], ["/request", "RequestRoute", true], ["/my", "MyRequestsRoute", true],
-  ["/my/:id", "MyRequestRoute", true], ["/lend", "LendRoute", true], ["/lend/:code", "LendPartnerRoute", true],
-  ["/accessibility", "AccessibilityRoute", true], ["/staff/borrowing", "BorrowingQueueRoute", false],
+  // The patron pages are in the main module (app/src/routes.rs says why).
+  ["patron pages (/, /request, /my, /lend, …)", null, true], ["/staff", "StaffRoute", false], ["/staff/borrowing", "BorrowingQueueRoute", false],
   ["/staff/borrowing/:id", "BorrowingRequestRoute", false], ["/staff/partners/import", "StaffImportRoute", false],
 ];
 const loaderSize = loader ? size[loader] : zero;

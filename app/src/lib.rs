@@ -87,14 +87,14 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::HomePage/>
-                    <Route path=StaticSegment("request") view={Lazy::<routes::RequestRoute>::new()}/>
+                    <Route path=StaticSegment("request") view=pages::RequestPage/>
                     // In order: the lists are in the HTML as it arrives, so
                     // the page (and its cancel and renew forms) works
                     // before and without JavaScript.
-                    <Route path=StaticSegment("my") view={Lazy::<routes::MyRequestsRoute>::new()} ssr=SsrMode::InOrder/>
-                    <Route path=path!("/my/:id") view={Lazy::<routes::MyRequestRoute>::new()} ssr=SsrMode::InOrder/>
-                    <Route path=StaticSegment("lend") view={Lazy::<routes::LendRoute>::new()}/>
-                    <Route path=path!("/lend/:code") view={Lazy::<routes::LendPartnerRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("my") view=pages::MyRequestsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/my/:id") view=pages::my_request::MyRequestPage ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("lend") view=pages::LendPage/>
+                    <Route path=path!("/lend/:code") view=pages::LendPartnerPage ssr=SsrMode::InOrder/>
                     <Route path=StaticSegment("staff") view={Lazy::<routes::StaffRoute>::new()}/>
                     <Route path=path!("/staff/borrowing") view={Lazy::<routes::BorrowingQueueRoute>::new()}/>
                     <Route path=path!("/staff/borrowing/:id") view={Lazy::<routes::BorrowingRequestRoute>::new()}/>
@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/outbox") view={Lazy::<routes::StaffOutboxRoute>::new()}/>
                     <Route path=path!("/staff/lending-review") view={Lazy::<routes::StaffReviewRoute>::new()}/>
                     <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
-                    <Route path=StaticSegment("accessibility") view={Lazy::<routes::AccessibilityRoute>::new()}/>
+                    <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>
             <Footer/>
