@@ -618,23 +618,6 @@ async fn partner_forms_are_answered_from_kaukos_copy_of_the_partner_list() {
     assert_eq!(sim.state.stats().calls, first, "{:?}", sim.state.stats());
 }
 
-/// Posts the lending form as a browser without JavaScript does (asking
-/// for a page) from `page`: the status and the redirect.
-async fn post_plain(k: &Running, page: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let res = k
-        .client
-        .post(format!("{}/api/lend/submit", k.base))
-        .header("origin", &k.base)
-        .header("referer", format!("{}{page}", k.base))
-        .header("accept", "text/html,*/*;q=0.8")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let to = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), to.unwrap_or_default())
-}
-
 #[tokio::test]
 async fn the_lending_form_works_without_javascript() {
     let k = start().await;
@@ -645,7 +628,7 @@ async fn the_lending_form_works_without_javascript() {
     // the title, the note) and the error; nothing stored.
     let mut bad = lend_form("lend-nojs-0001", "FI-Tay");
     bad.retain(|(name, _)| *name != "email");
-    let (status, to) = post_plain(&k, "/lend", &bad).await;
+    let (status, to) = k.post_plain("lend/submit", "", "/lend", &bad).await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/lend?posted=1&"), "{to}");
     assert!(lending_at(&k, "FI-TUNI", "lend-nojs-0001").await.is_none());
@@ -656,10 +639,10 @@ async fn the_lending_form_works_without_javascript() {
     assert!(again.contains("email-error"), "the error under the field");
     // Sent: the confirmation, and one request however often it is sent.
     let good = lend_form("lend-nojs-0001", "FI-Tay");
-    let (status, to) = post_plain(&k, "/lend", &good).await;
+    let (status, to) = k.post_plain("lend/submit", "", "/lend", &good).await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/lend?sent=") && to.ends_with("&how=sent"), "{to}");
-    let (_, same) = post_plain(&k, "/lend", &good).await;
+    let (_, same) = k.post_plain("lend/submit", "", "/lend", &good).await;
     assert_eq!(same, to);
     let sent = lending_at(&k, "FI-TUNI", "lend-nojs-0001").await.expect("sent");
     assert_eq!(sent.request.note.as_deref(), Some("Urgent"));
@@ -669,6 +652,6 @@ async fn the_lending_form_works_without_javascript() {
     let mut partner = lend_form("lend-nojs-0002", "");
     partner.push(("partner", "FI-TUNI"));
     partner.retain(|(name, _)| *name != "title");
-    let (_, to) = post_plain(&k, "/lend/FI-TUNI", &partner).await;
+    let (_, to) = k.post_plain("lend/submit", "", "/lend/FI-TUNI", &partner).await;
     assert!(to.starts_with("/lend/FI-TUNI?posted=1&"), "{to}");
 }

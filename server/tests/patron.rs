@@ -224,34 +224,6 @@ async fn cancel_and_renew_follow_the_rules_and_touch_only_ones_own() {
     assert!(past.contains("Life is pretty meaningful") && past.contains("Cancelled"));
 }
 
-/// Posts a form as a browser without JavaScript does (it asks for a page:
-/// `Accept: text/html`), from `referer`: the status and the redirect.
-async fn post_plain(
-    k: &Running,
-    endpoint: &str,
-    cookie: &str,
-    referer: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = k
-        .client
-        .post(format!("{}/api/{endpoint}", k.base))
-        .header("origin", &k.base)
-        .header("referer", format!("{}{referer}", k.base))
-        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let to = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (res.status().as_u16(), to)
-}
-
 #[tokio::test]
 async fn the_forms_work_without_javascript() {
     let k = start().await;
@@ -283,7 +255,7 @@ async fn the_forms_work_without_javascript() {
     let mut form = article_form(&key, "Ynamides in <b>total</b> synthesis");
     form.retain(|(name, _)| *name != "copyright");
     form.push(("note", "Chapter 3 & the appendix"));
-    let (status, to) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    let (status, to) = k.post_plain("requests/submit", &aino, "/request", &form).await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/request?posted=1&"), "{to}");
     assert_eq!(count().await, before);
@@ -295,10 +267,10 @@ async fn the_forms_work_without_javascript() {
 
     // Sent: the confirmation, once however often the form is sent again.
     form.push(("copyright", "true"));
-    let (status, to) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    let (status, to) = k.post_plain("requests/submit", &aino, "/request", &form).await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/request?sent="), "{to}");
-    let (_, again) = post_plain(&k, "requests/submit", &aino, "/request", &form).await;
+    let (_, again) = k.post_plain("requests/submit", &aino, "/request", &form).await;
     assert_eq!(again, to, "the same request");
     assert_eq!(count().await, before + 1);
     let (_, done) = k.page(&format!("{to}&lang=en"), &aino).await;
@@ -309,7 +281,7 @@ async fn the_forms_work_without_javascript() {
     // the answer shown on the page the form came from.
     let (_, asked) = k.page(&format!("/my?cancel={id}&lang=en"), &aino).await;
     assert!(asked.contains("Yes, cancel it"), "the question");
-    let (status, to) = post_plain(&k, "me/cancel", &aino, "/my", &[("id", id)]).await;
+    let (status, to) = k.post_plain("me/cancel", &aino, "/my", &[("id", id)]).await;
     assert_eq!((status, to.as_str()), (303, "/my?notice=my.cancelled&ok=1"));
     let (_, mine) = k.page(&format!("{to}&lang=en"), &aino).await;
     assert!(mine.contains("Request cancelled."), "the notice");
@@ -323,10 +295,10 @@ async fn the_forms_work_without_javascript() {
         .await
         .unwrap();
     let renewable = loans.iter().find(|l| l.renewable).unwrap();
-    let (status, to) = post_plain(&k, "me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)]).await;
+    let (status, to) = k.post_plain("me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)]).await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/my/abc-123?notice=my.renewed&ok=1&due="), "{to}");
-    let (_, to) = post_plain(&k, "me/renew", &aino, "//evil.example/my", &[("id", &renewable.id)]).await;
+    let (_, to) = k.post_plain("me/renew", &aino, "//evil.example/my", &[("id", &renewable.id)]).await;
     assert!(to.starts_with("/my?notice="), "{to}");
     // A made-up notice cannot put text on the page.
     let (_, forged) = k.page("/my?notice=%3Cb%3Eyou+won%3C%2Fb%3E&ok=1&lang=en", &aino).await;

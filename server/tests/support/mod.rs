@@ -303,6 +303,35 @@ impl Running {
         )
     }
 
+    /// Posts a form to a server function as a browser without JavaScript
+    /// does (it asks for a page: `Accept: text/html`), from `referer`
+    /// (a path of ours): the status and where it is sent (`Location`).
+    pub async fn post_plain(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        referer: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
+        let res = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .header("referer", format!("{}{referer}", self.base))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let to = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status().as_u16(), to)
+    }
+
     /// A signed-in session made directly in the store: the cookie header.
     pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
         session_cookie(&self.state, user_id, name, staff).await
