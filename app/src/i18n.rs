@@ -135,13 +135,19 @@ pub fn catalog_json(lang: Lang) -> &'static str {
 /// A short fingerprint of a catalogue's text (FNV-1a, 64 bits, in hex):
 /// the `v` of its URL, so a changed text gets a new URL and browsers may
 /// cache each URL for ever.
-pub fn catalog_version(lang: Lang) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in catalog_json(lang).bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+/// Worked out once per language (every page names the catalogues' URLs).
+pub fn catalog_version(lang: Lang) -> &'static str {
+    static VERSIONS: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+    &VERSIONS.get_or_init(|| {
+        Lang::ALL.map(|l| {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for byte in catalog_json(l).bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+            format!("{hash:016x}")
+        })
+    })[lang.index()]
 }
 
 /// Where the browser fetches the catalogue of `lang`.
