@@ -22,6 +22,14 @@ impl Running {
         self.sign_in_as(user_id, name, false).await
     }
 
+    async fn loans(&self, patron: &str) -> Vec<app::domain::IllLoan> {
+        self.state
+            .port
+            .list_loans(&PatronId(patron.into()))
+            .await
+            .unwrap()
+    }
+
     async fn request_id(&self, patron: &str, title: &str) -> String {
         self.state
             .port
@@ -200,12 +208,7 @@ async fn cancel_and_renew_follow_the_rules_and_touch_only_ones_own() {
         .unwrap();
     assert!(!bertil_still.status.is_final());
 
-    let loans = k
-        .state
-        .port
-        .list_loans(&PatronId("aino.virtanen".into()))
-        .await
-        .unwrap();
+    let loans = k.loans("aino.virtanen").await;
     let renewable = loans.iter().find(|l| l.renewable).unwrap();
     let fixed = loans.iter().find(|l| !l.renewable).unwrap();
     let (_, r) = k.call("me/renew", &aino, &[("id", &fixed.id)]).await;
@@ -288,12 +291,7 @@ async fn the_forms_work_without_javascript() {
 
     // Renew from a request's page: back to that page; another site's
     // Referer is not followed.
-    let loans = k
-        .state
-        .port
-        .list_loans(&PatronId("aino.virtanen".into()))
-        .await
-        .unwrap();
+    let loans = k.loans("aino.virtanen").await;
     let renewable = loans.iter().find(|l| l.renewable).unwrap();
     let (status, to) = k.post_plain("me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)]).await;
     assert_eq!(status, 303);
