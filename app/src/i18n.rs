@@ -160,9 +160,8 @@ fn catalogs() -> &'static [Catalog; 3] {
     static CATALOGS: OnceLock<[Catalog; 3]> = OnceLock::new();
     CATALOGS.get_or_init(|| {
         Lang::ALL.map(|lang| {
-            serde_json::from_str(catalog_json(lang)).unwrap_or_else(|e| {
-                panic!("locales/{}.json is not valid JSON: {e}", lang.code())
-            })
+            serde_json::from_str(catalog_json(lang))
+                .unwrap_or_else(|e| panic!("locales/{}.json is not valid JSON: {e}", lang.code()))
         })
     })
 }
@@ -224,7 +223,10 @@ pub async fn ensure_loaded(lang: Lang, url: &str) -> bool {
         if !response.ok() {
             return None;
         }
-        JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+        JsFuture::from(response.text().ok()?)
+            .await
+            .ok()?
+            .as_string()
     }
     // One retry: a phone's connection can drop a request.
     for _ in 0..2 {

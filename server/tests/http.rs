@@ -474,13 +474,17 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
     // browser keeps it for a year without asking; a missing one is not
     // cached.
     std::fs::write(pkg.join("kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm"), b"\0asm").unwrap();
-    let hashed = get("/pkg/kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm", &[]).await.unwrap();
+    let hashed = get("/pkg/kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm", &[])
+        .await
+        .unwrap();
     assert_eq!(hashed.status(), 200);
     assert_eq!(
         hashed.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    let gone = get("/pkg/kauko.AAAAAAAAAAAAAAAAAAAAAA.wasm", &[]).await.unwrap();
+    let gone = get("/pkg/kauko.AAAAAAAAAAAAAAAAAAAAAA.wasm", &[])
+        .await
+        .unwrap();
     assert_eq!(gone.status(), 404);
     assert_ne!(
         gone.headers()["cache-control"],

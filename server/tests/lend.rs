@@ -641,10 +641,15 @@ async fn the_lending_form_works_without_javascript() {
     let good = lend_form("lend-nojs-0001", "FI-Tay");
     let (status, to) = k.post_plain("lend/submit", "", "/lend", &good).await;
     assert_eq!(status, 303);
-    assert!(to.starts_with("/lend?sent=") && to.ends_with("&how=sent"), "{to}");
+    assert!(
+        to.starts_with("/lend?sent=") && to.ends_with("&how=sent"),
+        "{to}"
+    );
     let (_, same) = k.post_plain("lend/submit", "", "/lend", &good).await;
     assert_eq!(same, to);
-    let sent = lending_at(&k, "FI-TUNI", "lend-nojs-0001").await.expect("sent");
+    let sent = lending_at(&k, "FI-TUNI", "lend-nojs-0001")
+        .await
+        .expect("sent");
     assert_eq!(sent.request.note.as_deref(), Some("Urgent"));
     let (_, done) = k.page(&format!("{to}&lang=en"), "").await;
     assert!(done.contains("done-title"), "the confirmation");
@@ -652,6 +657,8 @@ async fn the_lending_form_works_without_javascript() {
     let mut partner = lend_form("lend-nojs-0002", "");
     partner.push(("partner", "FI-TUNI"));
     partner.retain(|(name, _)| *name != "title");
-    let (_, to) = k.post_plain("lend/submit", "", "/lend/FI-TUNI", &partner).await;
+    let (_, to) = k
+        .post_plain("lend/submit", "", "/lend/FI-TUNI", &partner)
+        .await;
     assert!(to.starts_with("/lend/FI-TUNI?posted=1&"), "{to}");
 }

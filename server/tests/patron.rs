@@ -244,7 +244,10 @@ async fn the_forms_work_without_javascript() {
     // The page the server renders is a form that posts by itself, with a
     // key of its own.
     let (_, page) = k.page("/request?lang=en", &aino).await;
-    assert!(page.contains(r#"method="post" action="/api/requests/submit""#), "{page}");
+    assert!(
+        page.contains(r#"method="post" action="/api/requests/submit""#),
+        "{page}"
+    );
     let key = page
         .split(r#"name="idempotency_key" value=""#)
         .nth(1)
@@ -258,22 +261,37 @@ async fn the_forms_work_without_javascript() {
     let mut form = article_form(&key, "Ynamides in <b>total</b> synthesis");
     form.retain(|(name, _)| *name != "copyright");
     form.push(("note", "Chapter 3 & the appendix"));
-    let (status, to) = k.post_plain("requests/submit", &aino, "/request", &form).await;
+    let (status, to) = k
+        .post_plain("requests/submit", &aino, "/request", &form)
+        .await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/request?posted=1&"), "{to}");
     assert_eq!(count().await, before);
     let (_, again) = k.page(&format!("{to}&lang=en"), &aino).await;
-    assert!(again.contains(r#"value="Ynamides in &lt;b&gt;total&lt;/b&gt; synthesis""#), "title kept");
-    assert!(again.contains("Chapter 3 &amp; the appendix</textarea>"), "note kept");
+    assert!(
+        again.contains(r#"value="Ynamides in &lt;b&gt;total&lt;/b&gt; synthesis""#),
+        "title kept"
+    );
+    assert!(
+        again.contains("Chapter 3 &amp; the appendix</textarea>"),
+        "note kept"
+    );
     assert!(again.contains(&format!(r#"value="{key}""#)), "the same key");
-    assert!(again.contains("Copies need your copyright declaration"), "the error shown");
+    assert!(
+        again.contains("Copies need your copyright declaration"),
+        "the error shown"
+    );
 
     // Sent: the confirmation, once however often the form is sent again.
     form.push(("copyright", "true"));
-    let (status, to) = k.post_plain("requests/submit", &aino, "/request", &form).await;
+    let (status, to) = k
+        .post_plain("requests/submit", &aino, "/request", &form)
+        .await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/request?sent="), "{to}");
-    let (_, again) = k.post_plain("requests/submit", &aino, "/request", &form).await;
+    let (_, again) = k
+        .post_plain("requests/submit", &aino, "/request", &form)
+        .await;
     assert_eq!(again, to, "the same request");
     assert_eq!(count().await, before + 1);
     let (_, done) = k.page(&format!("{to}&lang=en"), &aino).await;
@@ -293,12 +311,26 @@ async fn the_forms_work_without_javascript() {
     // Referer is not followed.
     let loans = k.loans("aino.virtanen").await;
     let renewable = loans.iter().find(|l| l.renewable).unwrap();
-    let (status, to) = k.post_plain("me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)]).await;
+    let (status, to) = k
+        .post_plain("me/renew", &aino, "/my/abc-123", &[("id", &renewable.id)])
+        .await;
     assert_eq!(status, 303);
-    assert!(to.starts_with("/my/abc-123?notice=my.renewed&ok=1&due="), "{to}");
-    let (_, to) = k.post_plain("me/renew", &aino, "//evil.example/my", &[("id", &renewable.id)]).await;
+    assert!(
+        to.starts_with("/my/abc-123?notice=my.renewed&ok=1&due="),
+        "{to}"
+    );
+    let (_, to) = k
+        .post_plain(
+            "me/renew",
+            &aino,
+            "//evil.example/my",
+            &[("id", &renewable.id)],
+        )
+        .await;
     assert!(to.starts_with("/my?notice="), "{to}");
     // A made-up notice cannot put text on the page.
-    let (_, forged) = k.page("/my?notice=%3Cb%3Eyou+won%3C%2Fb%3E&ok=1&lang=en", &aino).await;
+    let (_, forged) = k
+        .page("/my?notice=%3Cb%3Eyou+won%3C%2Fb%3E&ok=1&lang=en", &aino)
+        .await;
     assert!(!forged.contains("you won"));
 }

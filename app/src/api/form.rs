@@ -68,12 +68,24 @@ pub fn form_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Erro
 }
 
 /// The form's text fields by the names its inputs have.
-pub(crate) const TEXT_FIELDS: [(&str, fn(&RequestForm) -> &String, fn(&mut RequestForm) -> &mut String); 19] = [
-    ("idempotency_key", |f| &f.idempotency_key, |f| &mut f.idempotency_key),
+pub(crate) const TEXT_FIELDS: [(
+    &str,
+    fn(&RequestForm) -> &String,
+    fn(&mut RequestForm) -> &mut String,
+); 19] = [
+    (
+        "idempotency_key",
+        |f| &f.idempotency_key,
+        |f| &mut f.idempotency_key,
+    ),
     ("kind", |f| &f.kind, |f| &mut f.kind),
     ("title", |f| &f.title, |f| &mut f.title),
     ("authors", |f| &f.authors, |f| &mut f.authors),
-    ("container_title", |f| &f.container_title, |f| &mut f.container_title),
+    (
+        "container_title",
+        |f| &f.container_title,
+        |f| &mut f.container_title,
+    ),
     ("volume", |f| &f.volume, |f| &mut f.volume),
     ("issue", |f| &f.issue, |f| &mut f.issue),
     ("pages", |f| &f.pages, |f| &mut f.pages),
@@ -85,7 +97,11 @@ pub(crate) const TEXT_FIELDS: [(&str, fn(&RequestForm) -> &String, fn(&mut Reque
     ("doi", |f| &f.doi, |f| &mut f.doi),
     ("pmid", |f| &f.pmid, |f| &mut f.pmid),
     ("format", |f| &f.format, |f| &mut f.format),
-    ("pickup_location", |f| &f.pickup_location, |f| &mut f.pickup_location),
+    (
+        "pickup_location",
+        |f| &f.pickup_location,
+        |f| &mut f.pickup_location,
+    ),
     ("needed_by", |f| &f.needed_by, |f| &mut f.needed_by),
     ("note", |f| &f.note, |f| &mut f.note),
 ];
@@ -115,7 +131,12 @@ pub struct SentForm {
 impl RequestForm {
     /// The query string of `/request` that shows this form again with its
     /// problems (see [`PostedForm`]).
-    pub fn posted_query(&self, errors: &[FieldError], duplicates: &[String], failed: Option<&str>) -> String {
+    pub fn posted_query(
+        &self,
+        errors: &[FieldError],
+        duplicates: &[String],
+        failed: Option<&str>,
+    ) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         q.append_pair("posted", "1");
         for (name, get, _) in TEXT_FIELDS {
@@ -151,9 +172,14 @@ pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
 /// error catalogue's (the URL cannot put other text on the page).
 pub(crate) fn posted_error(value: &str) -> Option<FieldError> {
     let (field, key) = value.split_once(':')?;
-    let known = key.starts_with("error.") || key.starts_with("request.error.") || key.starts_with("lend.error.");
-    (known && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-        .then(|| FieldError::new(field, key))
+    let known = key.starts_with("error.")
+        || key.starts_with("request.error.")
+        || key.starts_with("lend.error.");
+    (known
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+    .then(|| FieldError::new(field, key))
 }
 
 /// Reads `/request`'s query: a form sent back with its problems, if it is

@@ -123,15 +123,27 @@ fn limits(form: &LendForm) -> Vec<(&'static str, &str, usize)> {
 
 /// The lending form's own text fields by the names its inputs have (the
 /// citation's are [`super::form::TEXT_FIELDS`]).
-const LEND_FIELDS: [(&str, fn(&LendForm) -> &String, fn(&mut LendForm) -> &mut String); 11] = [
-    ("idempotency_key", |f| &f.idempotency_key, |f| &mut f.idempotency_key),
+const LEND_FIELDS: [(
+    &str,
+    fn(&LendForm) -> &String,
+    fn(&mut LendForm) -> &mut String,
+); 11] = [
+    (
+        "idempotency_key",
+        |f| &f.idempotency_key,
+        |f| &mut f.idempotency_key,
+    ),
     ("library_name", |f| &f.library_name, |f| &mut f.library_name),
     ("library_id", |f| &f.library_id, |f| &mut f.library_id),
     ("contact_name", |f| &f.contact_name, |f| &mut f.contact_name),
     ("email", |f| &f.email, |f| &mut f.email),
     ("service", |f| &f.service, |f| &mut f.service),
     ("delivery", |f| &f.delivery, |f| &mut f.delivery),
-    ("delivery_address", |f| &f.delivery_address, |f| &mut f.delivery_address),
+    (
+        "delivery_address",
+        |f| &f.delivery_address,
+        |f| &mut f.delivery_address,
+    ),
     ("max_cost", |f| &f.max_cost, |f| &mut f.max_cost),
     ("needed_by", |f| &f.needed_by, |f| &mut f.needed_by),
     ("note", |f| &f.note, |f| &mut f.note),
@@ -224,7 +236,11 @@ pub fn sent_lend_form(query: &str) -> Option<(String, &'static str)> {
         (k == "sent" && !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
             .then(|| v.clone())
     })?;
-    let key = match pairs.iter().find(|(k, _)| k == "how").map(|(_, v)| v.as_str()) {
+    let key = match pairs
+        .iter()
+        .find(|(k, _)| k == "how")
+        .map(|(_, v)| v.as_str())
+    {
         Some("sent") => "lend.done.sent",
         Some("held") => "lend.done.held",
         _ => "lend.done.received",
@@ -438,8 +454,12 @@ pub async fn submit_lending(
                 format!("{page}?sent={reference}&how=received")
             }
             Ok(LendOutcome::Held { reference }) => format!("{page}?sent={reference}&how=held"),
-            Ok(LendOutcome::Invalid(errors)) => format!("{page}?{}", form.posted_query(errors, None)),
-            Ok(LendOutcome::Refused(key)) => format!("{page}?{}", form.posted_query(&[], Some(key))),
+            Ok(LendOutcome::Invalid(errors)) => {
+                format!("{page}?{}", form.posted_query(errors, None))
+            }
+            Ok(LendOutcome::Refused(key)) => {
+                format!("{page}?{}", form.posted_query(&[], Some(key)))
+            }
             Err(_) => format!("{page}?{}", form.posted_query(&[], Some("lend.error.send"))),
         };
         super::ssr::redirect_form(&to);

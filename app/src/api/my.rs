@@ -100,7 +100,8 @@ impl ActionResult {
             match k.as_ref() {
                 "notice"
                     if (v.starts_with("my.") || v.starts_with("refusal."))
-                        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') =>
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') =>
                 {
                     result = Some(Self {
                         ok: false,
@@ -129,7 +130,9 @@ fn answer_plain_form(result: &Result<ActionResult, ServerFnError>) {
         .and_then(|p| p.headers.get(http::header::REFERER).cloned())
         .and_then(|v| v.to_str().ok().map(str::to_owned))
         .and_then(|referer| {
-            let after_scheme = referer.split_once("://").map_or(referer.as_str(), |(_, r)| r);
+            let after_scheme = referer
+                .split_once("://")
+                .map_or(referer.as_str(), |(_, r)| r);
             let path = after_scheme.find('/').map(|i| &after_scheme[i..])?;
             let path = path.split(['?', '#']).next()?.to_owned();
             let ok = path == "/my"

@@ -44,7 +44,9 @@ pub fn FieldErrorText(name: &'static str, errors: RwSignal<Vec<FieldError>>) -> 
 
 /// Text as HTML (for a textarea's content).
 fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A labelled text input (or textarea) bound to a string signal. The

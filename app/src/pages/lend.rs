@@ -123,13 +123,19 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     };
     let typed = posted.as_ref().map(|p| &p.form);
     let library = Library {
-        name: from(typed.map(|f| &f.library_name), partner.as_ref().map(|p| &p.name)),
+        name: from(
+            typed.map(|f| &f.library_name),
+            partner.as_ref().map(|p| &p.name),
+        ),
         id: from(
             typed.map(|f| &f.library_id),
             partner.as_ref().map(|p| p.isil.as_ref().unwrap_or(&p.code)),
         ),
         contact: from(typed.map(|f| &f.contact_name), None),
-        email: from(typed.map(|f| &f.email), partner.as_ref().and_then(|p| p.email.as_ref())),
+        email: from(
+            typed.map(|f| &f.email),
+            partner.as_ref().and_then(|p| p.email.as_ref()),
+        ),
         service: from(typed.map(|f| &f.service), Some(&"loan".to_owned())),
         delivery: from(typed.map(|f| &f.delivery), Some(&"postal".to_owned())),
         address: from(typed.map(|f| &f.delivery_address), None),
@@ -138,7 +144,12 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     };
     let partner_code = partner.as_ref().map(|p| p.code.clone()).unwrap_or_default();
     let locked = partner.is_some();
-    let errors = RwSignal::new(posted.as_ref().map(|p| p.errors.clone()).unwrap_or_default());
+    let errors = RwSignal::new(
+        posted
+            .as_ref()
+            .map(|p| p.errors.clone())
+            .unwrap_or_default(),
+    );
     let submit_error = RwSignal::new(posted.as_ref().and_then(|p| p.failed.clone()));
     let done = RwSignal::new(sent.map(|(reference, key)| Done { reference, key }));
     let lookup = IdentifierLookup::new(fields, String::new(), |_| {});

@@ -52,7 +52,8 @@ pub fn MyRequestsPage() -> impl IntoView {
     let renew = ServerAction::<RenewLoan>::new();
     // A cancel or renewal sent without JavaScript comes back with its
     // result in the URL (`api::my::ActionResult::query`).
-    let from_url = ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked());
+    let from_url =
+        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked());
     let notice = RwSignal::new(from_url.map(|r| notice_of(i18n.lang(), r)));
 
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {

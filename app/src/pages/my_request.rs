@@ -29,10 +29,15 @@ pub fn MyRequestPage() -> impl IntoView {
     // A cancel or renewal sent without JavaScript comes back with its
     // result in the URL.
     let notice = RwSignal::new(
-        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked()).map(|r| {
-            let due = r.due.map(|d| format_date(i18n.lang(), d)).unwrap_or_default();
-            (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
-        }),
+        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked()).map(
+            |r| {
+                let due = r
+                    .due
+                    .map(|d| format_date(i18n.lang(), d))
+                    .unwrap_or_default();
+                (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
+            },
+        ),
     );
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
         let Some(result) = result else { return };

@@ -216,7 +216,10 @@ pub fn RequestPage() -> impl IntoView {
     let posted = posted_form(&query);
     let sent = sent_form(&query);
     let entry = if posted.is_some() {
-        Entry { citation: None, identifier: None }
+        Entry {
+            citation: None,
+            identifier: None,
+        }
     } else {
         entry_from_query(&query)
     };
@@ -245,10 +248,18 @@ pub fn RequestPage() -> impl IntoView {
         initial.idempotency_key = crate::api::form::new_server_key();
     }
     let fields = Fields::new(initial.clone());
-    let errors = RwSignal::new(posted.as_ref().map(|p| p.errors.clone()).unwrap_or_default());
+    let errors = RwSignal::new(
+        posted
+            .as_ref()
+            .map(|p| p.errors.clone())
+            .unwrap_or_default(),
+    );
     let open_access = RwSignal::new(None::<OpenAccessCopy>);
     let duplicates = RwSignal::new(Vec::<ExistingRequest>::new());
-    let posted_duplicates = posted.as_ref().map(|p| p.duplicates.clone()).unwrap_or_default();
+    let posted_duplicates = posted
+        .as_ref()
+        .map(|p| p.duplicates.clone())
+        .unwrap_or_default();
     let duplicate_blocked = RwSignal::new(!posted_duplicates.is_empty());
     let posted_duplicates = RwSignal::new(posted_duplicates);
     let submit_error = RwSignal::new(posted.as_ref().and_then(|p| p.failed.clone()));

@@ -71,9 +71,18 @@ async fn move_borrowing(
     let query = match patron {
         Some(p) => {
             own = format!("{SET} AND patron_id = $5");
-            sqlx::query(&own).bind(to.to_owned()).bind(ts(Utc::now())).bind(id.to_owned()).bind(from.to_owned()).bind(p.0.clone())
+            sqlx::query(&own)
+                .bind(to.to_owned())
+                .bind(ts(Utc::now()))
+                .bind(id.to_owned())
+                .bind(from.to_owned())
+                .bind(p.0.clone())
         }
-        None => sqlx::query(SET).bind(to.to_owned()).bind(ts(Utc::now())).bind(id.to_owned()).bind(from.to_owned()),
+        None => sqlx::query(SET)
+            .bind(to.to_owned())
+            .bind(ts(Utc::now()))
+            .bind(id.to_owned())
+            .bind(from.to_owned()),
     };
     if query.execute(&mut **tx).await?.rows_affected() == 0 {
         return Ok(false);
@@ -218,9 +227,17 @@ impl LocalBackend {
         // The write comes first in the transaction (no read lock to upgrade
         // on SQLite); it only lands on the state read above.
         let mut tx = self.db.pool.begin().await.map_err(db_err)?;
-        let moved = move_borrowing(&mut tx, id, None, &before, status.code(), actor, action.to_owned())
-            .await
-            .map_err(db_err)?;
+        let moved = move_borrowing(
+            &mut tx,
+            id,
+            None,
+            &before,
+            status.code(),
+            actor,
+            action.to_owned(),
+        )
+        .await
+        .map_err(db_err)?;
         if !moved {
             return Err(PortError::Refused(Refusal::ChangedMeanwhile));
         }

@@ -63,10 +63,14 @@ mod tests {
     #[test]
     fn fingerprinted_names() {
         assert!(is_fingerprinted("/pkg/kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm"));
-        assert!(is_fingerprinted("/pkg/__wasm_split.Xq3mZ0aK9_bC-dEfGhIjKl.js"));
+        assert!(is_fingerprinted(
+            "/pkg/__wasm_split.Xq3mZ0aK9_bC-dEfGhIjKl.js"
+        ));
         assert!(!is_fingerprinted("/pkg/kauko.wasm"));
         assert!(!is_fingerprinted("/pkg/kauko.css"));
-        assert!(!is_fingerprinted("/pkg/__wasm_split.______________________.js"));
+        assert!(!is_fingerprinted(
+            "/pkg/__wasm_split.______________________.js"
+        ));
         assert!(!is_fingerprinted("/favicon.svg"));
         assert!(!is_fingerprinted("/my/Xq3mZ0aK9_bC-dEfGhIjKl.wasm"));
     }
