@@ -14,6 +14,7 @@ pub mod routes;
 pub mod settings;
 pub mod site;
 pub mod staff_import;
+pub mod stats;
 pub mod viewer;
 
 use leptos::prelude::*;
@@ -104,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/outbox") view={Lazy::<routes::StaffOutboxRoute>::new()}/>
                     <Route path=path!("/staff/lending-review") view={Lazy::<routes::StaffReviewRoute>::new()}/>
                     <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
+                    <Route path=path!("/staff/statistics") view={Lazy::<routes::StatisticsRoute>::new()}/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

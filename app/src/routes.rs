@@ -16,7 +16,7 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-use crate::{desk, pages};
+use crate::{desk, pages, stats};
 
 /// Declares a lazy route whose view is one page component.
 macro_rules! lazy_page {
@@ -62,6 +62,9 @@ lazy_page!(
 lazy_page!(
     /// `/staff/lending-review`: lending requests waiting for review.
     StaffReviewRoute => pages::staff_review::StaffReviewPage);
+lazy_page!(
+    /// `/staff/statistics`: a year's figures as charts.
+    StatisticsRoute => stats::page::StatisticsPage);
 lazy_page!(
     /// `/staff/mail`: the mail log.
     StaffMailRoute => pages::staff_mail::StaffMailPage);

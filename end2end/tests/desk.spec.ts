@@ -142,9 +142,22 @@ test("staff answer another library's lending request", async ({ page }, info) =>
     await detail.getByLabel("Link to the copy").fill("not a link");
     await detail.getByRole("button", { name: "Confirm" }).click();
     await expect(detail.getByText("Give a link starting with https://")).toBeVisible();
-    await detail.getByLabel("Link to the copy").fill("https://files.example.org/copy.pdf");
-    await detail.getByRole("button", { name: "Confirm" }).click();
+    // Sent as a file instead: a plain form post that comes back here.
+    await detail.getByLabel("The copy (PDF or image)").setInputFiles({
+      name: "Artikkeli.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.from("%PDF-1.4\n1 0 obj << >> endobj\ntrailer\n%%EOF\n"),
+    });
+    await detail.getByRole("button", { name: "Send the file" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "The copy was sent" })).toBeVisible();
     await expect(state(page)).toHaveAttribute("data-state", "CopyCompleted");
+    // The download link is in the history, and the library can fetch it.
+    const link = await page.locator(".timeline__note").filter({ hasText: "/copies/" }).last().textContent();
+    const url = link!.trim().split(/\s+/).find((w) => w.includes("/copies/"))!;
+    const file = await page.request.get(url, { headers: { cookie: "" } });
+    expect(file.status()).toBe(200);
+    expect(file.headers()["content-disposition"]).toContain("attachment");
+    expect((await file.body()).toString()).toContain("%PDF-1.4");
   } else {
     await actWith(page, "Ship the loan", "Loaned");
     await act(page, "Returned", "LoanCompleted");

@@ -188,12 +188,24 @@ pub struct LendingConfig {
     /// How long Kauko's copy of the partner list answers the public form's
     /// partner look-ups before the library system is asked again.
     pub partner_cache_seconds: u64,
+    /// How many days the requesting library can download a copy staff
+    /// sent as a file.
+    pub copy_days: u32,
+    /// The largest copy staff can send as a file, in megabytes.
+    pub copy_max_mb: u32,
     /// Older setting: `true` is one trusted proxy (`trusted_proxies = 1`).
     /// It used to take the first (client-written) entry.
     pub trust_forwarded_for: bool,
 }
 
 impl LendingConfig {
+    /// `copy_max_mb` in bytes.
+    pub fn copy_max_bytes(&self) -> usize {
+        usize::try_from(self.copy_max_mb)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024 * 1024)
+    }
+
     /// The trusted proxy hops, the older setting included.
     pub fn proxy_hops(&self) -> u32 {
         if self.trusted_proxies == 0 && self.trust_forwarded_for {
@@ -211,6 +223,8 @@ impl Default for LendingConfig {
             trusted_proxies: 0,
             sender_must_match: Default::default(),
             partner_cache_seconds: 300,
+            copy_days: 30,
+            copy_max_mb: 50,
             trust_forwarded_for: false,
         }
     }

@@ -15,6 +15,7 @@ pub mod partner_directory;
 pub mod partners_import;
 pub mod port;
 pub mod seed;
+pub mod stats;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
@@ -63,6 +64,8 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         .then(|| Arc::new(desk::LocalDesk::new(db.clone())) as Arc<dyn app::desk::StaffDesk>);
     let history: Arc<dyn app::api::my::RequestHistory> =
         Arc::new(history::HistoryLog::new(db.clone()));
+    // Statistics read the requests' histories in Kauko's database.
+    let stats = stats::source(&db);
     let leptos_options = web::leptos_options(&config);
     let auth = auth::Auth::from_config(&config, &db);
     let lookup: Arc<dyn app::lookup::CitationLookup> =
@@ -92,6 +95,7 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         partners,
         desk,
         history,
+        stats,
         lookup_limiter: Arc::new(web::client::ClientLimiter::per_minute(
             config_lookups_per_minute,
             "citation look-ups",

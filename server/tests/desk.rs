@@ -18,7 +18,7 @@ use server::adapters::local::{LocalBackend, LocalRules};
 use server::desk::LocalDesk;
 use server::port::contract::{partner, unique};
 use server::port::ResourceSharing;
-use server::storage::Db;
+use server::storage::{Db, DbKind};
 
 fn book(title: &str) -> NewBorrowingRequest {
     NewBorrowingRequest {
@@ -653,6 +653,126 @@ async fn queues(db: Db) {
     assert_eq!(lq.total, 1);
 }
 
+/// The title search: every word somewhere in the title, any order, any
+/// case (also outside ASCII), as a literal run of characters; words of
+/// three or more characters through the full-text index, which follows
+/// the requests as they are added.
+async fn title_search(db: Db) {
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    let me = PatronId(unique("search"));
+    for title in [
+        "Äidinkielen opetuksen historia",
+        "Suomen kielen historia, osa 2",
+        "Kalevala: runot ja selitykset",
+        "Kaksi 100% varmaa tapaa",
+    ] {
+        local
+            .create_borrowing_request(&me, book(title))
+            .await
+            .unwrap();
+    }
+    let found = |q: &'static str| {
+        let desk = &desk;
+        async move {
+            let queue = desk
+                .queue(
+                    Side::Borrowing,
+                    &QueueQuery {
+                        q: Some(q.into()),
+                        ..QueueQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let mut titles: Vec<String> = queue.rows.into_iter().map(|r| r.title).collect();
+            titles.sort();
+            titles
+        }
+    };
+    assert_eq!(found("historia").await.len(), 2, "a word in two titles");
+    assert_eq!(
+        found("HISTORIA kielen").await,
+        [
+            "Suomen kielen historia, osa 2",
+            "Äidinkielen opetuksen historia"
+        ],
+        "every word, any order, any case"
+    );
+    assert_eq!(
+        found("äidinkiel").await,
+        ["Äidinkielen opetuksen historia"],
+        "case folded outside ASCII, and the start of a word"
+    );
+    assert_eq!(found("istori").await.len(), 2, "inside a word");
+    assert_eq!(
+        found("historia 2").await,
+        ["Suomen kielen historia, osa 2"],
+        "a short word narrows what the long one found"
+    );
+    assert_eq!(
+        found("kielen kalevala").await.len(),
+        0,
+        "all words, not any"
+    );
+    assert_eq!(found("100%").await, ["Kaksi 100% varmaa tapaa"]);
+    assert_eq!(
+        found("\"runot").await.len(),
+        0,
+        "a quote is a character, not syntax"
+    );
+    assert_eq!(
+        found("kielen OR kalevala").await.len(),
+        0,
+        "no query syntax"
+    );
+    assert_eq!(found("kalevala*").await.len(), 0, "no prefix syntax");
+    // The index follows a title that changes.
+    sqlx::query("UPDATE borrowing_requests SET title = 'Uusi nimi' WHERE title LIKE 'Kalevala%'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(found("kalevala").await.len(), 0);
+    assert_eq!(found("uusi nimi").await.len(), 1);
+    // The search is served by an index, not by reading every title.
+    let indexes: Vec<String> = match db.kind {
+        DbKind::Sqlite => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE name IN ('borrowing_search', 'lending_search') ORDER BY name",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap(),
+        DbKind::Postgres => sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%_trgm' ORDER BY indexname",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap(),
+    };
+    assert_eq!(
+        indexes.len(),
+        match db.kind {
+            DbKind::Sqlite => 2,
+            DbKind::Postgres => 3,
+        },
+        "{indexes:?}"
+    );
+}
+
+#[tokio::test]
+async fn title_search_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    title_search(db).await;
+}
+
+#[tokio::test]
+async fn title_search_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    title_search(db).await;
+}
+
 /// Two staff members (on `a` and `b`, which may be two instances) act on
 /// one request at once: one wins, the other is told what changed, and the
 /// history has exactly one event for the change.
@@ -852,4 +972,175 @@ async fn the_desk_is_for_staff_and_the_request_page_for_its_patron() {
     assert_eq!(status, 404, "another patron's request is not found: {body}");
     let (status, _) = kauko.call("me/request", &patron, &[("id", &id)]).await;
     assert_eq!(status, 200);
+}
+
+/// A copy sent as a file: only staff, from Kauko's own pages, can upload
+/// it; a file that is not a PDF or an image, or an upload on a stale page,
+/// is refused with nothing stored or changed; a good one is stored once,
+/// recorded as "copy sent" with its download link, and the requesting
+/// library downloads it (no account) as an attachment until it expires.
+#[tokio::test]
+async fn a_copy_is_sent_as_a_file_and_downloaded_by_the_library() {
+    let kauko = support::start_kauko(&[("KAUKO_LENDING_COPY_MAX_MB", "1")]).await;
+    let db = kauko.state.db.clone();
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    let l = Side::Lending;
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let id = local
+        .create_lending_request(lending("FI-TUNI", "Artikkeli kopiona"))
+        .await
+        .unwrap()
+        .id;
+    step(&desk, l, &id, "accept", |_| {}).await;
+    let patron = kauko.sign_in_as("aino.virtanen", "Aino", false).await;
+    let staff = kauko.sign_in_as("liisa.staff", "Liisa", true).await;
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer\n%%EOF\n".to_vec();
+    let copies = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM copy_files")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    };
+    let upload = |cookie: String, origin: bool, body: Vec<u8>, name: &'static str| {
+        let kauko = &kauko;
+        let desk = &desk;
+        let id = id.clone();
+        async move {
+            let now = desk.request(Side::Lending, &id).await.unwrap();
+            let form = reqwest::multipart::Form::new()
+                .text("version", now.version.to_string())
+                .text("seen_seq", now.events.last().unwrap().seq.to_string())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(body).file_name(name),
+                );
+            let mut req = kauko
+                .client
+                .post(format!("{}/staff/lending/{id}/copy", kauko.base))
+                .header("cookie", cookie)
+                .multipart(form);
+            if origin {
+                req = req.header("origin", &kauko.base);
+            }
+            let res = req.send().await.unwrap();
+            let to = res
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (res.status().as_u16(), to)
+        }
+    };
+    assert_eq!(
+        upload(String::new(), true, pdf.clone(), "a.pdf").await.0,
+        401
+    );
+    assert_eq!(upload(patron, true, pdf.clone(), "a.pdf").await.0, 403);
+    assert_eq!(
+        upload(staff.clone(), false, pdf.clone(), "a.pdf").await.0,
+        403,
+        "a cross-site post is refused"
+    );
+    let (status, to) = upload(
+        staff.clone(),
+        true,
+        b"<html><script>alert(1)</script>".to_vec(),
+        "a.pdf",
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (
+            303,
+            &*format!("/staff/lending/{id}?copy=desk.error.copy_type")
+        )
+    );
+    let (_, to) = upload(staff.clone(), true, Vec::new(), "a.pdf").await;
+    assert!(to.ends_with("?copy=desk.error.copy_missing"), "{to}");
+    let mut big = pdf.clone();
+    big.resize(1024 * 1024 + 1, b' ');
+    let (_, to) = upload(staff.clone(), true, big, "big.pdf").await;
+    assert!(to.ends_with("?copy=desk.error.copy_size"), "{to}");
+    assert_eq!(copies().await, 0, "nothing refused is kept");
+    assert_eq!(desk.request(l, &id).await.unwrap().state, "WillSupply");
+
+    let (status, to) = upload(
+        staff.clone(),
+        true,
+        pdf.clone(),
+        "C:\\skannit\\Artikkeli \"1\".pdf",
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, &*format!("/staff/lending/{id}?copy=sent"))
+    );
+    assert_eq!(copies().await, 1);
+    let done = desk.request(l, &id).await.unwrap();
+    assert_eq!(done.state, "CopyCompleted");
+    let event = done.events.last().unwrap();
+    assert_eq!(event.action, "send_copy");
+    assert_eq!(event.actor, Actor::Staff("liisa.staff".into()));
+    let link = event.note.clone().unwrap();
+    assert!(
+        link.starts_with(&format!("{}/copies/", kauko.base)),
+        "{link}"
+    );
+    // The page is no longer the one the form was on: a second upload from
+    // it is refused and stores nothing.
+    let (_, to) = upload(staff.clone(), true, pdf.clone(), "a.pdf").await;
+    assert!(
+        to.ends_with("?copy=desk.not_allowed") || to.ends_with("?copy=desk.changed"),
+        "{to}"
+    );
+    assert_eq!(copies().await, 1);
+
+    // The library downloads it without an account.
+    let res = kauko.client.get(&link).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "application/pdf");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"Artikkeli 1.pdf\"; filename*=UTF-8''Artikkeli%201%2Epdf"
+    );
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(
+        server::desk::copies::CopyStore::new(db.clone())
+            .downloads(token)
+            .await
+            .unwrap(),
+        1
+    );
+    let unknown = format!("{}/copies/{}", kauko.base, "0".repeat(64));
+    assert_eq!(
+        kauko
+            .client
+            .get(unknown)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    sqlx::query("UPDATE copy_files SET expires_at = '2020-01-01T00:00:00Z'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let gone = kauko.client.get(&link).send().await.unwrap();
+    assert_eq!(gone.status().as_u16(), 410, "an expired copy is gone");
 }

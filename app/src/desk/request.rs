@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{desk_act, desk_load, desk_note, desk_partners, ActOutcome};
 use super::queue::{side_path, state_key};
@@ -43,6 +43,10 @@ fn RequestDesk(side: Side) -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new(id, move |id| desk_load(side, id));
     let partners = Resource::new(|| (), |_| desk_partners());
+    // A copy sent as a file comes back here from a plain form post
+    // (`?copy=sent` or the key of what went wrong).
+    let query = use_query_map();
+    let copy_said = move || query.with(|q| q.get("copy")).and_then(copy_outcome);
     let said = RwSignal::new(None::<Said>);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let act = Action::new(move |input: &ActInput| desk_act(side, input.clone()));
@@ -78,6 +82,11 @@ fn RequestDesk(side: Side) -> impl IntoView {
         <PageTitle key="desk.request.title"/>
         <p><a href=side_path(side)>{tr("desk.back")}</a></p>
         <div class="notice-area">
+            {move || said.get().is_none().then(copy_said).flatten().map(|(ok, key)| if ok {
+                view! { <p role="status" class="notice notice--ok">{tr(key)}</p> }.into_any()
+            } else {
+                view! { <p role="alert" class="notice notice--error">{tr(key)}</p> }.into_any()
+            })}
             {move || said.get().map(|s| match s {
                 Said::Done => view! { <p role="status" class="notice notice--ok">{tr("desk.done")}</p> }.into_any(),
                 Said::Changed(changes) => view! {
@@ -102,6 +111,27 @@ fn RequestDesk(side: Side) -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// What a copy upload's answer (`?copy=`) says: whether it went, and the
+/// message's key (only the keys the upload gives).
+fn copy_outcome(value: String) -> Option<(bool, &'static str)> {
+    const REFUSALS: [&str; 7] = [
+        "desk.error.copy_missing",
+        "desk.error.copy_type",
+        "desk.error.copy_size",
+        "desk.error.copy_read",
+        "desk.error.copy_store",
+        "desk.changed",
+        "desk.not_allowed",
+    ];
+    if value == "sent" {
+        return Some((true, "desk.copy.sent"));
+    }
+    REFUSALS
+        .into_iter()
+        .find(|k| *k == value)
+        .map(|k| (false, k))
 }
 
 #[component]
@@ -232,6 +262,7 @@ fn DetailedAction(
     );
     let link = RwSignal::new(String::new());
     let needs = offer.needs;
+    let base_for_file = base.clone();
     let field_id = |f: &str| format!("{action}-{f}");
     let error_of = move |field: &'static str| {
         move || {
@@ -316,7 +347,31 @@ fn DetailedAction(
                 })}
                 <button type="submit" class="button" disabled=move || act.pending().get()>{tr("desk.confirm")}</button>
             </form>
+            {needs.link.then(|| view! { <CopyUpload base=base_for_file.clone()/> })}
         </details>
+    }
+    .into_any()
+}
+
+/// The copy as a file: a plain multipart form posted to the server (it
+/// works before the page's script has loaded, and without it), which
+/// records the step and comes back to this page.
+#[component]
+fn CopyUpload(base: ActInput) -> impl IntoView {
+    view! {
+        <form class="copy-upload" method="post" enctype="multipart/form-data"
+            action=format!("/staff/lending/{}/copy", base.id)>
+            <h3 class="copy-upload__title">{tr("desk.copy.or_file")}</h3>
+            <input type="hidden" name="version" value=base.version.to_string()/>
+            <input type="hidden" name="seen_seq" value=base.seen_seq.to_string()/>
+            <div class="field">
+                <label for="copy-file">{tr("desk.copy.file")}</label>
+                <p class="hint" id="copy-file-hint">{tr("desk.copy.file_hint")}</p>
+                <input id="copy-file" type="file" name="file" required aria-describedby="copy-file-hint"
+                    accept="application/pdf,image/png,image/jpeg,image/tiff"/>
+            </div>
+            <button type="submit" class="button">{tr("desk.copy.send_file")}</button>
+        </form>
     }
     .into_any()
 }

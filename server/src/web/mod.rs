@@ -50,6 +50,8 @@ pub struct AppState {
     pub desk: Option<Arc<dyn app::desk::StaffDesk>>,
     /// Requests' histories, for the patron's request page.
     pub history: Arc<dyn app::api::my::RequestHistory>,
+    /// The figures of the statistics page.
+    pub stats: Arc<dyn app::stats::StatisticsSource>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -93,7 +95,9 @@ pub fn router(state: AppState) -> Router {
     let trusted_proxies = state.config.lending.proxy_hops();
     let desk = state.desk.clone();
     let history = state.history.clone();
+    let stats = state.stats.clone();
     let context = move || {
+        provide_context(stats.clone());
         if let Some(desk) = &desk {
             provide_context(desk.clone());
         }
@@ -127,6 +131,22 @@ pub fn router(state: AppState) -> Router {
             "/pkg",
             tower_http::services::ServeDir::new(state.config.server.site_root.join("pkg")),
         )
+        // A copy sent as a file: staff upload it, the requesting library
+        // downloads it (see desk/copies.rs).
+        .route(
+            "/staff/lending/{id}/copy",
+            axum::routing::post(crate::desk::copies::upload).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    state
+                        .config
+                        .lending
+                        .copy_max_bytes()
+                        .saturating_add(64 * 1024),
+                ),
+            ),
+        )
+        .route("/copies/{token}", get(crate::desk::copies::download))
+        .route("/staff/statistics/{side}/{file}", get(crate::stats::csv))
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(

@@ -5,6 +5,8 @@
 //! one transaction: a second staff member acting on the same request is
 //! told what changed meanwhile, and nothing is applied twice.
 
+pub mod copies;
+
 use app::desk::{
     check_needs, needs_action, queue_states, staff_offers, ActInput, DeskError, DeskRequest,
     NoteInput, Queue, QueueQuery, QueueRow, StaffDesk, StateCount, PER_PAGE,
@@ -21,7 +23,7 @@ use sqlx::Row;
 
 use crate::adapters::local::loan_from_row;
 use crate::history;
-use crate::storage::{json_col, parse_date, ts, Db};
+use crate::storage::{json_col, parse_date, ts, Db, DbKind};
 
 pub struct LocalDesk {
     db: Db,
@@ -108,7 +110,7 @@ fn bind_all<'q>(
 
 /// The filters other than the state. `exact`: whether the search text is
 /// taken as an identifier (it matched one) rather than as title words.
-fn filters(side: Side, query: &QueueQuery, exact: Option<bool>) -> Where {
+fn filters(side: Side, kind: DbKind, query: &QueueQuery, exact: Option<bool>) -> Where {
     let mut w = Where::default();
     if let Some(p) = &query.partner {
         let n = w.param(p.clone());
@@ -148,27 +150,61 @@ fn filters(side: Side, query: &QueueQuery, exact: Option<bool>) -> Where {
                 ));
             }
             // Words of the title (or of the requesting library's name).
-            _ => {
-                // The text is matched literally: LIKE's wildcards escaped.
-                let literal = text
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                let words = format!("%{literal}%");
-                let like = w.param(words);
-                match side {
-                    Side::Borrowing => {
-                        w.clauses.push(format!("LOWER(title) LIKE {like} ESCAPE '\\'"))
-                    }
-                    Side::Lending => w.clauses.push(format!(
-                        "(LOWER(title) LIKE {like} ESCAPE '\\' OR LOWER(requester) LIKE {like} ESCAPE '\\')"
-                    )),
-                }
-            }
+            _ => title_words(&mut w, side, kind, text),
         }
     }
     w
+}
+
+/// The shortest run of characters the trigram indexes can find.
+const TRIGRAM: usize = 3;
+
+/// Every word of the search must be in the title (on the lending side: in
+/// the title or the requesting library's name), case-insensitively, as a
+/// literal run of characters. Words of three or more characters are found
+/// through the trigram index (SQLite: FTS5's trigram tokenizer; PostgreSQL:
+/// pg_trgm's GIN index under LIKE); shorter words only narrow what the
+/// longer ones found (or, alone, are matched by reading the titles).
+fn title_words(w: &mut Where, side: Side, kind: DbKind, text: &str) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (long, short): (Vec<&str>, Vec<&str>) = words
+        .iter()
+        .copied()
+        .partition(|word| word.chars().count() >= TRIGRAM);
+    let mut likes = short;
+    match kind {
+        DbKind::Sqlite if !long.is_empty() => {
+            // An FTS5 query of quoted strings: each a phrase, all required.
+            let phrases: Vec<String> = long
+                .iter()
+                .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+                .collect();
+            let n = w.param(phrases.join(" AND "));
+            let index = match side {
+                Side::Borrowing => "borrowing_search",
+                Side::Lending => "lending_search",
+            };
+            w.clauses.push(format!(
+                "id IN (SELECT id FROM {index} WHERE {index} MATCH {n})"
+            ));
+        }
+        _ => likes.extend(long),
+    }
+    for word in likes {
+        // Matched literally: LIKE's wildcards escaped. Both sides are
+        // lower-cased by the database, so they fold alike.
+        let literal = word
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let like = w.param(format!("%{literal}%"));
+        w.clauses.push(match side {
+            Side::Borrowing => format!("LOWER(title) LIKE LOWER({like}) ESCAPE '\\'"),
+            Side::Lending => format!(
+                "(LOWER(title) LIKE LOWER({like}) ESCAPE '\\' OR LOWER(requester) LIKE LOWER({like}) ESCAPE '\\')"
+            ),
+        });
+    }
 }
 
 impl LocalDesk {
@@ -373,6 +409,7 @@ impl StaffDesk for LocalDesk {
             Some(text) if !text.contains(char::is_whitespace) => {
                 let probe = filters(
                     side,
+                    self.db.kind,
                     &QueueQuery {
                         q: query.q.clone(),
                         ..QueueQuery::default()
@@ -390,7 +427,7 @@ impl StaffDesk for LocalDesk {
             }
             _ => None,
         };
-        let base = filters(side, query, exact);
+        let base = filters(side, self.db.kind, query, exact);
         // Counts per state, with the other filters applied.
         let sql = format!(
             "SELECT status, COUNT(*) AS n FROM {t}{} GROUP BY status",

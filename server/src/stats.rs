@@ -1,0 +1,215 @@
+//! Statistics on Kauko's database: each request of a period summarised from
+//! its history in one grouped query per side (the milestones of
+//! `app::stats::milestones` as the first time an event reached them), so
+//! the figures are computed from a few thousand rows, not from every
+//! event; and the CSV export of every chart's numbers
+//! (`GET /staff/statistics/{side}/{chart}.csv?year=YYYY`).
+//!
+//! Nothing is precomputed: every figure is read from the append-only
+//! history when asked, so it cannot go stale.
+
+use std::sync::Arc;
+
+use app::domain::history::Side;
+use app::stats::{milestones, RequestSummary, StatisticsSource};
+use app::viewer::Viewer;
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Response, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::Extension;
+use sqlx::Row;
+
+use crate::storage::{parse_ts, Db};
+use crate::web::AppState;
+
+pub struct SqlStatistics {
+    db: Db,
+}
+
+impl SqlStatistics {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// `'A', 'B'`: state codes (constants of the state models, never input).
+fn codes(list: &[&str]) -> String {
+    list.iter()
+        .map(|c| format!("'{}'", c.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn summary_sql(side: Side) -> String {
+    let [sent, shipped, received, unfilled, cancelled] = milestones::of(side);
+    let table = match side {
+        Side::Borrowing => "borrowing_requests",
+        Side::Lending => "lending_requests",
+    };
+    let ended = codes(&[unfilled, cancelled].concat());
+    format!(
+        "SELECT r.id, r.created_at, r.kind, r.partner_code, \
+           MIN(CASE WHEN e.to_state IN ({sent}) THEN e.at END) AS sent_at, \
+           MIN(CASE WHEN e.to_state IN ({shipped}) THEN e.at END) AS shipped_at, \
+           MIN(CASE WHEN e.to_state IN ({received}) THEN e.at END) AS received_at, \
+           COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
+           COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
+           MAX(CASE WHEN e.to_state IN ({ended}) THEN e.note END) AS reason, \
+           COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
+         FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.id \
+         WHERE r.created_at >= $2 AND r.created_at < $3 \
+         GROUP BY r.id, r.created_at, r.kind, r.partner_code",
+        sent = codes(sent),
+        shipped = codes(shipped),
+        received = codes(received),
+        unfilled = codes(unfilled),
+        cancelled = codes(cancelled),
+        renewal = milestones::RENEWAL_GRANTED,
+    )
+}
+
+#[async_trait]
+impl StatisticsSource for SqlStatistics {
+    async fn summaries(
+        &self,
+        side: Side,
+        from_year: i32,
+        to_year: i32,
+    ) -> Result<Vec<RequestSummary>, String> {
+        let rows = sqlx::query(&summary_sql(side))
+            .bind(side.code())
+            .bind(format!("{from_year:04}-01-01"))
+            .bind(format!("{:04}-01-01", to_year + 1))
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let when = |row: &sqlx::any::AnyRow, col: &str| -> Result<_, sqlx::Error> {
+            row.try_get::<Option<String>, _>(col)?
+                .as_deref()
+                .map(parse_ts)
+                .transpose()
+        };
+        rows.iter()
+            .map(|row| -> Result<RequestSummary, sqlx::Error> {
+                Ok(RequestSummary {
+                    created: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                    kind: row.try_get("kind")?,
+                    partner: row.try_get("partner_code")?,
+                    sent: when(row, "sent_at")?,
+                    shipped: when(row, "shipped_at")?,
+                    received: when(row, "received_at")?,
+                    unfilled: row.try_get::<i64, _>("unfilled")? > 0,
+                    cancelled: row.try_get::<i64, _>("cancelled")? > 0,
+                    reason: row.try_get("reason")?,
+                    renewals: u32::try_from(row.try_get::<i64, _>("renewals")?).unwrap_or(0),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
+    }
+
+    async fn years(&self) -> Result<Vec<i32>, String> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT SUBSTR(created_at, 1, 4) AS y FROM borrowing_requests \
+             UNION SELECT DISTINCT SUBSTR(created_at, 1, 4) AS y FROM lending_requests",
+        )
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut years: Vec<i32> = rows.iter().filter_map(|y| y.parse().ok()).collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        years.dedup();
+        Ok(years)
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsvQuery {
+    year: Option<i32>,
+}
+
+/// A CSV cell that a spreadsheet would read as a formula gets a leading
+/// apostrophe (reasons and partner names are typed by people).
+fn defuse(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+/// `GET /staff/statistics/{side}/{chart}.csv?year=YYYY`: a chart's numbers
+/// (staff only), with the headings in the reader's language.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path((side, file)): Path<(String, String)>,
+    Query(query): Query<CsvQuery>,
+    viewer: Option<Extension<Viewer>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    match viewer {
+        Some(Extension(v)) if v.staff => {}
+        Some(_) => return StatusCode::FORBIDDEN.into_response(),
+        None => return StatusCode::UNAUTHORIZED.into_response(),
+    }
+    let (Some(side), Some(chart)) = (Side::from_code(&side), file.strip_suffix(".csv")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let stats = match app::stats::load(state.stats.as_ref(), query.year).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "statistics failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let figures = match side {
+        Side::Borrowing => &stats.borrowing,
+        Side::Lending => &stats.lending,
+    };
+    let Some(table) = figures.tables().into_iter().find(|t| t.id == chart) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lang = app::site::lang_of_request(&uri, &headers, state.config.library.default_language);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut heading = vec![app::i18n::t(lang, "stats.col.item")];
+    heading.extend(table.columns.iter().map(|c| app::i18n::t(lang, c)));
+    let mut rows = vec![heading];
+    for (label, cells) in &table.rows {
+        let mut row = vec![defuse(app::stats::chart::label_text(lang, label))];
+        row.extend(cells.iter().map(|c| c.plain()));
+        rows.push(row);
+    }
+    for row in rows {
+        if out.write_record(&row).is_err() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let Ok(bytes) = out.into_inner() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // A byte-order mark, so spreadsheets read the file as UTF-8.
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(bytes);
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"kauko-{}-{}-{}.csv\"",
+                side.code(),
+                table.id,
+                stats.year
+            ),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::from(body))
+        .unwrap_or_default()
+}
+
+/// The statistics source for the app's context.
+pub fn source(db: &Db) -> Arc<dyn StatisticsSource> {
+    Arc::new(SqlStatistics::new(db.clone()))
+}
