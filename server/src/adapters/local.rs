@@ -110,8 +110,22 @@ fn db_err(e: sqlx::Error) -> PortError {
             PortError::Duplicate(d.message().to_owned())
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => PortError::Unavailable(e.to_string()),
+        // SQLite busy or locked (another writer held on past the busy
+        // timeout, or a snapshot went stale): try again later, not a
+        // refusal.
+        sqlx::Error::Database(d) if sqlite_busy(d.code().as_deref(), d.message()) => {
+            PortError::Unavailable(e.to_string())
+        }
         _ => PortError::Other(e.to_string()),
     }
+}
+
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+fn sqlite_busy(code: Option<&str>, message: &str) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+        || message.contains("database is locked")
+        || message.contains("database table is locked")
 }
 
 fn format_code(f: Format) -> &'static str {
@@ -226,7 +240,7 @@ impl LocalBackend {
             .map_err(db_err)?;
         // The write comes first in the transaction (no read lock to upgrade
         // on SQLite); it only lands on the state read above.
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.db.begin_write().await.map_err(db_err)?;
         let moved = move_borrowing(
             &mut tx,
             id,
@@ -297,7 +311,7 @@ impl LocalBackend {
         let current = self.fetch_request(patron, request_id).await?;
         let to = borrowing_step(&current.status, BorrowingAction::AskRenewal, Role::Patron)
             .map_err(|_| PortError::Refused(Refusal::NotRenewable))?;
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.db.begin_write().await.map_err(db_err)?;
         let moved = move_borrowing(
             &mut tx,
             request_id,
@@ -358,7 +372,7 @@ impl ResourceSharing for LocalBackend {
         let id = new_id();
         let now = ts(Utc::now());
         let citation = to_json(&request.citation)?;
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.db.begin_write().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO borrowing_requests (id, patron_id, external_id, citation, format, pickup_location, needed_by, note, status, created_at, updated_at, title, kind) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
@@ -434,7 +448,7 @@ impl ResourceSharing for LocalBackend {
         }
         // Compare-and-set on the status, so a concurrent staff action wins;
         // the change and its event in one transaction.
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.db.begin_write().await.map_err(db_err)?;
         let moved = move_borrowing(
             &mut tx,
             id,
@@ -534,7 +548,7 @@ impl ResourceSharing for LocalBackend {
         port::validate_lending_request(&request)?;
         self.get_partner(&request.partner_code).await?;
         let id = new_id();
-        let mut tx = self.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.db.begin_write().await.map_err(db_err)?;
         sqlx::query("INSERT INTO lending_requests (id, external_id, partner_code, body, status, created_at, updated_at, title, kind, requester) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)")
             .bind(id.clone())
             .bind(request.external_id.clone())

@@ -562,7 +562,7 @@ impl StaffDesk for LocalDesk {
             "UPDATE {} SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
             table(side)
         );
-        let mut tx = self.db.pool.begin().await.map_err(storage)?;
+        let mut tx = self.db.begin_write().await.map_err(storage)?;
         // The write comes first: it lands only on the version the page
         // showed, so of two staff members acting at once one wins.
         let done = match (&send_to, side, input.due_date) {

@@ -96,6 +96,17 @@ impl Db {
         Ok(Self { pool, kind })
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for another
+    /// writer; a deferred transaction that has read first cannot wait and
+    /// fails with "database is locked" when another writer got in between.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            DbKind::Postgres => self.pool.begin().await,
+        }
+    }
+
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.kind {
             DbKind::Sqlite => {
