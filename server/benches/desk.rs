@@ -7,6 +7,9 @@
 //! BENCH_REQUESTS (default 100000), BENCH_EVENTS_PER_REQUEST (10) and
 //! BENCH_RUNS (200) change the sizes.
 
+mod common;
+
+use common::env;
 use std::time::{Duration, Instant};
 
 use app::desk::{QueueQuery, StaffDesk};
@@ -26,13 +29,6 @@ const STATES: [&str; 10] = [
     "CANCELED_BY_PATRON",
     "REJECTED",
 ];
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Words the titles are made of (besides "Bench title {i}"), so that a
 /// search meets titles as varied as a library's, not 100,000 alike.
@@ -268,46 +264,11 @@ fn main() {
             "desk benchmark: {requests} requests, {} events",
             requests * per_request
         );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/bench.db", dir.path().display());
-        let db = Db::connect(&url, 4, Duration::from_secs(5))
-            .await
-            .expect("sqlite");
-        db.migrate().await.expect("migrations");
-        println!("SQLite:");
-        fill(&db, requests, per_request).await;
-        db.analyze().await.expect("analyze");
-        measure(&LocalDesk::new(db), requests, runs).await;
-
-        let base = std::env::var("KAUKO_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        match Db::connect(&base, 1, Duration::from_secs(5)).await {
-            Err(e) => println!("PostgreSQL: skipped (not reachable: {e})"),
-            Ok(admin) => {
-                let schema = format!("kauko_bench_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("schema");
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options[search_path]={schema}");
-                let db = Db::connect(&url, 4, Duration::from_secs(5))
-                    .await
-                    .expect("postgres");
-                db.migrate().await.expect("migrations");
-                println!("PostgreSQL:");
-                fill(&db, requests, per_request).await;
-                sqlx::query("ANALYZE")
-                    .execute(&db.pool)
-                    .await
-                    .expect("analyze");
-                measure(&LocalDesk::new(db.clone()), requests, runs).await;
-                db.pool.close().await;
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("drop");
-            }
-        }
+        common::on_both(|db| async move {
+            fill(&db, requests, per_request).await;
+            common::analyze(&db).await;
+            measure(&LocalDesk::new(db), requests, runs).await;
+        })
+        .await;
     });
 }

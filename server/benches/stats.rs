@@ -5,7 +5,10 @@
 //! answers) PostgreSQL. Prints p50/p99/max. BENCH_REQUESTS_PER_YEAR
 //! (default 20000) and BENCH_RUNS (50) change the sizes.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::env;
+use std::time::Instant;
 
 use server::stats::SqlStatistics;
 use server::storage::Db;
@@ -22,13 +25,6 @@ const EVENTS: [(&str, &str, i64); 10] = [
     ("return_to_partner", "RETURNED_TO_PARTNER", 701),
     ("close", "REQUEST_COMPLETED_BOR", 800),
 ];
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn fill(db: &Db, per_year: usize) {
     let started = Instant::now();
@@ -138,46 +134,11 @@ fn main() {
             "statistics benchmark: {per_year} requests and {} events a year, two years",
             per_year * 10
         );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/bench.db", dir.path().display());
-        let db = Db::connect(&url, 4, Duration::from_secs(5))
-            .await
-            .expect("sqlite");
-        db.migrate().await.expect("migrations");
-        println!("SQLite:");
-        fill(&db, per_year).await;
-        db.analyze().await.expect("analyze");
-        measure(db, runs).await;
-
-        let base = std::env::var("KAUKO_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        match Db::connect(&base, 1, Duration::from_secs(5)).await {
-            Err(e) => println!("PostgreSQL: skipped (not reachable: {e})"),
-            Ok(admin) => {
-                let schema = format!("kauko_bench_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("schema");
-                let sep = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{sep}options[search_path]={schema}");
-                let db = Db::connect(&url, 4, Duration::from_secs(5))
-                    .await
-                    .expect("postgres");
-                db.migrate().await.expect("migrations");
-                println!("PostgreSQL:");
-                fill(&db, per_year).await;
-                sqlx::query("ANALYZE")
-                    .execute(&db.pool)
-                    .await
-                    .expect("analyze");
-                measure(db.clone(), runs).await;
-                db.pool.close().await;
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin.pool)
-                    .await
-                    .expect("drop");
-            }
-        }
+        common::on_both(|db| async move {
+            fill(&db, per_year).await;
+            common::analyze(&db).await;
+            measure(db, runs).await;
+        })
+        .await;
     });
 }

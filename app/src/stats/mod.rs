@@ -212,6 +212,62 @@ pub struct Statistics {
     pub years: Vec<i32>,
     pub borrowing: SideFigures,
     pub lending: SideFigures,
+    /// Yearly figures imported from Alma Analytics (kept apart).
+    pub imported: Vec<ImportedFigure>,
+}
+
+/// A yearly figure imported from Alma Analytics (its API or an export),
+/// for the years before Kauko. Alma's definitions apply (its "Num of
+/// Requests" counts a row per partner asked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedFigure {
+    pub side: Side,
+    pub year: i32,
+    /// `requests` or `filled`.
+    pub measure: String,
+    pub value: u64,
+    /// Where it came from: the report's path or the file's name.
+    pub source: String,
+}
+
+/// The imported measures, in the order shown.
+pub const IMPORTED_MEASURES: [(Side, &str, &str); 4] = [
+    (
+        Side::Borrowing,
+        "requests",
+        "stats.imported.borrowing_requests",
+    ),
+    (Side::Borrowing, "filled", "stats.imported.borrowing_filled"),
+    (Side::Lending, "requests", "stats.imported.lending_requests"),
+    (Side::Lending, "filled", "stats.imported.lending_filled"),
+];
+
+/// The imported figures as a table: a row per year (newest first), a
+/// column per measure.
+pub fn imported_table(figures: &[ImportedFigure]) -> Table {
+    let mut years: Vec<i32> = figures.iter().map(|f| f.year).collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    Table {
+        id: "imported",
+        title: "stats.imported.title",
+        columns: IMPORTED_MEASURES.iter().map(|m| m.2).collect(),
+        rows: years
+            .into_iter()
+            .map(|y| {
+                let cells = IMPORTED_MEASURES
+                    .iter()
+                    .map(|(side, measure, _)| {
+                        figures
+                            .iter()
+                            .find(|f| f.year == y && f.side == *side && f.measure == *measure)
+                            .map_or(Cell::Missing, |f| Cell::Int(f.value))
+                    })
+                    .collect();
+                (Label::Text(y.to_string()), cells)
+            })
+            .collect(),
+    }
 }
 
 /// Partners named one by one; the rest are summed.
@@ -387,6 +443,9 @@ pub trait StatisticsSource: Send + Sync {
     ) -> Result<Vec<RequestSummary>, String>;
 
     async fn years(&self) -> Result<Vec<i32>, String>;
+
+    /// The figures imported from Alma Analytics.
+    async fn imported(&self) -> Result<Vec<ImportedFigure>, String>;
 }
 
 /// The figures of `year` (none: the current year) from a source.
@@ -407,6 +466,7 @@ pub async fn load(source: &dyn StatisticsSource, year: Option<i32>) -> Result<St
         years,
         borrowing: figures(Side::Borrowing, year, &borrowing),
         lending: figures(Side::Lending, year, &lending),
+        imported: source.imported().await?,
     })
 }
 
@@ -488,6 +548,8 @@ pub enum Cell {
     Days(f64),
     /// Per cent (none: no base).
     Percent(Option<f64>),
+    /// No figure.
+    Missing,
 }
 
 impl Cell {
@@ -497,7 +559,7 @@ impl Cell {
             Cell::Int(n) => int(lang, n),
             Cell::Days(d) => number(lang, d, 1),
             Cell::Percent(Some(p)) => percent(lang, p),
-            Cell::Percent(None) => "–".into(),
+            Cell::Percent(None) | Cell::Missing => "–".into(),
         }
     }
 
@@ -507,7 +569,7 @@ impl Cell {
             Cell::Int(n) => n.to_string(),
             Cell::Days(d) => format!("{d:.1}"),
             Cell::Percent(Some(p)) => format!("{p:.1}"),
-            Cell::Percent(None) => String::new(),
+            Cell::Percent(None) | Cell::Missing => String::new(),
         }
     }
 
@@ -517,6 +579,7 @@ impl Cell {
             Cell::Int(n) => n as f64,
             Cell::Days(d) => d,
             Cell::Percent(p) => p.unwrap_or(0.0),
+            Cell::Missing => 0.0,
         }
     }
 }

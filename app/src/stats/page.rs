@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::stats_load;
 use super::chart::Chart;
-use super::{change, percent, Count, SideFigures, Statistics};
+use super::{change, imported_table, percent, Count, ImportedFigure, SideFigures, Statistics};
 use crate::components::page::PageTitle;
 use crate::domain::history::Side;
 use crate::i18n::t;
@@ -57,11 +57,13 @@ fn Figures(s: Statistics) -> impl IntoView {
             <ul class="inline-list">
                 <li><a href="#borrowing">{tr("stats.borrowing")}</a></li>
                 <li><a href="#lending">{tr("stats.lending")}</a></li>
+                <li><a href="#imported">{tr("stats.imported.title")}</a></li>
                 <li><a href="#definitions">{tr("stats.definitions")}</a></li>
             </ul>
         </nav>
         <SideSection f=s.borrowing year/>
         <SideSection f=s.lending year/>
+        <Imported figures=s.imported/>
         <Definitions/>
     }
     .into_any()
@@ -131,6 +133,98 @@ fn SideSection(f: SideFigures, year: i32) -> impl IntoView {
 /// A string with `{year}` and `{value}` filled in.
 fn t_year(lang: crate::i18n::Lang, key: &str, year: i32, value: &str) -> String {
     crate::i18n::t_args(lang, key, &[("year", &year.to_string()), ("value", value)])
+}
+
+/// What an import said (`?imported=N` or `?import_error=key`): only the
+/// keys the import gives.
+fn import_said(imported: Option<String>, error: Option<String>) -> Option<(bool, String)> {
+    const ERRORS: [&str; 8] = [
+        "stats.import.no_year",
+        "stats.import.nothing",
+        "stats.import.unreadable",
+        "stats.import.no_file",
+        "stats.import.no_path",
+        "stats.import.no_alma",
+        "stats.import.alma_failed",
+        "stats.import.failed",
+    ];
+    if let Some(n) = imported.and_then(|n| n.parse::<u32>().ok()) {
+        return Some((true, n.to_string()));
+    }
+    error
+        .and_then(|e| ERRORS.into_iter().find(|k| *k == e))
+        .map(|k| (false, k.to_owned()))
+}
+
+/// Figures imported from Alma Analytics (years before Kauko), kept apart
+/// and labelled, and the forms that import them.
+#[component]
+fn Imported(figures: Vec<ImportedFigure>) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let said = move || query.with(|q| import_said(q.get("imported"), q.get("import_error")));
+    let sources: Vec<String> = {
+        let mut s: Vec<String> = figures.iter().map(|f| f.source.clone()).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let table = imported_table(&figures);
+    let empty = figures.is_empty();
+    view! {
+        <section aria-labelledby="imported-title" id="imported">
+            <h2 id="imported-title">{tr("stats.imported.title")}</h2>
+            <p>{tr("stats.imported.lead")}</p>
+            {move || said().map(|(ok, v)| if ok {
+                view! { <p role="status" class="notice notice--ok">{crate::i18n::t_args(i18n.lang(), "stats.import.done", &[("count", &v)])}</p> }.into_any()
+            } else {
+                view! { <p role="alert" class="notice notice--error">{t(i18n.lang(), &v)}</p> }.into_any()
+            })}
+            {(!empty).then(|| view! {
+                <Chart table series=vec![0, 2] csv="/staff/statistics/alma/imported.csv".to_owned() prefix="alma"/>
+                <p class="row-meta">{tr("stats.imported.sources")}" "{sources.join("; ")}</p>
+            })}
+            <details class="action-detail">
+                <summary>{tr("stats.import.alma")}</summary>
+                <form method="post" action="/staff/statistics/import-alma">
+                    <div class="field">
+                        <label for="import-path">{tr("stats.import.path")}</label>
+                        <p class="hint" id="import-path-hint">{tr("stats.import.path_hint")}</p>
+                        <input id="import-path" name="path" type="text" required aria-describedby="import-path-hint"/>
+                    </div>
+                    <ImportSide id="import-alma-side"/>
+                    <button type="submit" class="button">{tr("stats.import.fetch")}</button>
+                </form>
+            </details>
+            <details class="action-detail">
+                <summary>{tr("stats.import.file")}</summary>
+                <form method="post" action="/staff/statistics/import" enctype="multipart/form-data">
+                    <div class="field">
+                        <label for="import-file">{tr("stats.import.file_label")}</label>
+                        <input id="import-file" name="file" type="file" required accept=".xml,.csv,text/csv,application/xml"/>
+                    </div>
+                    <ImportSide id="import-file-side"/>
+                    <button type="submit" class="button">{tr("stats.import.upload")}</button>
+                </form>
+            </details>
+        </section>
+    }
+    .into_any()
+}
+
+/// Which side a report's columns are, when their headings do not say.
+#[component]
+fn ImportSide(id: &'static str) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{tr("stats.import.side")}</label>
+            <select id=id name="side">
+                <option value="">{tr("stats.import.side_headings")}</option>
+                <option value="borrowing">{tr("stats.borrowing")}</option>
+                <option value="lending">{tr("stats.lending")}</option>
+            </select>
+        </div>
+    }
 }
 
 /// What each figure means, so it can be reconciled with Alma Analytics.

@@ -27,6 +27,7 @@ pub(crate) fn router() -> Router<SimState> {
     Router::new()
         .route("/sim/rs-requests/{id}/status", post(set_status))
         .route("/sim/loans", post(add_loan))
+        .route("/sim/analytics", post(super::analytics::add_report))
         .route("/sim/users", post(add_user))
         .route("/sim/fault", put(set_fault).get(get_fault))
         .route("/sim/stats", get(stats))

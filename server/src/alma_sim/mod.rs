@@ -25,6 +25,7 @@
 //! unknown RS request answers `40166450`, DELETE `401694`; the daily budget
 //! answers 429 `DAILY_THRESHOLD`.
 
+pub mod analytics;
 mod control;
 pub mod demo;
 mod render;

@@ -105,6 +105,7 @@ pub(crate) fn service(
             get(task_list).post(task_list_mark),
         )
         .route(&p("/conf/code-tables/{name}"), get(code_table))
+        .route(&p("/analytics/reports"), get(super::analytics::reports))
         .route(&p("/users/{user_id}"), get(get_user))
         .route(
             &p("/users/{user_id}/resource-sharing-requests"),

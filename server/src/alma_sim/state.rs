@@ -406,6 +406,8 @@ impl Meter {
 }
 
 struct Inner {
+    /// Alma Analytics reports by path, and the pages handed out.
+    analytics: Mutex<super::analytics::Reports>,
     config: Mutex<SimConfig>,
     data: Mutex<Data>,
     meter: Mutex<Meter>,
@@ -424,12 +426,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SimState {
     pub fn new(config: SimConfig) -> SimState {
         SimState(Arc::new(Inner {
+            analytics: Mutex::new(super::analytics::Reports::with_demo()),
             meter: Mutex::new(Meter::new(config.daily_budget)),
             config: Mutex::new(config),
             data: Mutex::new(Data::default()),
             fault: Mutex::new(Fault::None),
             link_base: Mutex::new("http://127.0.0.1".into()),
         }))
+    }
+
+    /// Runs `f` on the Analytics reports.
+    pub fn analytics<T>(&self, f: impl FnOnce(&mut super::analytics::Reports) -> T) -> T {
+        f(&mut lock(&self.0.analytics))
     }
 
     pub fn set_fault(&self, fault: Fault) {

@@ -147,6 +147,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/copies/{token}", get(crate::desk::copies::download))
         .route("/staff/statistics/{side}/{file}", get(crate::stats::csv))
+        // Yearly figures from Alma Analytics (see stats/import.rs).
+        .route(
+            "/staff/statistics/import",
+            axum::routing::post(crate::stats::import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(10 * 1024 * 1024)),
+        )
+        .route(
+            "/staff/statistics/import-alma",
+            axum::routing::post(crate::stats::import::from_alma),
+        )
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(

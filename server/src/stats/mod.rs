@@ -8,10 +8,13 @@
 //! Nothing is precomputed: every figure is read from the append-only
 //! history when asked, so it cannot go stale.
 
+pub mod analytics;
+pub mod import;
+
 use std::sync::Arc;
 
 use app::domain::history::Side;
-use app::stats::{milestones, RequestSummary, StatisticsSource};
+use app::stats::{milestones, ImportedFigure, RequestSummary, StatisticsSource};
 use app::viewer::Viewer;
 use async_trait::async_trait;
 use axum::body::Body;
@@ -31,6 +34,41 @@ pub struct SqlStatistics {
 impl SqlStatistics {
     pub fn new(db: Db) -> Self {
         Self { db }
+    }
+
+    /// Stores imported figures; a year and measure imported again is
+    /// replaced.
+    pub async fn store_imported(
+        &self,
+        figures: &[ImportedFigure],
+        by: &str,
+    ) -> Result<(), sqlx::Error> {
+        let now = crate::storage::ts(chrono::Utc::now());
+        let mut tx = self.db.begin_write().await?;
+        for f in figures {
+            sqlx::query(
+                "DELETE FROM imported_figures WHERE side = $1 AND year = $2 AND measure = $3",
+            )
+            .bind(f.side.code())
+            .bind(i64::from(f.year))
+            .bind(f.measure.clone())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO imported_figures (side, year, measure, value, source, imported_by, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(f.side.code())
+            .bind(i64::from(f.year))
+            .bind(f.measure.clone())
+            .bind(i64::try_from(f.value).unwrap_or(i64::MAX))
+            .bind(f.source.clone())
+            .bind(by.to_owned())
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 }
 
@@ -123,6 +161,29 @@ impl StatisticsSource for SqlStatistics {
         years.dedup();
         Ok(years)
     }
+
+    async fn imported(&self) -> Result<Vec<ImportedFigure>, String> {
+        let rows = sqlx::query(
+            "SELECT side, year, measure, value, source FROM imported_figures ORDER BY year DESC, side, measure",
+        )
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+        rows.iter()
+            .map(|r| -> Result<Option<ImportedFigure>, sqlx::Error> {
+                let side: String = r.try_get("side")?;
+                Ok(Side::from_code(&side).map(|side| ImportedFigure {
+                    side,
+                    year: i32::try_from(r.try_get::<i64, _>("year").unwrap_or(0)).unwrap_or(0),
+                    measure: r.try_get("measure").unwrap_or_default(),
+                    value: u64::try_from(r.try_get::<i64, _>("value").unwrap_or(0)).unwrap_or(0),
+                    source: r.try_get("source").unwrap_or_default(),
+                }))
+            })
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -155,7 +216,7 @@ pub async fn csv(
         Some(_) => return StatusCode::FORBIDDEN.into_response(),
         None => return StatusCode::UNAUTHORIZED.into_response(),
     }
-    let (Some(side), Some(chart)) = (Side::from_code(&side), file.strip_suffix(".csv")) else {
+    let Some(chart) = file.strip_suffix(".csv") else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let stats = match app::stats::load(state.stats.as_ref(), query.year).await {
@@ -165,11 +226,14 @@ pub async fn csv(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let figures = match side {
-        Side::Borrowing => &stats.borrowing,
-        Side::Lending => &stats.lending,
+    // A side's chart, or (`alma/imported.csv`) the imported figures.
+    let table = match (side.as_str(), Side::from_code(&side)) {
+        ("alma", _) if chart == "imported" => Some(app::stats::imported_table(&stats.imported)),
+        (_, Some(Side::Borrowing)) => stats.borrowing.tables().into_iter().find(|t| t.id == chart),
+        (_, Some(Side::Lending)) => stats.lending.tables().into_iter().find(|t| t.id == chart),
+        _ => None,
     };
-    let Some(table) = figures.tables().into_iter().find(|t| t.id == chart) else {
+    let Some(table) = table else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let lang = app::site::lang_of_request(&uri, &headers, state.config.library.default_language);
@@ -199,9 +263,7 @@ pub async fn csv(
             header::CONTENT_DISPOSITION,
             format!(
                 "attachment; filename=\"kauko-{}-{}-{}.csv\"",
-                side.code(),
-                table.id,
-                stats.year
+                side, table.id, stats.year
             ),
         )
         .header(header::CACHE_CONTROL, "no-store")
