@@ -39,3 +39,19 @@ test("staff read the year's figures as charts, as tables and as CSV", async ({ p
   await expect(page.getByRole("heading", { name: "Määritelmät" })).toBeVisible();
   await expectAccessible(page);
 });
+
+test("staff import the years before Kauko from an Analytics export; they are shown apart", async ({ page }) => {
+  await signIn(page, "/staff/statistics?lang=en", "staff");
+  await page.getByText("Import an Analytics export (XML or CSV)").click();
+  await page.getByLabel("The exported report").setInputFiles({
+    name: "ill-per-year.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("Year,Lending Num of Requests,Lending Num of Requests Filled\n2021,3286,2950\n2022,3122,2800\n"),
+  });
+  await page.getByRole("button", { name: "Import the file" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "4 figures imported." })).toBeVisible();
+  const imported = page.locator("section#imported");
+  await expect(imported.getByRole("img", { name: /From Alma Analytics/ })).toBeVisible();
+  await expect(imported.getByText("ill-per-year.csv")).toBeVisible();
+  await expectAccessible(page);
+});
