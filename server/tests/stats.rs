@@ -303,6 +303,19 @@ async fn figures_are_known_by_construction(db: Db) {
     gen.lending(2024, 30).await;
     gen.lending(2025, 30).await;
     let source = SqlStatistics::new(db.clone());
+    // The milestones the trigger kept, event by event, are what the whole
+    // history grouped at once says.
+    for side in [Side::Borrowing, Side::Lending] {
+        let kept = source.summaries(side, 2023, 2025).await.unwrap();
+        assert_eq!(kept.len(), if side == Side::Borrowing { 240 } else { 90 });
+        assert_eq!(
+            kept,
+            source
+                .summaries_from_history(side, 2023, 2025)
+                .await
+                .unwrap()
+        );
+    }
     let s = app::stats::load(&source, Some(2025)).await.unwrap();
     assert_eq!(s.year, 2025);
     assert_eq!(s.years, vec![2025, 2024, 2023]);

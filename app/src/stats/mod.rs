@@ -454,9 +454,18 @@ pub async fn load(source: &dyn StatisticsSource, year: Option<i32>) -> Result<St
     let year = year
         .filter(|y| (1900..=9999).contains(y))
         .unwrap_or_else(|| Utc::now().year());
-    let borrowing = source.summaries(Side::Borrowing, year - 1, year).await?;
-    let lending = source.summaries(Side::Lending, year - 1, year).await?;
-    let mut years = source.years().await?;
+    // The reads are independent, a year and a side each: asked at once
+    // (SQLite in WAL mode and PostgreSQL both serve readers side by side).
+    let (mut borrowing, borrowing_now, mut lending, lending_now, mut years, imported) = futures::try_join!(
+        source.summaries(Side::Borrowing, year - 1, year - 1),
+        source.summaries(Side::Borrowing, year, year),
+        source.summaries(Side::Lending, year - 1, year - 1),
+        source.summaries(Side::Lending, year, year),
+        source.years(),
+        source.imported(),
+    )?;
+    borrowing.extend(borrowing_now);
+    lending.extend(lending_now);
     if !years.contains(&year) {
         years.push(year);
     }
@@ -466,7 +475,7 @@ pub async fn load(source: &dyn StatisticsSource, year: Option<i32>) -> Result<St
         years,
         borrowing: figures(Side::Borrowing, year, &borrowing),
         lending: figures(Side::Lending, year, &lending),
-        imported: source.imported().await?,
+        imported,
     })
 }
 

@@ -36,6 +36,57 @@ impl SqlStatistics {
         Self { db }
     }
 
+    /// The summaries grouped from the history at once (slower; what the
+    /// milestones table must agree with).
+    pub async fn summaries_from_history(
+        &self,
+        side: Side,
+        from_year: i32,
+        to_year: i32,
+    ) -> Result<Vec<RequestSummary>, String> {
+        self.read(&history_sql(side), side, from_year, to_year)
+            .await
+    }
+
+    async fn read(
+        &self,
+        sql: &str,
+        side: Side,
+        from_year: i32,
+        to_year: i32,
+    ) -> Result<Vec<RequestSummary>, String> {
+        let rows = sqlx::query(sql)
+            .bind(side.code())
+            .bind(format!("{from_year:04}-01-01"))
+            .bind(format!("{:04}-01-01", to_year + 1))
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let when = |row: &sqlx::any::AnyRow, col: &str| -> Result<_, sqlx::Error> {
+            row.try_get::<Option<String>, _>(col)?
+                .as_deref()
+                .map(parse_ts)
+                .transpose()
+        };
+        rows.iter()
+            .map(|row| -> Result<RequestSummary, sqlx::Error> {
+                Ok(RequestSummary {
+                    created: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                    kind: row.try_get("kind")?,
+                    partner: row.try_get("partner_code")?,
+                    sent: when(row, "sent_at")?,
+                    shipped: when(row, "shipped_at")?,
+                    received: when(row, "received_at")?,
+                    unfilled: row.try_get::<i64, _>("unfilled")? > 0,
+                    cancelled: row.try_get::<i64, _>("cancelled")? > 0,
+                    reason: row.try_get("reason")?,
+                    renewals: u32::try_from(row.try_get::<i64, _>("renewals")?).unwrap_or(0),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
+    }
+
     /// Stores imported figures; a year and measure imported again is
     /// replaced.
     pub async fn store_imported(
@@ -80,7 +131,26 @@ fn codes(list: &[&str]) -> String {
         .join(", ")
 }
 
-fn summary_sql(side: Side) -> String {
+/// The summaries read from `request_milestones` (kept by a trigger on
+/// every event; see its migration): one row per request, no grouping.
+fn milestones_sql(side: Side) -> String {
+    let table = match side {
+        Side::Borrowing => "borrowing_requests",
+        Side::Lending => "lending_requests",
+    };
+    format!(
+        "SELECT r.id, r.created_at, r.kind, r.partner_code, m.sent_at, m.shipped_at, m.received_at, \
+           COALESCE(m.unfilled, 0) AS unfilled, COALESCE(m.cancelled, 0) AS cancelled, m.reason, \
+           COALESCE(m.renewals, 0) AS renewals \
+         FROM {table} r LEFT JOIN request_milestones m ON m.side = $1 AND m.request_id = r.id \
+         WHERE r.created_at >= $2 AND r.created_at < $3 \
+         ORDER BY r.created_at, r.id"
+    )
+}
+
+/// The same summaries worked out from every event of the period at once
+/// (the definition the milestones table must agree with).
+fn history_sql(side: Side) -> String {
     let [sent, shipped, received, unfilled, cancelled] = milestones::of(side);
     let table = match side {
         Side::Borrowing => "borrowing_requests",
@@ -98,7 +168,8 @@ fn summary_sql(side: Side) -> String {
            COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
          FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.id \
          WHERE r.created_at >= $2 AND r.created_at < $3 \
-         GROUP BY r.id, r.created_at, r.kind, r.partner_code",
+         GROUP BY r.id, r.created_at, r.kind, r.partner_code \
+         ORDER BY r.created_at, r.id",
         sent = codes(sent),
         shipped = codes(shipped),
         received = codes(received),
@@ -116,36 +187,8 @@ impl StatisticsSource for SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        let rows = sqlx::query(&summary_sql(side))
-            .bind(side.code())
-            .bind(format!("{from_year:04}-01-01"))
-            .bind(format!("{:04}-01-01", to_year + 1))
-            .fetch_all(&self.db.pool)
+        self.read(&milestones_sql(side), side, from_year, to_year)
             .await
-            .map_err(|e| e.to_string())?;
-        let when = |row: &sqlx::any::AnyRow, col: &str| -> Result<_, sqlx::Error> {
-            row.try_get::<Option<String>, _>(col)?
-                .as_deref()
-                .map(parse_ts)
-                .transpose()
-        };
-        rows.iter()
-            .map(|row| -> Result<RequestSummary, sqlx::Error> {
-                Ok(RequestSummary {
-                    created: parse_ts(&row.try_get::<String, _>("created_at")?)?,
-                    kind: row.try_get("kind")?,
-                    partner: row.try_get("partner_code")?,
-                    sent: when(row, "sent_at")?,
-                    shipped: when(row, "shipped_at")?,
-                    received: when(row, "received_at")?,
-                    unfilled: row.try_get::<i64, _>("unfilled")? > 0,
-                    cancelled: row.try_get::<i64, _>("cancelled")? > 0,
-                    reason: row.try_get("reason")?,
-                    renewals: u32::try_from(row.try_get::<i64, _>("renewals")?).unwrap_or(0),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())
     }
 
     async fn years(&self) -> Result<Vec<i32>, String> {
