@@ -222,12 +222,7 @@ async fn staff_import_figures_from_alma_analytics() {
                 .send()
                 .await
                 .unwrap();
-            let to = res
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (res.status().as_u16(), to)
+            support::status_and_location(&res)
         }
     };
     let form = vec![("path", DEMO_PATH.to_owned()), ("side", String::new())];

@@ -1026,13 +1026,7 @@ async fn a_copy_is_sent_as_a_file_and_downloaded_by_the_library() {
             if origin {
                 req = req.header("origin", &kauko.base);
             }
-            let res = req.send().await.unwrap();
-            let to = res
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (res.status().as_u16(), to)
+            support::status_and_location(&req.send().await.unwrap())
         }
     };
     assert_eq!(

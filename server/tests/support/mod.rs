@@ -324,18 +324,24 @@ impl Running {
             .send()
             .await
             .unwrap();
-        let to = res
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (res.status().as_u16(), to)
+        status_and_location(&res)
     }
 
     /// A signed-in session made directly in the store: the cookie header.
     pub async fn sign_in_as(&self, user_id: &str, name: &str, staff: bool) -> String {
         session_cookie(&self.state, user_id, name, staff).await
     }
+}
+
+/// An answer's status and where it sends the browser (`Location`, empty
+/// when none).
+pub fn status_and_location(res: &reqwest::Response) -> (u16, String) {
+    let to = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (res.status().as_u16(), to)
 }
 
 /// A session made directly in Kauko's session store: the cookie header.
