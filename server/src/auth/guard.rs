@@ -60,6 +60,20 @@ fn same_origin(req: &Request, public_url: &str) -> bool {
     }
 }
 
+/// The staff member a handler acts for, or the answer for anyone else
+/// (401 signed out, 403 a patron). The guard lets signed-in patrons through
+/// to staff paths and marks the answer 403 only afterwards, so a handler
+/// that changes or reveals something checks first.
+#[allow(clippy::result_large_err)]
+pub fn staff_only(viewer: Option<axum::Extension<Viewer>>) -> Result<Viewer, Response<Body>> {
+    use axum::response::IntoResponse;
+    match viewer {
+        Some(axum::Extension(v)) if v.staff => Ok(v),
+        Some(_) => Err(StatusCode::FORBIDDEN.into_response()),
+        None => Err(StatusCode::UNAUTHORIZED.into_response()),
+    }
+}
+
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response<Body> {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !same_origin(&req, &state.auth.public_url) {

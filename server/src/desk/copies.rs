@@ -224,12 +224,9 @@ pub async fn upload(
     viewer: Option<Extension<Viewer>>,
     form: Multipart,
 ) -> Response<Body> {
-    // The guard lets signed-in patrons through to mark the page 403; this
-    // handler acts, so it checks first.
-    let staff = match viewer {
-        Some(Extension(v)) if v.staff => v,
-        Some(_) => return StatusCode::FORBIDDEN.into_response(),
-        None => return StatusCode::UNAUTHORIZED.into_response(),
+    let staff = match crate::auth::guard::staff_only(viewer) {
+        Ok(v) => v,
+        Err(answer) => return answer,
     };
     let Some(desk) = state.desk.clone() else {
         return StatusCode::NOT_FOUND.into_response();

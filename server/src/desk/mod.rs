@@ -212,7 +212,9 @@ impl LocalDesk {
         Self { db }
     }
 
-    async fn load(&self, side: Side, id: &str) -> Result<DeskRequest, DeskError> {
+    /// The request's row alone (state, version, who, citation, partner):
+    /// what an action needs, without the history and the loan.
+    async fn load_row(&self, side: Side, id: &str) -> Result<DeskRequest, DeskError> {
         let sql = match side {
             Side::Borrowing => "SELECT id, external_id, patron_id, citation, format, pickup_location, needed_by, note, status, version, partner_code FROM borrowing_requests WHERE id = $1",
             Side::Lending => "SELECT id, external_id, partner_code, body, status, version, due_date FROM lending_requests WHERE id = $1",
@@ -223,10 +225,16 @@ impl LocalDesk {
             .await
             .map_err(storage)?
             .ok_or(DeskError::NotFound)?;
-        let mut request = match side {
-            Side::Borrowing => borrowing_from_row(&row).map_err(storage)?,
-            Side::Lending => lending_from_row(&row).map_err(storage)?,
-        };
+        match side {
+            Side::Borrowing => borrowing_from_row(&row).map_err(storage),
+            Side::Lending => lending_from_row(&row).map_err(storage),
+        }
+    }
+
+    /// The request's page: its row, whole history, loan and the actions
+    /// its state allows.
+    async fn load(&self, side: Side, id: &str) -> Result<DeskRequest, DeskError> {
+        let mut request = self.load_row(side, id).await?;
         request.events = history::of_request(&self.db, side, id)
             .await
             .map_err(storage)?;
@@ -545,7 +553,7 @@ impl StaffDesk for LocalDesk {
         staff: &str,
         input: ActInput,
     ) -> Result<DeskRequest, DeskError> {
-        let current = self.load(side, &input.id).await?;
+        let current = self.load_row(side, &input.id).await?;
         if current.version != input.version {
             return Err(self
                 .changed_meanwhile(side, &input.id, input.seen_seq)
@@ -689,7 +697,7 @@ impl StaffDesk for LocalDesk {
                 "error.field.too_long",
             )]));
         }
-        let current = self.load(side, &input.id).await?;
+        let current = self.load_row(side, &input.id).await?;
         history::record(
             &self.db.pool,
             &NewEvent {

@@ -20,7 +20,6 @@ use app::viewer::Viewer;
 use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{header, Response, StatusCode};
-use axum::response::IntoResponse;
 use axum::{Extension, Form};
 
 use super::analytics::{join, parse_page, AnalyticsClient, Column, Report, Value};
@@ -154,14 +153,6 @@ fn back(query: &str) -> Response<Body> {
         .unwrap_or_default()
 }
 
-fn staff(viewer: Option<Extension<Viewer>>) -> Result<Viewer, Response<Body>> {
-    match viewer {
-        Some(Extension(v)) if v.staff => Ok(v),
-        Some(_) => Err(StatusCode::FORBIDDEN.into_response()),
-        None => Err(StatusCode::UNAUTHORIZED.into_response()),
-    }
-}
-
 async fn store(state: &AppState, figures: &[ImportedFigure], by: &Viewer) -> Response<Body> {
     match SqlStatistics::new(state.db.clone())
         .store_imported(figures, &by.user_id)
@@ -191,7 +182,7 @@ pub async fn upload(
     viewer: Option<Extension<Viewer>>,
     mut form: Multipart,
 ) -> Response<Body> {
-    let by = match staff(viewer) {
+    let by = match crate::auth::guard::staff_only(viewer) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -244,7 +235,7 @@ pub async fn from_alma(
     viewer: Option<Extension<Viewer>>,
     Form(form): Form<AlmaImport>,
 ) -> Response<Body> {
-    let by = match staff(viewer) {
+    let by = match crate::auth::guard::staff_only(viewer) {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -254,10 +254,8 @@ pub async fn csv(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response<Body> {
-    match viewer {
-        Some(Extension(v)) if v.staff => {}
-        Some(_) => return StatusCode::FORBIDDEN.into_response(),
-        None => return StatusCode::UNAUTHORIZED.into_response(),
+    if let Err(answer) = crate::auth::guard::staff_only(viewer) {
+        return answer;
     }
     let Some(chart) = file.strip_suffix(".csv") else {
         return StatusCode::NOT_FOUND.into_response();
