@@ -73,13 +73,26 @@ const zero = { raw: 0, gz: 0, br: 0 };
 let base = [named("wasm"), named("js"), named("css")].filter((f) => size[f]).reduce((t, f) => add(t, size[f]), zero);
 const manifestFile = files.find((f) => /^__wasm_split_manifest.*\.json$/.test(f));
 const loader = files.find((f) => /^__wasm_split\..*\.js$/.test(f));
-let strings = zero;
+// A patron page fetches the patron part of its language's strings, a
+// staff page all of them (app::i18n::Part; the staff keys' prefixes are in
+// app/locales/staff-prefixes.json).
+const measure = (text) => {
+  const b = Buffer.from(text);
+  const br = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
+  return { raw: b.length, gz: zlib.gzipSync(b, { level: 9 }).length, br: br.length };
+};
+let strings = zero, allStrings = zero;
 if (locales) {
+  const prefixes = JSON.parse(fs.readFileSync(path.join(locales, "staff-prefixes.json"), "utf8"));
   for (const l of ["fi", "sv", "en"]) {
-    const s = sizes(path.join(locales, `${l}.json`));
+    const all = JSON.parse(fs.readFileSync(path.join(locales, `${l}.json`), "utf8"));
+    const patron = Object.fromEntries(Object.entries(all).filter(([k]) => !prefixes.some((p) => k.startsWith(p))));
+    const s = measure(JSON.stringify(patron)), a = measure(JSON.stringify(all));
     if (s.gz > strings.gz) strings = s;
+    if (a.gz > allStrings.gz) allStrings = a;
   }
-  row("strings of one language (/i18n/…)", strings);
+  row("strings of one language, patron part (/i18n/…)", strings);
+  row("strings of one language, all (staff pages)", allStrings);
 }
 row("first load: wasm + js + css", base);
 if (!manifestFile) {
@@ -103,7 +116,7 @@ for (const [page, route, patron] of pages) {
   const snake = route && route.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
   const keys = route ? Object.keys(manifest).filter((k) => k.startsWith(`__${snake}_view_`)) : [];
   const chunks = [...new Set(keys.flatMap((k) => manifest[k]))];
-  let total = add(add(base, strings), route ? loaderSize : zero);
+  let total = add(add(base, patron ? strings : allStrings), route ? loaderSize : zero);
   for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
   row(`${page}${patron ? "" : " (staff)"}`, total);
   if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy route?)`);

@@ -123,7 +123,52 @@ pub fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 
 type Catalog = HashMap<String, String>;
 
-/// The catalogue of `lang` as the JSON text in `app/locales`.
+/// Which strings a catalogue the browser fetches holds: a patron page
+/// needs only the patron part; the staff pages (under `/staff`) need all.
+/// The strings only staff pages show are those whose keys start with a
+/// prefix in `app/locales/staff-prefixes.json` (which
+/// `scripts/frontend-size.sh` reads too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Patron,
+    All,
+}
+
+/// Whether a key's string is shown on staff pages only.
+#[cfg(feature = "ssr")]
+pub fn is_staff_key(key: &str) -> bool {
+    static PREFIXES: OnceLock<Vec<String>> = OnceLock::new();
+    PREFIXES
+        .get_or_init(|| {
+            serde_json::from_str(include_str!("../locales/staff-prefixes.json"))
+                .expect("locales/staff-prefixes.json is a JSON list")
+        })
+        .iter()
+        .any(|p| key.starts_with(p.as_str()))
+}
+
+/// The text the browser fetches: all of `lang`'s catalogue, or its patron
+/// part (the staff strings left out; worked out once).
+#[cfg(feature = "ssr")]
+pub fn catalog_text(lang: Lang, part: Part) -> &'static str {
+    static PATRON: OnceLock<[String; 3]> = OnceLock::new();
+    match part {
+        Part::All => catalog_json(lang),
+        Part::Patron => &PATRON.get_or_init(|| {
+            Lang::ALL.map(|l| {
+                let all: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(catalog_json(l)).unwrap_or_default();
+                let patron: serde_json::Map<String, serde_json::Value> =
+                    all.into_iter().filter(|(k, _)| !is_staff_key(k)).collect();
+                serde_json::to_string(&patron).unwrap_or_else(|_| "{}".into())
+            })
+        })[lang.index()],
+    }
+}
+
+/// The catalogue of `lang` as the JSON text in `app/locales` (the server's
+/// own lookups read it; the browser never carries it).
+#[cfg(feature = "ssr")]
 pub fn catalog_json(lang: Lang) -> &'static str {
     match lang {
         Lang::Fi => include_str!("../locales/fi.json"),
@@ -135,24 +180,39 @@ pub fn catalog_json(lang: Lang) -> &'static str {
 /// A short fingerprint of a catalogue's text (FNV-1a, 64 bits, in hex):
 /// the `v` of its URL, so a changed text gets a new URL and browsers may
 /// cache each URL for ever.
-/// Worked out once per language (every page names the catalogues' URLs).
-pub fn catalog_version(lang: Lang) -> &'static str {
-    static VERSIONS: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
-    &VERSIONS.get_or_init(|| {
-        Lang::ALL.map(|l| {
-            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-            for byte in catalog_json(l).bytes() {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-            format!("{hash:016x}")
+/// Worked out once per language and part (every page names the
+/// catalogues' URLs).
+#[cfg(feature = "ssr")]
+pub fn catalog_version(lang: Lang, part: Part) -> &'static str {
+    static VERSIONS: std::sync::OnceLock<[[String; 3]; 2]> = std::sync::OnceLock::new();
+    let versions = VERSIONS.get_or_init(|| {
+        [Part::Patron, Part::All].map(|part| {
+            Lang::ALL.map(|l| {
+                let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+                for byte in catalog_text(l, part).bytes() {
+                    hash ^= u64::from(byte);
+                    hash = hash.wrapping_mul(0x0100_0000_01b3);
+                }
+                format!("{hash:016x}")
+            })
         })
-    })[lang.index()]
+    });
+    &versions[usize::from(part == Part::All)][lang.index()]
 }
 
-/// Where the browser fetches the catalogue of `lang`.
-pub fn catalog_url(lang: Lang) -> String {
-    format!("/i18n/{}.json?v={}", lang.code(), catalog_version(lang))
+/// Where the browser fetches a catalogue: `/i18n/fi.json` (the patron
+/// part) or `/i18n/fi.all.json`, with its version.
+#[cfg(feature = "ssr")]
+pub fn catalog_url(lang: Lang, part: Part) -> String {
+    let suffix = match part {
+        Part::Patron => "",
+        Part::All => ".all",
+    };
+    format!(
+        "/i18n/{}{suffix}.json?v={}",
+        lang.code(),
+        catalog_version(lang, part)
+    )
 }
 
 #[cfg(not(feature = "hydrate"))]

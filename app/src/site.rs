@@ -83,12 +83,13 @@ struct Boot {
 }
 
 /// The JSON block the browser reads at hydration, safe inside `<script>`.
-pub fn boot_json(site: &SiteInfo, lang: Lang, viewer: Option<Viewer>) -> String {
+#[cfg(feature = "ssr")]
+pub fn boot_json(site: &SiteInfo, lang: Lang, viewer: Option<Viewer>, part: i18n::Part) -> String {
     let json = serde_json::to_string(&Boot {
         lang,
         site: site.clone(),
         viewer,
-        catalogs: Lang::ALL.map(i18n::catalog_url),
+        catalogs: Lang::ALL.map(|l| i18n::catalog_url(l, part)),
     })
     .unwrap_or_else(|_| "{}".into());
     json.replace('<', "\\u003c")
@@ -118,6 +119,21 @@ pub fn lang_of_request(uri: &http::Uri, headers: &http::HeaderMap, default: Lang
         header(http::header::ACCEPT_LANGUAGE),
         default,
     )
+}
+
+/// The strings the current page's browser needs: a staff page (under
+/// `/staff`) all of them, any other page the patron part.
+#[cfg(feature = "ssr")]
+pub fn request_strings() -> i18n::Part {
+    let staff = use_context::<http::request::Parts>().is_some_and(|p| {
+        let path = p.uri.path();
+        path == "/staff" || path.starts_with("/staff/")
+    });
+    if staff {
+        i18n::Part::All
+    } else {
+        i18n::Part::Patron
+    }
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -175,7 +191,7 @@ impl I18n {
         leptos::task::spawn_local(async move {
             let url = browser::read_boot()
                 .map(|b| b.catalogs[lang as usize].clone())
-                .unwrap_or_else(|| i18n::catalog_url(lang));
+                .unwrap_or_else(|| format!("/i18n/{}.json", lang.code()));
             if i18n::ensure_loaded(lang, &url).await {
                 self.lang.set(lang);
                 browser::remember_lang(lang);
@@ -307,7 +323,7 @@ mod tests {
             default_lang: Lang::Sv,
             pickup_locations: vec![],
         };
-        let json = boot_json(&site, Lang::En, None);
+        let json = boot_json(&site, Lang::En, None, i18n::Part::Patron);
         assert!(!json.contains('<') && !json.contains('>'));
         let back: Boot = serde_json::from_str(&json).unwrap();
         assert_eq!(back.site, site);

@@ -494,8 +494,13 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
     // The browser's strings: the URL the page names is kept for a year,
     // any other version is revalidated; unknown languages are not there.
     let page = get("/?lang=sv", &[]).await.unwrap().text().await.unwrap();
-    let url = app::i18n::catalog_url(app::i18n::Lang::Sv);
+    use app::i18n::{catalog_url, Lang, Part};
+    let url = catalog_url(Lang::Sv, Part::Patron);
     assert!(page.contains(&url), "{url} not named in the page");
+    assert!(
+        !page.contains(&catalog_url(Lang::Sv, Part::All)),
+        "a patron page does not name the staff strings"
+    );
     let catalog = get(&url, &[]).await.unwrap();
     assert_eq!(catalog.status(), 200);
     assert_eq!(
@@ -504,9 +509,40 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
     );
     let strings: std::collections::HashMap<String, String> = catalog.json().await.unwrap();
     assert_eq!(strings["status.submitted"], "Skickad");
+    assert!(strings.contains_key("refusal.not_cancellable"));
+    assert!(
+        !strings
+            .keys()
+            .any(|k| k.starts_with("desk.") || k.starts_with("letters.")),
+        "the patron part leaves the staff strings out"
+    );
+    // A staff page names all the strings.
+    let staff = k.sign_in_as("staff", "Staff Member", true).await;
+    let (status, staff_page) = k.page("/staff/letters?lang=sv", &staff).await;
+    assert_eq!(status, 200);
+    let all_url = catalog_url(Lang::Sv, Part::All);
+    assert!(
+        staff_page.contains(&all_url),
+        "{all_url} not named on a staff page"
+    );
+    let all: std::collections::HashMap<String, String> =
+        get(&all_url, &[]).await.unwrap().json().await.unwrap();
+    assert_eq!(all["letters.title"], "Brev");
+    assert!(
+        all.len() > strings.len() + 300,
+        "{} vs {}",
+        all.len(),
+        strings.len()
+    );
     let stale = get("/i18n/sv.json?v=0", &[]).await.unwrap();
     assert_eq!(stale.headers()["cache-control"], "no-cache");
-    for missing in ["/i18n/de.json", "/i18n/sv", "/i18n/sv-FI.json"] {
+    for missing in [
+        "/i18n/de.json",
+        "/i18n/sv",
+        "/i18n/sv-FI.json",
+        "/i18n/sv.staff.json",
+        "/i18n/.all.json",
+    ] {
         assert_eq!(get(missing, &[]).await.unwrap().status(), 404, "{missing}");
     }
 }

@@ -12,6 +12,7 @@ use crate::viewer::{login_href, use_viewer};
 #[component]
 pub fn Header() -> impl IntoView {
     let i18n = use_i18n();
+    let location = use_location();
     view! {
         <header class="site-header">
             <div class="site-header__top">
@@ -29,7 +30,13 @@ pub fn Header() -> impl IntoView {
                     <li><A href="/request">{tr("nav.request")}</A></li>
                     <li><A href="/my">{tr("nav.my_requests")}</A></li>
                     <li><A href="/lend">{tr("nav.lend")}</A></li>
-                    <li><A href="/staff">{tr("nav.staff")}</A></li>
+                    // rel="external": a full page load, so the staff pages
+                    // arrive with every string (a patron page has only the
+                    // patron part; app::i18n::Part).
+                    <li><a href="/staff" rel="external" aria-current=move || {
+                        let path = location.pathname.get();
+                        (path == "/staff" || path.starts_with("/staff/")).then_some("page")
+                    }>{tr("nav.staff")}</a></li>
                 </ul>
             </nav>
         </header>
