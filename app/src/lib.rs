@@ -6,6 +6,7 @@ pub mod components;
 pub mod desk;
 pub mod domain;
 pub mod i18n;
+pub mod letters;
 pub mod lookup;
 pub mod outbox;
 pub mod pages;
@@ -36,7 +37,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let viewer = viewer::request_viewer();
     #[cfg(not(feature = "ssr"))]
     let viewer = None;
-    let boot = site::boot_json(&site, lang, viewer);
+    // A staff page's browser gets every string, a patron page's only the
+    // patron part (app::i18n::Part).
+    #[cfg(feature = "ssr")]
+    let (boot, catalog) = {
+        let part = site::request_strings();
+        (
+            site::boot_json(&site, lang, viewer, part),
+            i18n::catalog_url(lang, part),
+        )
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (boot, catalog) = {
+        let _ = viewer;
+        (String::new(), String::new())
+    };
     // The page's Content-Security-Policy names this response's nonce,
     // which Leptos puts on every script it writes.
     #[cfg(feature = "ssr")]
@@ -59,7 +74,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script id="kauko-boot" type="application/json" inner_html=boot></script>
                 // The page's strings, which the browser reads before it
                 // hydrates: fetched beside the wasm, not after it.
-                <link rel="preload" href=i18n::catalog_url(lang) r#as="fetch" crossorigin="anonymous"/>
+                <link rel="preload" href=catalog r#as="fetch" crossorigin="anonymous"/>
                 // kauko.css, or kauko.<hash>.css when the build hashed it.
                 <HashedStylesheet options=options.clone() id="kauko"/>
                 <AutoReload options=options.clone()/>
@@ -106,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/lending-review") view={Lazy::<routes::StaffReviewRoute>::new()}/>
                     <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
                     <Route path=path!("/staff/statistics") view={Lazy::<routes::StatisticsRoute>::new()}/>
+                    <Route path=path!("/staff/letters") view={Lazy::<routes::LettersRoute>::new()}/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

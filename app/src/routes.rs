@@ -16,7 +16,7 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-use crate::{desk, pages, stats};
+use crate::{desk, letters, pages, stats};
 
 /// Declares a lazy route whose view is one page component.
 macro_rules! lazy_page {
@@ -38,6 +38,9 @@ macro_rules! lazy_page {
 }
 
 // Staff pages: never downloaded by patrons.
+lazy_page!(
+    /// `/staff/letters`: the letters, their templates and the delivery log.
+    LettersRoute => letters::page::LettersPage);
 lazy_page!(
     /// `/staff`: the staff start page.
     StaffRoute => pages::StaffPage);

@@ -54,10 +54,11 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub mail: MailConfig,
     pub lending: LendingConfig,
+    pub letters: LettersConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 17] = [
+const SECTIONS: [&str; 18] = [
     "server",
     "library",
     "database",
@@ -75,6 +76,7 @@ const SECTIONS: [&str; 17] = [
     "outbox",
     "mail",
     "lending",
+    "letters",
 ];
 
 /// The durable outbox: how submissions are delivered to the library system.
@@ -226,6 +228,39 @@ impl Default for LendingConfig {
             copy_days: 30,
             copy_max_mb: 50,
             trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Letters to patrons and partner libraries (server/src/letters).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LettersConfig {
+    /// Whether Kauko writes letters at all (each letter can also be
+    /// switched off on /staff/letters).
+    pub enabled: bool,
+    /// Days an arrived item waits at the pickup desk ("collect it by").
+    pub pickup_days: u32,
+    /// Days a copy sent online can be downloaded ("available until").
+    pub link_days: u32,
+    /// How many days before its due date a loan's "due soon" letter goes.
+    pub due_soon_days: u32,
+    /// How often the worker looks for new history events and due letters.
+    pub poll_interval_milliseconds: u64,
+    /// How old a history event must be before its letters are written: the
+    /// longest a transaction that wrote an event may take to commit.
+    pub settle_milliseconds: u64,
+}
+
+impl Default for LettersConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            pickup_days: 14,
+            link_days: 30,
+            due_soon_days: 3,
+            poll_interval_milliseconds: 2000,
+            settle_milliseconds: 3000,
         }
     }
 }

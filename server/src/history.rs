@@ -46,7 +46,7 @@ where
     Ok(())
 }
 
-fn event_from_row(row: &AnyRow) -> Result<RequestEvent, sqlx::Error> {
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<RequestEvent, sqlx::Error> {
     let bad = |what: &str, v: &str| sqlx::Error::Decode(format!("bad {what}: {v}").into());
     let side: String = row.try_get("side")?;
     let kind: String = row.try_get("actor_kind")?;
@@ -106,5 +106,24 @@ impl app::api::my::RequestHistory for HistoryLog {
         of_request(&self.db, side, request_id)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    async fn letters(
+        &self,
+        side: Side,
+        request_id: &str,
+    ) -> Result<Vec<app::api::my::PatronLetter>, String> {
+        let letters = crate::letters::store::of_request(&self.db, side, request_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(letters
+            .into_iter()
+            .filter(|l| l.state == app::letters::LetterState::Sent)
+            .map(|l| app::api::my::PatronLetter {
+                sent_at: l.sent_at.unwrap_or(l.created_at),
+                subject: l.subject,
+                text: l.text,
+            })
+            .collect())
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod fuzz;
 pub mod history;
+pub mod letters;
 pub mod mail;
 pub mod outbox;
 pub mod partner_directory;
@@ -77,13 +78,17 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     );
     let mailer = mail::Mailer::from_config(&config)?;
     let config_lookups_per_minute = config.lookup.max_lookups_per_minute;
-    outbox.set_lending_mail(mailer.clone());
+    // Letters: written from the history, sent through the mailer; the
+    // lending confirmation is one of them.
+    let letters = letters::Letters::new(db.clone(), mailer.clone(), &config);
+    outbox.set_lending_mail(letters.clone());
     let partners = Arc::new(partner_directory::PartnerDirectory::new(
         port.clone(),
         std::time::Duration::from_secs(config.lending.partner_cache_seconds),
     ));
     Ok(web::AppState {
         mailer,
+        letters,
         config: Arc::new(config),
         db,
         port,

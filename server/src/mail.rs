@@ -1,5 +1,5 @@
-//! Outgoing mail: the confirmation a library gets for its lending request,
-//! in Finnish and English both. Through SMTP (lettre) when `mail.smtp_host`
+//! Outgoing mail: the letters of `crate::letters` (the confirmation a
+//! library gets for its lending request among them). Through SMTP (lettre) when `mail.smtp_host`
 //! is set; otherwise (the embedded default) each message is written to
 //! `mail.folder` as an `.eml` file with a `.json` summary beside it, which
 //! the staff page `/staff/mail` lists, so Kauko runs without a mail server.
@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::{NewLendingRequest, ServiceType};
 use async_trait::async_trait;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, SinglePart};
@@ -29,11 +28,6 @@ pub struct Mailer {
     /// The most messages kept in the folder.
     folder_max: u64,
     from: Mailbox,
-    retries: u32,
-    first_retry: Duration,
-    library: app::site::LocalizedText,
-    /// Itself, so a confirmation is sent without keeping the form waiting.
-    me: std::sync::Weak<Mailer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,15 +81,10 @@ impl Mailer {
                 Transport::Smtp(builder.build())
             }
         };
-        let library = config.library.name.localized();
-        Ok(Arc::new_cyclic(|me| Self {
+        Ok(Arc::new(Self {
             transport,
             folder_max: m.folder_max_messages.max(1),
             from,
-            retries: m.retries,
-            first_retry: Duration::from_secs(m.first_retry_seconds),
-            library,
-            me: me.clone(),
         }))
     }
 
@@ -132,29 +121,100 @@ impl Mailer {
                 })?;
             }
             Transport::Folder(folder) => {
-                tokio::fs::create_dir_all(folder)
-                    .await
-                    .map_err(|e| MailError::Send(format!("{}: {e}", folder.display())))?;
-                let id = AsyncFileTransport::<Tokio1Executor>::new(folder)
-                    .send(message)
-                    .await
-                    .map_err(|e| MailError::Send(e.to_string()))?;
-                let summary = StoredMail {
-                    id: id.clone(),
-                    to: to.to_owned(),
-                    subject: subject.to_owned(),
-                    date: crate::storage::ts(chrono::Utc::now()),
-                    body,
-                };
-                let json = serde_json::to_vec_pretty(&summary)
-                    .map_err(|e| MailError::Send(e.to_string()))?;
-                tokio::fs::write(folder.join(format!("{id}.json")), json)
-                    .await
-                    .map_err(|e| MailError::Send(e.to_string()))?;
-                self.trim_folder(folder).await;
+                self.write_to_folder(folder, message, to, subject, body)
+                    .await?;
             }
         }
         Ok(())
+    }
+
+    /// Sends a letter: plain text and HTML as alternatives, with a stable
+    /// `Message-ID` (the same letter sent again after a crash is the same
+    /// message to the receiving mail system). Returns the mail server's
+    /// answer (or where the message was written).
+    pub async fn send_letter(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+        message_id: &str,
+    ) -> Result<String, MailError> {
+        let to_box: Mailbox = to.parse().map_err(|_| MailError::Address(to.to_owned()))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to_box)
+            .subject(subject)
+            .message_id(Some(message_id.to_owned()))
+            .multipart(
+                lettre::message::MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .header(ContentTransferEncoding::QuotedPrintable)
+                            .body(text.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .header(ContentTransferEncoding::QuotedPrintable)
+                            .body(html),
+                    ),
+            )
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                let answer = smtp.send(message).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Refused(e.to_string())
+                    } else {
+                        MailError::Send(e.to_string())
+                    }
+                })?;
+                Ok(format!(
+                    "{} {}",
+                    answer.code(),
+                    answer.message().collect::<Vec<_>>().join(" ")
+                ))
+            }
+            Transport::Folder(folder) => {
+                let id = self
+                    .write_to_folder(folder, message, to, subject, text)
+                    .await?;
+                Ok(format!("written to the mail folder as {id}"))
+            }
+        }
+    }
+
+    async fn write_to_folder(
+        &self,
+        folder: &Path,
+        message: Message,
+        to: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<String, MailError> {
+        tokio::fs::create_dir_all(folder)
+            .await
+            .map_err(|e| MailError::Send(format!("{}: {e}", folder.display())))?;
+        let id = AsyncFileTransport::<Tokio1Executor>::new(folder)
+            .send(message)
+            .await
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        let summary = StoredMail {
+            id: id.clone(),
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            date: crate::storage::ts(chrono::Utc::now()),
+            body,
+        };
+        let json =
+            serde_json::to_vec_pretty(&summary).map_err(|e| MailError::Send(e.to_string()))?;
+        tokio::fs::write(folder.join(format!("{id}.json")), json)
+            .await
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        self.trim_folder(folder).await;
+        Ok(id)
     }
 
     /// Keeps at most `mail.folder_max_messages` in the folder: the oldest
@@ -206,74 +266,6 @@ impl Mailer {
     }
 }
 
-/// The confirmation's subject and text: Finnish first, then English.
-pub fn lending_confirmation(
-    request: &NewLendingRequest,
-    reference: &str,
-    library: &app::site::LocalizedText,
-) -> (String, String) {
-    use app::i18n::Lang;
-    let subject = format!("Lainapyyntö vastaanotettu / Lending request received: {reference}");
-    let title = &request.citation.title;
-    let (service_fi, service_en) = match request.service {
-        ServiceType::Loan => ("laina", "loan"),
-        ServiceType::Copy => ("kopio", "copy"),
-    };
-    let who = &request.requester.library_name;
-    let body = format!(
-        "Hyvä vastaanottaja,\n\n\
-         {fi_library} on vastaanottanut kirjastonne {who} lainapyynnön.\n\n\
-         Viitenumero: {reference}\n\
-         Teos: {title}\n\
-         Palvelu: {service_fi}\n\n\
-         Käytättehän viitenumeroa, jos otatte yhteyttä pyyntöön liittyen. \
-         Tämä on automaattinen viesti.\n\n\
-         ----\n\n\
-         Dear colleague,\n\n\
-         {en_library} has received the lending request of your library {who}.\n\n\
-         Reference number: {reference}\n\
-         Item: {title}\n\
-         Service: {service_en}\n\n\
-         Please quote the reference number if you contact us about this request. \
-         This message was sent automatically.\n",
-        fi_library = library.get(Lang::Fi),
-        en_library = library.get(Lang::En),
-    );
-    (subject, body)
-}
-
-#[async_trait]
-impl app::api::lend::LendingMail for Mailer {
-    async fn confirm(&self, request: &NewLendingRequest, reference: &str) {
-        let (subject, body) = lending_confirmation(request, reference, &self.library);
-        let Some(this) = self.me.upgrade() else {
-            return;
-        };
-        let to = request.requester.email.clone();
-        let reference = reference.to_owned();
-        tokio::spawn(async move {
-            let mut wait = this.first_retry;
-            for attempt in 0..=this.retries {
-                match this.send(&to, &subject, body.clone()).await {
-                    Ok(()) => {
-                        tracing::info!(%reference, attempt, "lending confirmation sent");
-                        return;
-                    }
-                    Err(e) if e.is_transient() && attempt < this.retries => {
-                        tracing::warn!(%reference, error = %e, retry_in_seconds = wait.as_secs(), "lending confirmation not sent yet; will retry");
-                        tokio::time::sleep(wait).await;
-                        wait = (wait * 2).min(Duration::from_secs(3600));
-                    }
-                    Err(e) => {
-                        tracing::error!(%reference, error = %e, "lending confirmation not sent");
-                        return;
-                    }
-                }
-            }
-        });
-    }
-}
-
 #[async_trait]
 impl app::api::mail::MailLog for Mailer {
     fn smtp(&self) -> bool {
@@ -282,46 +274,5 @@ impl app::api::mail::MailLog for Mailer {
 
     async fn stored(&self, limit: usize) -> Vec<StoredMail> {
         Mailer::stored(self, limit).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_confirmation_is_in_finnish_and_english() {
-        let request = NewLendingRequest {
-            external_id: "k".into(),
-            partner_code: "TUNI".into(),
-            requester: app::domain::RequesterContact {
-                library_name: "Tampere University Library".into(),
-                contact_name: None,
-                email: "ill@tuni.example.fi".into(),
-            },
-            citation: app::domain::Citation {
-                title: "Seitsemän veljestä".into(),
-                ..Default::default()
-            },
-            service: ServiceType::Copy,
-            delivery_address: None,
-            max_cost: None,
-            needed_by: None,
-            note: None,
-        };
-        let library = app::site::LocalizedText {
-            fi: "Kirjasto".into(),
-            sv: "Biblioteket".into(),
-            en: "The Library".into(),
-        };
-        let (subject, body) = lending_confirmation(&request, "K7M2-XQ9D", &library);
-        assert!(subject.contains("Lainapyyntö") && subject.contains("Lending request"));
-        assert!(subject.ends_with("K7M2-XQ9D"));
-        assert!(body.contains("Viitenumero: K7M2-XQ9D"));
-        assert!(body.contains("Reference number: K7M2-XQ9D"));
-        assert!(body.contains("Palvelu: kopio") && body.contains("Service: copy"));
-        assert!(body.contains("Kirjasto on vastaanottanut"));
-        assert!(body.contains("The Library has received"));
-        assert!(body.find("Hyvä").unwrap() < body.find("Dear").unwrap());
     }
 }

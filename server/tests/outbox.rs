@@ -311,6 +311,7 @@ fn partner(code: &str) -> Partner {
         lending_supported: true,
         borrowing_supported: true,
         instructions: None,
+        language: None,
         notes: None,
     }
 }

@@ -351,7 +351,9 @@ pub trait SubmitLimiter: Send + Sync {
 /// request itself is safe in the outbox.
 #[async_trait::async_trait]
 pub trait LendingMail: Send + Sync {
-    async fn confirm(&self, request: &NewLendingRequest, reference: &str);
+    /// `request_id`: the request's id in the library system (Kauko's
+    /// database on the local backend).
+    async fn confirm(&self, request: &NewLendingRequest, reference: &str, request_id: &str);
 }
 
 /// Kauko's copy of the partner list, refreshed now and then; the server

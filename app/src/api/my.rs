@@ -377,6 +377,24 @@ pub trait RequestHistory: Send + Sync {
         side: crate::domain::history::Side,
         request_id: &str,
     ) -> Result<Vec<crate::domain::history::RequestEvent>, String>;
+
+    /// The letters sent about a request, oldest first.
+    async fn letters(
+        &self,
+        _side: crate::domain::history::Side,
+        _request_id: &str,
+    ) -> Result<Vec<PatronLetter>, String> {
+        Ok(Vec::new())
+    }
+}
+
+/// A letter sent to the patron about a request, as they read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatronLetter {
+    /// RFC 3339, UTC.
+    pub sent_at: String,
+    pub subject: String,
+    pub text: String,
 }
 
 /// One request's page for the patron: the request, its history in their
@@ -389,6 +407,8 @@ pub struct MyRequest {
     /// Translation key of what happens next.
     pub next_key: String,
     pub loan: Option<LoanRow>,
+    /// The letters Kauko sent about it.
+    pub letters: Vec<PatronLetter>,
 }
 
 /// What the patron can expect next, by status.
@@ -419,15 +439,22 @@ pub async fn load_my_request(id: String) -> Result<MyRequest, ServerFnError> {
         .get_borrowing_request(&patron, &id)
         .await
         .map_err(super::ssr::port_error)?;
-    let events = match use_context::<std::sync::Arc<dyn RequestHistory>>() {
-        Some(h) => h
-            .events(Side::Borrowing, &request.id)
-            .await
-            .unwrap_or_else(|e| {
-                leptos::logging::warn!("my request: history: {e}");
-                Vec::new()
-            }),
-        None => Vec::new(),
+    let (events, letters) = match use_context::<std::sync::Arc<dyn RequestHistory>>() {
+        Some(h) => (
+            h.events(Side::Borrowing, &request.id)
+                .await
+                .unwrap_or_else(|e| {
+                    leptos::logging::warn!("my request: history: {e}");
+                    Vec::new()
+                }),
+            h.letters(Side::Borrowing, &request.id)
+                .await
+                .unwrap_or_else(|e| {
+                    leptos::logging::warn!("my request: letters: {e}");
+                    Vec::new()
+                }),
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     let today = chrono::Utc::now().date_naive();
     let loan = port
@@ -447,6 +474,7 @@ pub async fn load_my_request(id: String) -> Result<MyRequest, ServerFnError> {
         timeline: patron_timeline(&events),
         row,
         loan,
+        letters,
     })
 }
 

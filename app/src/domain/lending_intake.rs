@@ -199,6 +199,7 @@ mod tests {
             lending_supported: true,
             borrowing_supported: true,
             instructions: None,
+            language: None,
             notes: None,
         }
     }

@@ -47,5 +47,9 @@ pub struct Partner {
     pub borrowing_supported: bool,
     /// Instructions shown to this partner on its own lending form.
     pub instructions: Option<String>,
+    /// The language Kauko writes to this partner in (`fi`, `sv`, `en`);
+    /// none: Finnish and English together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub notes: Option<String>,
 }

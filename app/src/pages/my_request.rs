@@ -96,6 +96,7 @@ fn RequestView(
         timeline,
         next_key,
         loan,
+        letters,
     } = r;
     let status_key = row.status.label_key();
     let status_class = format!("status status--{:?}", row.status).to_lowercase();
@@ -186,6 +187,27 @@ fn RequestView(
                         .collect_view()}
                 </ol>
             </section>
+            {(!letters.is_empty()).then(|| view! {
+                <section aria-labelledby="myreq-letters">
+                    <h2 id="myreq-letters">{tr("myreq.letters")}</h2>
+                    <ul class="letters">
+                        {letters.into_iter().map(|l| {
+                            let date = day(l.sent_at.get(..10).unwrap_or(""));
+                            view! {
+                                <li>
+                                    <details>
+                                        <summary>
+                                            {move || date.map(|d| format_date(i18n.lang(), d)).unwrap_or_default()}
+                                            ": "{l.subject}
+                                        </summary>
+                                        <pre class="letter__text">{l.text}</pre>
+                                    </details>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
         </article>
     }
 }

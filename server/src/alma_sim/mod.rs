@@ -28,6 +28,7 @@
 pub mod analytics;
 mod control;
 pub mod demo;
+pub mod letters;
 mod render;
 mod routes;
 mod state;

@@ -105,6 +105,7 @@ pub(crate) fn service(
             get(task_list).post(task_list_mark),
         )
         .route(&p("/conf/code-tables/{name}"), get(code_table))
+        .route(&p("/conf/letters"), get(conf_letters))
         .route(&p("/analytics/reports"), get(super::analytics::reports))
         .route(&p("/users/{user_id}"), get(get_user))
         .route(
@@ -255,6 +256,10 @@ async fn test(method: Method) -> Response {
         HeaderValue::from_static("application/xml;charset=UTF-8"),
     );
     r
+}
+
+async fn conf_letters(fmt: Fmt) -> Response {
+    ok(fmt, "letters", &super::letters::letters())
 }
 
 async fn code_table(fmt: Fmt, Path(name): Path<String>) -> Response {

@@ -71,6 +71,8 @@ pub struct LoginStart {
 pub struct SignedIn {
     pub viewer: Viewer,
     pub email: Option<String>,
+    /// The `locale` claim (`fi-FI`, `sv`), when the provider sends one.
+    pub locale: Option<String>,
     pub id_token: String,
 }
 
@@ -265,6 +267,10 @@ impl Provider {
                 staff,
             },
             email: claims.email().map(|e| e.as_str().to_owned()),
+            locale: raw
+                .get("locale")
+                .and_then(Value::as_str)
+                .map(|l| l.chars().take(35).collect()),
             id_token: jwt,
         })
     }

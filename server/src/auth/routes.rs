@@ -300,6 +300,20 @@ pub async fn callback(
         }
     };
     tracing::info!(user_id = %signed_in.viewer.user_id, staff = signed_in.viewer.staff, "signed in");
+    // What letters need: the address, the name, the language in use and
+    // the sign-in's locale.
+    if let Err(e) = crate::letters::store::remember_patron(
+        &state.db,
+        &signed_in.viewer.user_id,
+        Some(&signed_in.viewer.name),
+        signed_in.email.as_deref(),
+        signed_in.locale.as_deref(),
+        Some(lang),
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "cannot remember the patron's address for letters");
+    }
     let max_age = i64::try_from(state.config.auth.session_max_hours).unwrap_or(12) * 3600;
     let session_cookie =
         state

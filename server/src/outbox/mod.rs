@@ -404,7 +404,8 @@ impl Outbox {
                 tracing::info!(outbox = %id, reference = %entry.reference, delivered = %delivered_id, attempts = entry.attempts, "outbox: delivered");
                 if let (true, Some(request), Some(mail)) = (first, lending, self.lending_mail.get())
                 {
-                    mail.confirm(&request, &entry.reference).await;
+                    mail.confirm(&request, &entry.reference, &delivered_id)
+                        .await;
                 }
                 Ok(Attempt::Delivered(delivered_id))
             }

@@ -270,6 +270,7 @@ pub(crate) mod tests {
             isil: None,
             email: None,
             phone: None,
+            language: None,
             address_lines: Vec::new(),
             postal_code: None,
             city: None,

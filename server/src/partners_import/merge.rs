@@ -24,6 +24,7 @@ pub struct MergedRecord {
     pub isil: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    pub language: Option<String>,
     pub address_lines: Vec<String>,
     pub postal_code: Option<String>,
     pub city: Option<String>,
@@ -47,6 +48,7 @@ impl From<NormRecord> for MergedRecord {
             isil: r.isil,
             email: r.email,
             phone: r.phone,
+            language: r.language,
             address_lines: r.address_lines,
             postal_code: r.postal_code,
             city: r.city,
@@ -169,6 +171,7 @@ pub fn merge(m: Matched) -> MergedRecord {
     let isil = g.text("isil", a.isil, l.isil, lower);
     let email = g.text("email", a.email, l.email, lower);
     let phone = g.text("phone", a.phone, l.phone, digits);
+    let language = g.text("language", a.language, l.language, lower);
     let lines = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(" | "));
     let address = g.text(
         "address_lines",
@@ -214,6 +217,7 @@ pub fn merge(m: Matched) -> MergedRecord {
         isil,
         email,
         phone,
+        language,
         address_lines,
         postal_code,
         city,

@@ -25,6 +25,8 @@ pub struct NormRecord {
     pub isil: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// `fi`, `sv` or `en`.
+    pub language: Option<String>,
     pub address_lines: Vec<String>,
     pub postal_code: Option<String>,
     pub city: Option<String>,
@@ -476,6 +478,12 @@ pub fn normalize(raw: RawRecord) -> Result<NormRecord, Rejection> {
         isil,
         email,
         phone: clean_opt(raw.phone.as_ref()),
+        language: raw.language.as_deref().and_then(|l| {
+            match app::letters::partner_langs(Some(l)).as_slice() {
+                [one] => Some(one.code().to_owned()),
+                _ => None,
+            }
+        }),
         address_lines: raw
             .address_lines
             .iter()

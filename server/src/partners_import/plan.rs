@@ -162,6 +162,10 @@ pub fn to_partner(
             .or(existing.map(|p| p.borrowing_supported))
             .unwrap_or(true),
         instructions: existing.and_then(|p| p.instructions.clone()),
+        language: m
+            .language
+            .clone()
+            .or_else(|| existing.and_then(|p| p.language.clone())),
         notes: m
             .notes
             .clone()

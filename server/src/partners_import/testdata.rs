@@ -447,6 +447,7 @@ impl Lib {
             lending_supported: self.lending,
             borrowing_supported: self.borrowing,
             instructions: None,
+            language: None,
             notes: self.notes.clone(),
         }
     }

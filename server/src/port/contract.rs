@@ -81,6 +81,7 @@ pub fn partner(code: &str, name: &str) -> Partner {
         lending_supported: true,
         borrowing_supported: true,
         instructions: None,
+        language: None,
         notes: None,
     }
 }

@@ -192,14 +192,26 @@ impl StatisticsSource for SqlStatistics {
     }
 
     async fn years(&self) -> Result<Vec<i32>, String> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT SUBSTR(created_at, 1, 4) AS y FROM borrowing_requests \
-             UNION SELECT DISTINCT SUBSTR(created_at, 1, 4) AS y FROM lending_requests",
-        )
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(|e| e.to_string())?;
-        let mut years: Vec<i32> = rows.iter().filter_map(|y| y.parse().ok()).collect();
+        // The years that have requests, one index look-up per year (the
+        // first request at or after each year's start) instead of reading
+        // every request's date.
+        let mut years = Vec::new();
+        for table in ["borrowing_requests", "lending_requests"] {
+            let sql = format!("SELECT MIN(created_at) FROM {table} WHERE created_at >= $1");
+            let mut from = String::from("0000");
+            while let Some(first) = sqlx::query_scalar::<_, Option<String>>(&sql)
+                .bind(from.clone())
+                .fetch_one(&self.db.pool)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let Some(year) = first.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+                    break;
+                };
+                years.push(year);
+                from = format!("{:04}-01-01", year + 1);
+            }
+        }
         years.sort_unstable_by(|a, b| b.cmp(a));
         years.dedup();
         Ok(years)

@@ -36,6 +36,9 @@ pub struct AppState {
     pub outbox: Arc<crate::outbox::Outbox>,
     /// Outgoing mail (SMTP, or the mail folder).
     pub mailer: Arc<crate::mail::Mailer>,
+    /// Letters to patrons and partners; its worker is started with
+    /// `letters.spawn_worker()`.
+    pub letters: Arc<crate::letters::Letters>,
     /// Citation lookup (Crossref, DataCite, PubMed, Open Library, Unpaywall).
     pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
@@ -96,8 +99,10 @@ pub fn router(state: AppState) -> Router {
     let desk = state.desk.clone();
     let history = state.history.clone();
     let stats = state.stats.clone();
+    let letters: Arc<dyn app::letters::LetterOffice> = state.letters.clone();
     let context = move || {
         provide_context(stats.clone());
+        provide_context(letters.clone());
         if let Some(desk) = &desk {
             provide_context(desk.clone());
         }

@@ -164,6 +164,7 @@ pub struct Running {
     pub client: reqwest::Client,
     pub state: server::web::AppState,
     _worker: AbortOnDrop,
+    _letters: AbortOnDrop,
     _dir: tempfile::TempDir,
 }
 
@@ -200,6 +201,14 @@ pub async fn start_kauko_with(
             "KAUKO_SERVER_SITE_ROOT".to_owned(),
             dir.path().display().to_string(),
         ),
+        (
+            "KAUKO_LETTERS_SETTLE_MILLISECONDS".to_owned(),
+            "0".to_owned(),
+        ),
+        (
+            "KAUKO_LETTERS_POLL_INTERVAL_MILLISECONDS".to_owned(),
+            "200".to_owned(),
+        ),
     ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_sources("", vars).unwrap();
@@ -214,8 +223,9 @@ pub async fn start_kauko_with(
         state.port.clone(),
         state.outbox.settings().clone(),
     );
-    state.outbox.set_lending_mail(state.mailer.clone());
+    state.outbox.set_lending_mail(state.letters.clone());
     let worker = state.outbox.spawn_worker();
+    let letters = state.letters.spawn_worker();
     tokio::spawn(server::web::serve(
         listener,
         server::web::router(state.clone()),
@@ -231,6 +241,7 @@ pub async fn start_kauko_with(
         client,
         state,
         _worker: AbortOnDrop(worker),
+        _letters: AbortOnDrop(letters),
         _dir: dir,
     }
 }

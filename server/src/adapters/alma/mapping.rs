@@ -478,6 +478,7 @@ pub fn partner_from(p: &AlmaPartner) -> Partner {
         lending_supported: d.lending_supported.unwrap_or(false),
         borrowing_supported: d.borrowing_supported.unwrap_or(false),
         instructions: note_with(INSTRUCTIONS_PREFIX),
+        language: None,
         notes: note_with(NOTES_PREFIX),
     }
 }

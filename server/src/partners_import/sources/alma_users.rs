@@ -70,6 +70,9 @@ struct JsonUser {
     user_group: Option<Code>,
     #[serde(default)]
     status: Option<Code>,
+    /// The language Alma writes to the user in.
+    #[serde(default)]
+    preferred_language: Option<Code>,
     #[serde(default)]
     contact_info: Option<JsonContact>,
     #[serde(default)]
@@ -193,6 +196,8 @@ struct XmlUser {
     #[serde(default)]
     status: Option<XmlCode>,
     #[serde(default)]
+    preferred_language: Option<XmlCode>,
+    #[serde(default)]
     contact_info: Option<XmlContact>,
     #[serde(default)]
     user_identifiers: Option<XmlIdentifiers>,
@@ -306,6 +311,7 @@ impl From<XmlUser> for JsonUser {
             last_name: u.last_name,
             user_group: u.user_group.map(Code::from),
             status: u.status.map(Code::from),
+            preferred_language: u.preferred_language.map(Code::from),
             contact_info: Some(JsonContact {
                 address: contact
                     .addresses
@@ -486,6 +492,11 @@ fn to_raw(index: usize, user: JsonUser) -> RawRecord {
         .and_then(|e| e.email_address.clone());
     raw.phone = preferred(&contact.phone, |p| p.preferred == Some(true))
         .and_then(|p| p.phone_number.clone());
+    raw.language = user
+        .preferred_language
+        .as_ref()
+        .and_then(|c| c.value())
+        .map(str::to_owned);
     let identifier = |wanted: &str| {
         user.user_identifier
             .iter()

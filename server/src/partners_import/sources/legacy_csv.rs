@@ -10,6 +10,7 @@
 //! | `address1`, `address2`, `address3` | address lines |
 //! | `postal_code`, `city`, `country` | country as a name (Finnish, Swedish or English) or ISO 3166 code |
 //! | `phone` | phone number |
+//! | `language` | language of letters: `fi`, `sv` or `en` (optional; none: Finnish and English) |
 //! | `notes` | free text (passwords and keys in it are redacted) |
 //! | `borrowing`, `lending` | whether we borrow from / lend to the partner: `1`/`0`, `yes`/`no`, `kyllä`/`ei`, `ja`/`nej`, `x`/empty |
 //! | `status` | `active` / `inactive` (optional) |
@@ -171,6 +172,10 @@ const COLUMNS: &[(Field, &[&str])] = &[
     (Field::City, &["city"]),
     (Field::Country, &["country"]),
     (Field::Phone, &["phone", "telephone"]),
+    (
+        Field::Language,
+        &["language", "lang", "kieli", "sprak", "språk"],
+    ),
     (Field::Notes, &["notes", "note"]),
     (Field::Borrowing, &["borrowing"]),
     (Field::Lending, &["lending"]),
