@@ -36,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let viewer = viewer::request_viewer();
     #[cfg(not(feature = "ssr"))]
-    let viewer = None;
+    let viewer: Option<viewer::Viewer> = None;
     // A staff page's browser gets every string, a patron page's only the
     // patron part (app::i18n::Part).
     #[cfg(feature = "ssr")]

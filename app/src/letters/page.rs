@@ -281,6 +281,8 @@ fn Editor(kind: LetterKind, lang: Lang, request: Option<String>) -> impl IntoVie
     );
     let name_key = kind.name_key();
     let trigger_key = kind.trigger_key();
+    // Outside the form, which is drawn anew when a save reloads the letter.
+    let notice = RwSignal::new(None::<(bool, String)>);
     view! {
         <p><a href="/staff/letters">{tr("letters.back")}</a></p>
         <h1 id="letter-title" tabindex="-1">{move || t(i18n.lang(), &name_key)}</h1>
@@ -294,10 +296,16 @@ fn Editor(kind: LetterKind, lang: Lang, request: Option<String>) -> impl IntoVie
                 }).collect_view()}
             </ul>
         </nav>
+        <p role="status" class="notice notice--ok" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| n.0))>
+            {move || notice.get().filter(|n| n.0).map(|n| n.1)}
+        </p>
+        <p role="alert" class="notice notice--error" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| !n.0))>
+            {move || notice.get().filter(|n| !n.0).map(|n| n.1)}
+        </p>
         <Suspense fallback=move || view! { <p role="status">{tr("letters.loading")}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <EditorForm d detail/> }.into_any(),
+                    Ok(d) => view! { <EditorForm d detail notice/> }.into_any(),
                     Err(_) => view! { <p class="notice notice--error" role="alert">{tr("letters.error")}</p> }.into_any(),
                 }
             })}
@@ -310,6 +318,7 @@ fn Editor(kind: LetterKind, lang: Lang, request: Option<String>) -> impl IntoVie
 fn EditorForm(
     d: LetterDetail,
     detail: Resource<Result<LetterDetail, ServerFnError>>,
+    notice: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let kind = d.kind;
@@ -321,7 +330,6 @@ fn EditorForm(
     let preview = ServerAction::<LettersPreview>::new();
     let save = ServerAction::<LettersSave>::new();
     let restore = ServerAction::<LettersRestore>::new();
-    let notice = RwSignal::new(None::<(bool, String)>);
     Effect::new(move |_| {
         if let Some(Ok(d)) = preview.value().get() {
             shown.set(d);
@@ -381,12 +389,6 @@ fn EditorForm(
             {d.alma.clone().map(|(code, on)| view! {
                 " · "{tr("letters.col.alma")}": "<code>{code}</code>" "{tr(if on { "letters.alma.on" } else { "letters.alma.off" })}
             })}
-        </p>
-        <p role="status" class="notice notice--ok" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| n.0))>
-            {move || notice.get().filter(|n| n.0).map(|n| n.1)}
-        </p>
-        <p role="alert" class="notice notice--error" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| !n.0))>
-            {move || notice.get().filter(|n| !n.0).map(|n| n.1)}
         </p>
         <form class="letter-form" on:submit=move |ev| {
             ev.prevent_default();
