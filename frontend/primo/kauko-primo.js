@@ -218,7 +218,12 @@ p{margin:.3em 0}
       const t = TEXT[language(this)];
       this.frame((message ? `<p>${esc(message)}</p>` : "") +
         `<p><a class="fallback" href="${esc(baseOf(this) + "/my")}">${esc(t.open)}</a></p>`, false);
+      this.painted();
+    }
+    /** Marks the list shown (and the frame it is painted in), for the benchmark. */
+    painted() {
       mark("kauko-status-rendered");
+      if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => mark("kauko-status-painted"));
     }
     async load() {
       const run = ++this._run;
@@ -273,7 +278,7 @@ p{margin:.3em 0}
       if (!body) body = `<p>${esc(t.none)}</p>`;
       body += `<p><a href="${esc(data.url || baseOf(this) + "/my")}">${esc(t.all)}</a></p>`;
       this.frame(body, false);
-      mark("kauko-status-rendered");
+      this.painted();
     }
   }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::middleware::Next;
 
 /// The origins allowed to call the widget endpoints from a browser.
@@ -82,10 +82,8 @@ pub async fn cors(State(origins): State<Arc<Origins>>, req: Request, next: Next)
 /// `Authorization`). 204 for an allowed origin, 403 otherwise.
 pub async fn preflight(
     State(state): State<super::PrimoState>,
-    method: Method,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let _ = method;
     let ok = origin(&headers).is_some_and(|o| state.origins.is_primo(o));
     let mut r = Response::builder().status(if ok {
         StatusCode::NO_CONTENT
