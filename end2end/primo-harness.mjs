@@ -90,7 +90,7 @@ ${primoSession(o)}
 angular.module("primoHarness", ["viewCustom"])
   .component("prmFullView", {
     template: '<section><h2>{{$ctrl.title}}</h2><prm-full-view-after parent-ctrl="$ctrl"></prm-full-view-after></section>',
-    controller: function () { this.item = window.HARNESS_RECORD; this.title = (this.item.pnx.display || {}).title; }
+    controller: function () { this.item = window.HARNESS_RECORD; this.title = ((this.item.pnx.display || {}).title || [])[0]; }
   })
   .component("prmAccountOverview", {
     template: '<section><h2>My Account</h2><prm-account-overview-after parent-ctrl="$ctrl"></prm-account-overview-after></section>'

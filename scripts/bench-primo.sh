@@ -7,13 +7,13 @@
 #   scripts/bench-primo.sh [runs]      (default 50 per page)
 # Uses the release build when there is one (cargo leptos build --release,
 # as scripts/test.sh makes), else builds and uses the debug binary;
-# KAUKO_BIN=/path/to/kauko picks another.
+# PRIMO_BENCH_BIN=/path/to/kauko picks another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
 set -euo pipefail
 runs="${1:-50}"
-bin="${KAUKO_BIN:-}"
+bin="${PRIMO_BENCH_BIN:-}"
 if [ -z "$bin" ]; then
   if [ -x "$CARGO_TARGET_DIR/release/kauko" ]; then
     bin="$CARGO_TARGET_DIR/release/kauko"
@@ -39,8 +39,9 @@ KAUKO_SERVER_BIND="127.0.0.1:$port" KAUKO_SERVER_PUBLIC_URL="$base" \
   "$bin" >"$work/kauko.log" 2>&1 &
 pid=$!
 trap 'kill $pid $harness 2>/dev/null; wait $pid $harness 2>/dev/null; rm -rf "$work"' EXIT INT TERM
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
   curl -fs "$base/healthz" >/dev/null 2>&1 && curl -fs "$primo/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+if ! curl -fs "$base/healthz" >/dev/null 2>&1; then echo "[primo] Kauko did not start:" >&2; tail -20 "$work/kauko.log" >&2; exit 1; fi
 (cd end2end && node perf/primo.mjs "$base" "$primo" "$runs")

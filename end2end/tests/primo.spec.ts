@@ -115,4 +115,5 @@ bare("Kauko too slow (no answer in 2 s): the status widget falls back to 'Open K
   expect(Date.now() - started).toBeLessThan(3500);
   // The button does not wait for Kauko's data.
   await expect(page.getByRole("link", { name: "Request via interlibrary loan" })).toBeVisible();
+  await page.unrouteAll({ behavior: "ignoreErrors" });
 });
