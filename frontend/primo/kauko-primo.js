@@ -147,6 +147,16 @@ p{margin:.3em 0}
     return (Array.isArray(a) ? a : [a]).some((v) => LOCAL.includes(String(v)));
   };
 
+  // A property set on the element before this script defined it (a host
+  // that wrote <kauko-ill-button> and set .record early) is taken over.
+  const upgrade = (el, prop, field) => {
+    if (Object.prototype.hasOwnProperty.call(el, prop)) {
+      const value = el[prop];
+      delete el[prop];
+      el[field] = value;
+    }
+  };
+
   class KaukoIllButton extends HTMLElement {
     static get observedAttributes() { return ["lang", "show-for", "show", "kauko-url"]; }
     constructor() {
@@ -156,7 +166,7 @@ p{margin:.3em 0}
     }
     set record(r) { this._record = r; this.render(); }
     get record() { return this._record; }
-    connectedCallback() { this.render(); }
+    connectedCallback() { upgrade(this, "record", "_record"); this.render(); }
     attributeChangedCallback() { if (this.isConnected) this.render(); }
     /** Whether the button belongs on this record (the library's rules). */
     wanted() {
@@ -195,7 +205,7 @@ p{margin:.3em 0}
     }
     set token(t) { this._token = t; if (this.isConnected) this.load(); }
     get token() { return this._token; }
-    connectedCallback() { this.load(); }
+    connectedCallback() { upgrade(this, "token", "_token"); this.load(); }
     attributeChangedCallback() { if (this.isConnected) this.load(); }
     tokenValue() {
       let t = this._token;
