@@ -11,6 +11,8 @@ const upstreamPort = Number(process.env.KAUKO_E2E_UPSTREAM_PORT ?? 3939);
 const almaKaukoPort = Number(process.env.KAUKO_E2E_ALMA_KAUKO_PORT ?? 3138);
 const almaSimPort = Number(process.env.KAUKO_E2E_ALMA_SIM_PORT ?? 3940);
 const chromium = process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium";
+// Stand-in Primo pages on another origin (primo-harness.mjs, primo.spec.ts).
+const primoPort = Number(process.env.KAUKO_E2E_PRIMO_PORT ?? 3941);
 
 export default defineConfig({
   testDir: "./tests",
@@ -69,6 +71,17 @@ export default defineConfig({
       command: "node upstream.mjs",
       env: { UPSTREAM_PORT: String(upstreamPort) },
       url: `http://127.0.0.1:${upstreamPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    {
+      // Primo VE and NDE pages loading Kauko's widgets, and the Primo
+      // institution's JWKS (see scripts/serve-e2e.sh).
+      command: "node primo-harness.mjs",
+      env: { PRIMO_HARNESS_PORT: String(primoPort), KAUKO_URL: `http://127.0.0.1:${port}` },
+      url: `http://127.0.0.1:${primoPort}/healthz`,
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: "ignore",

@@ -48,6 +48,12 @@ export KAUKO_UNPAYWALL_URL="$upstream/unpaywall" KAUKO_LOOKUP_CONTACT_EMAIL="ill
 # Every end2end test is one client (127.0.0.1): lift the per-client limits
 # (server/tests cover them).
 export KAUKO_LOOKUP_MAX_LOOKUPS_PER_MINUTE=100000
+# Kauko inside Primo: the stand-in Primo pages and their institution's JWKS
+# (end2end/primo-harness.mjs) on KAUKO_E2E_PRIMO_PORT.
+primo="http://127.0.0.1:${KAUKO_E2E_PRIMO_PORT:-3941}"
+export KAUKO_PRIMO_INSTITUTION=KAUKO_E2E KAUKO_PRIMO_ISSUER=Prima
+export KAUKO_PRIMO_JWKS_URL="$primo/auth/KAUKO_E2E/jwks.json"
+export KAUKO_PRIMO_ALLOWED_ORIGINS="[\"$primo\"]"
 export KAUKO_LIBRARY_NAME="${KAUKO_LIBRARY_NAME:-Helsinki University Library}"
 "$kauko" &
 pid=$!

@@ -55,10 +55,11 @@ pub struct Config {
     pub mail: MailConfig,
     pub lending: LendingConfig,
     pub letters: LettersConfig,
+    pub primo: PrimoConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 18] = [
+const SECTIONS: [&str; 19] = [
     "server",
     "library",
     "database",
@@ -77,7 +78,108 @@ const SECTIONS: [&str; 18] = [
     "mail",
     "lending",
     "letters",
+    "primo",
 ];
+
+/// Kauko inside Primo (`server/src/primo/`): the widget bundle, the
+/// request button's entry and the status widget's endpoint.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrimoConfig {
+    /// The Alma/Primo institution code (`358UOH_INST`). Unset: the status
+    /// widget's endpoint answers 404 (the button still works).
+    pub institution: Option<String>,
+    /// Ex Libris' API region of the institution (`eu`, `na`, `ap`, `aps`,
+    /// `ca`, `cn`), for the default JWKS URL.
+    pub region: String,
+    /// Where Primo's public keys are published. Default:
+    /// `https://api-{region}.hosted.exlibrisgroup.com/auth/{institution}/jwks.json`.
+    pub jwks_url: Option<String>,
+    /// Origins of the Primo views allowed to call Kauko from the browser
+    /// (`https://helka.helsinki.fi`, `https://358uoh-helka.primo.exlibrisgroup.com`):
+    /// scheme, host and port only, no `*`.
+    pub allowed_origins: Vec<String>,
+    /// The token's `iss` must equal this when set.
+    pub issuer: Option<String>,
+    /// The claim naming the institution (checked against `institution`).
+    pub institution_claim: String,
+    /// Clock difference tolerated on the token's `exp`, in seconds.
+    pub leeway_seconds: u64,
+    /// Least time between two fetches of the JWKS, in seconds (a token with
+    /// an unknown key id makes Kauko fetch it again, at most this often).
+    pub jwks_min_refetch_seconds: u64,
+    /// How long a fetched JWKS is used before it is fetched again.
+    pub jwks_max_age_seconds: u64,
+}
+
+impl Default for PrimoConfig {
+    fn default() -> Self {
+        Self {
+            institution: None,
+            region: "eu".to_owned(),
+            jwks_url: None,
+            allowed_origins: Vec::new(),
+            issuer: None,
+            institution_claim: "inst".to_owned(),
+            leeway_seconds: 30,
+            jwks_min_refetch_seconds: 60,
+            jwks_max_age_seconds: 3600,
+        }
+    }
+}
+
+impl PrimoConfig {
+    /// The JWKS URL: the configured one, else Ex Libris' for the region.
+    pub fn jwks_url(&self) -> Option<String> {
+        match (&self.jwks_url, &self.institution) {
+            (Some(url), _) if !url.trim().is_empty() => Some(url.trim().to_owned()),
+            (_, Some(inst)) if !inst.trim().is_empty() => Some(format!(
+                "https://api-{}.hosted.exlibrisgroup.com/auth/{}/jwks.json",
+                self.region.trim(),
+                inst.trim()
+            )),
+            _ => None,
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for origin in &self.allowed_origins {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let ok = rest.is_some_and(|host| {
+                !host.is_empty()
+                    && host.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            });
+            if !ok {
+                return Err(ConfigError::new(
+                    "primo.allowed_origins",
+                    format!("`{origin}` is not an origin: write scheme://host[:port], without a path, a trailing slash or *"),
+                ));
+            }
+        }
+        if let Some(url) = self.jwks_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::new("primo.jwks_url", "must be an http(s) URL"));
+            }
+        }
+        if self.institution_claim.trim().is_empty() {
+            return Err(ConfigError::new(
+                "primo.institution_claim",
+                "must not be empty",
+            ));
+        }
+        if self.jwks_min_refetch_seconds == 0 {
+            return Err(ConfigError::new(
+                "primo.jwks_min_refetch_seconds",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The durable outbox: how submissions are delivered to the library system.
 #[derive(Clone, Debug, Deserialize)]
@@ -924,6 +1026,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        self.primo.check()?;
         if let Some(public) = &self.server.public_url {
             if !(public.starts_with("https://") || public.starts_with("http://")) {
                 return Err(ConfigError::new(

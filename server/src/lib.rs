@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod partner_directory;
 pub mod partners_import;
 pub mod port;
+pub mod primo;
 pub mod seed;
 pub mod stats;
 pub mod storage;

@@ -8,6 +8,7 @@ pub mod identifiers;
 pub mod lending_intake;
 pub mod openurl;
 pub mod partner;
+pub mod pnx;
 pub mod request;
 pub mod status;
 pub mod workflow;

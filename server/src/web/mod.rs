@@ -162,6 +162,9 @@ pub fn router(state: AppState) -> Router {
             "/staff/statistics/import-alma",
             axum::routing::post(crate::stats::import::from_alma),
         )
+        // Kauko inside Primo: the widget bundle, the button's entry and the
+        // status widget's endpoint, with their own CORS (primo/).
+        .merge(crate::primo::router(&state))
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(
