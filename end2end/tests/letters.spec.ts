@@ -25,11 +25,11 @@ test("staff edit a letter, preview it in Swedish; a question to the patron sends
   // The letter in Swedish: edit, preview (not saved).
   await staff.getByRole("link", { name: "Question to the patron" }).click();
   await expect(staff).toHaveURL(/kind=patron_query/);
-  await staff.getByRole("link", { name: "Svenska" }).click();
+  await staff.getByRole("navigation", { name: "The letter's languages" }).getByRole("link", { name: "Svenska" }).click();
   await expect(staff).toHaveURL(/lang=sv/);
   await hydrated(staff);
   const body = staff.getByLabel("Text", { exact: true });
-  await expect(body).toHaveValue(/vår personal har en fråga/);
+  await expect(body).toHaveValue(/Vår personal har en fråga/);
   await body.fill(`${MARK} ${await body.inputValue()}`);
   await staff.getByRole("button", { name: "Preview", exact: true }).click();
   await expect(staff.locator("[data-preview-text]")).toContainText(`${MARK} Hej Maija Meikäläinen`);
@@ -45,7 +45,7 @@ test("staff edit a letter, preview it in Swedish; a question to the patron sends
   await staff.goto("/staff/letters?kind=patron_query&lang=en");
   await hydrated(staff);
   const en = staff.getByLabel("Text", { exact: true });
-  await expect(en).toHaveValue(/our staff have a question/);
+  await expect(en).toHaveValue(/Our staff have a question/);
   const current = await en.inputValue();
   if (!current.startsWith(MARK)) await en.fill(`${MARK} ${current}`);
   await staff.getByRole("button", { name: "Save", exact: true }).click();

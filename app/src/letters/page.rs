@@ -437,7 +437,7 @@ fn EditorForm(
                         <p class="row-meta">{whose}</p>
                         <p><strong>{tr("letters.subject")}": "</strong><span data-preview-subject="">{r.subject.clone()}</span></p>
                         <iframe class="letter-preview" title=move || t(i18n.lang(), "letters.preview_title")
-                            sandbox="" srcdoc=format!("<!DOCTYPE html><html lang=\"{}\"><meta charset=\"utf-8\"><body style=\"font-family:sans-serif\">{}</body></html>", d.lang.code(), r.html)></iframe>
+                            sandbox="" srcdoc=format!("<!DOCTYPE html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{}</title><body style=\"font-family:sans-serif\">{}</body></html>", d.lang.code(), r.subject.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"), r.html)></iframe>
                         <details>
                             <summary>{tr("letters.text_part")}</summary>
                             <pre class="letter__text" data-preview-text="">{r.text.clone()}</pre>
