@@ -285,7 +285,10 @@ fn Editor(kind: LetterKind, lang: Lang, request: Option<String>) -> impl IntoVie
     let notice = RwSignal::new(None::<(bool, String)>);
     view! {
         <p><a href="/staff/letters">{tr("letters.back")}</a></p>
-        <h1 id="letter-title" tabindex="-1">{move || t(i18n.lang(), &name_key)}</h1>
+        // The document's title: the letters page's, like every staff page
+        // (the heading below names the letter).
+        <PageTitle key="letters.title"/>
+        <h2 id="letter-title">{move || t(i18n.lang(), &name_key)}</h2>
         <p class="lead">{move || t(i18n.lang(), &trigger_key)}</p>
         <nav aria-label=move || t(i18n.lang(), "letters.languages")>
             <ul class="inline-list">
