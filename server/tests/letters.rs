@@ -350,6 +350,16 @@ async fn patron_letters_follow_the_history(db: Db) {
         "only 'received' for the second"
     );
     assert_eq!(letter_rows(&db, LetterKind::PatronReadyForPickup).await, 1);
+    // The staff list shows the switch and the edited language.
+    let list = app::letters::LetterOffice::summaries(s.letters.as_ref())
+        .await
+        .unwrap();
+    let row = |k: LetterKind| list.iter().find(|r| r.kind == k).unwrap();
+    assert!(!row(LetterKind::PatronReadyForPickup).enabled);
+    assert!(row(LetterKind::PatronReceived).enabled);
+    assert_eq!(row(LetterKind::PatronQuery).edited, [Lang::Fi]);
+    assert!(row(LetterKind::PatronReceived).edited.is_empty());
+    assert_eq!(row(LetterKind::PatronQuery).sent, 2);
     assert_eq!(letter_rows(&db, LetterKind::PatronReceived).await, 2);
 
     // The daily check: due soon once per due date, overdue once.

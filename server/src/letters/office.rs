@@ -19,15 +19,16 @@ impl LetterOffice for Letters {
         let since = crate::storage::ts(chrono::Utc::now() - chrono::Duration::days(30));
         let counts = store::counts(&self.db, &since).await.map_err(text)?;
         let alma = self.alma_letters().await;
+        // Two grouped reads for all letters: which languages staff edited,
+        // and which letters are switched off.
+        let edited_all = store::edited(&self.db).await.map_err(text)?;
+        let off = store::switched_off(&self.db).await.map_err(text)?;
         let mut out = Vec::new();
         for kind in LetterKind::ALL {
-            let mut edited = Vec::new();
-            for lang in Lang::ALL {
-                let (_, version) = store::current(&self.db, kind, lang).await.map_err(text)?;
-                if version != "default" {
-                    edited.push(lang);
-                }
-            }
+            let edited: Vec<Lang> = Lang::ALL
+                .into_iter()
+                .filter(|l| edited_all.contains(&(kind.code().to_owned(), l.code().to_owned())))
+                .collect();
             let count = |state: &str| {
                 counts
                     .iter()
@@ -37,7 +38,7 @@ impl LetterOffice for Letters {
             };
             out.push(LetterSummary {
                 kind,
-                enabled: store::enabled(&self.db, kind).await.map_err(text)?,
+                enabled: !off.iter().any(|k| k == kind.code()),
                 edited,
                 alma: alma.get(&kind).cloned(),
                 sent: count("sent"),

@@ -20,6 +20,23 @@ pub async fn enabled(db: &Db, kind: LetterKind) -> Result<bool, sqlx::Error> {
     Ok(on.is_none_or(|v| v != 0))
 }
 
+/// The (letter, language) pairs staff have saved a template for.
+pub async fn edited(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT DISTINCT kind, lang FROM letter_templates")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("lang")?)))
+        .collect()
+}
+
+/// The letters staff switched off.
+pub async fn switched_off(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT kind FROM letter_settings WHERE enabled = 0")
+        .fetch_all(&db.pool)
+        .await
+}
+
 pub async fn set_enabled(db: &Db, kind: LetterKind, on: bool, by: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO letter_settings (kind, enabled, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
