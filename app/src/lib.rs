@@ -5,6 +5,7 @@ pub mod api;
 pub mod components;
 pub mod desk;
 pub mod domain;
+pub mod fees;
 pub mod i18n;
 pub mod letters;
 pub mod lookup;
@@ -122,6 +123,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
                     <Route path=path!("/staff/statistics") view={Lazy::<routes::StatisticsRoute>::new()}/>
                     <Route path=path!("/staff/letters") view={Lazy::<routes::LettersRoute>::new()}/>
+                    <Route path=path!("/staff/fees") view={Lazy::<routes::FeesRoute>::new()}/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

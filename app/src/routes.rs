@@ -16,7 +16,7 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-use crate::{desk, letters, pages, stats};
+use crate::{desk, fees, letters, pages, stats};
 
 /// Declares a lazy route whose view is one page component.
 macro_rules! lazy_page {
@@ -41,6 +41,9 @@ macro_rules! lazy_page {
 lazy_page!(
     /// `/staff/letters`: the letters, their templates and the delivery log.
     LettersRoute => letters::page::LettersPage);
+lazy_page!(
+    /// `/staff/fees`: fee rules, the ledger, invoice runs.
+    FeesRoute => fees::page::FeesPage);
 lazy_page!(
     /// `/staff`: the staff start page.
     StaffRoute => pages::StaffPage);

@@ -56,10 +56,11 @@ pub struct Config {
     pub lending: LendingConfig,
     pub letters: LettersConfig,
     pub primo: PrimoConfig,
+    pub fees: FeesConfig,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 19] = [
+const SECTIONS: [&str; 20] = [
     "server",
     "library",
     "database",
@@ -79,6 +80,7 @@ const SECTIONS: [&str; 19] = [
     "lending",
     "letters",
     "primo",
+    "fees",
 ];
 
 /// Kauko inside Primo (`server/src/primo/`): the widget bundle, the
@@ -363,6 +365,73 @@ impl Default for LettersConfig {
             due_soon_days: 3,
             poll_interval_milliseconds: 2000,
             settle_milliseconds: 3000,
+        }
+    }
+}
+
+/// Fees and invoices (`server/src/fees/`): the ledger's worker, the seller
+/// on every invoice, and the SAP intake file's layout.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeesConfig {
+    /// Whether Kauko writes fee lines from the requests' history.
+    pub enabled: bool,
+    /// How often the worker looks for billable events.
+    pub poll_interval_milliseconds: u64,
+    /// How old a history event must be before it is priced (as
+    /// `letters.settle_milliseconds`).
+    pub settle_milliseconds: u64,
+    /// Days from the invoice date to the due date.
+    pub payment_days: u32,
+    /// The seller: the library's university.
+    pub seller_name: String,
+    pub seller_business_id: String,
+    pub seller_vat_number: Option<String>,
+    pub seller_street: String,
+    pub seller_postcode: String,
+    pub seller_town: String,
+    pub seller_country: String,
+    pub seller_iban: String,
+    pub seller_bic: String,
+    /// The seller's OVT code and e-invoice operator, for Finvoice.
+    pub seller_ovt: Option<String>,
+    pub seller_intermediator: Option<String>,
+    pub seller_email: Option<String>,
+    /// Accounting on every SAP line.
+    pub cost_centre: String,
+    pub account: String,
+    /// The SAP intake file: its columns, each `field` or `field:Header`
+    /// (fields: see `server/src/fees/export.rs`), the CSV delimiter and the
+    /// decimal separator.
+    pub sap_columns: Vec<String>,
+    pub sap_delimiter: String,
+    pub sap_decimal: String,
+}
+
+impl Default for FeesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_milliseconds: 2000,
+            settle_milliseconds: 3000,
+            payment_days: 14,
+            seller_name: "Helsingin yliopisto".into(),
+            seller_business_id: "0313471-7".into(),
+            seller_vat_number: Some("FI03134717".into()),
+            seller_street: "Yliopistonkatu 4".into(),
+            seller_postcode: "00100".into(),
+            seller_town: "Helsinki".into(),
+            seller_country: "FI".into(),
+            seller_iban: "FI2112345600000785".into(),
+            seller_bic: "NDEAFIHH".into(),
+            seller_ovt: Some("003703134717".into()),
+            seller_intermediator: Some("003721291126".into()),
+            seller_email: None,
+            cost_centre: "7300".into(),
+            account: "3000".into(),
+            sap_columns: Vec::new(),
+            sap_delimiter: ";".into(),
+            sap_decimal: ",".into(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod citation;
 pub mod config;
 pub mod desk;
+pub mod fees;
 pub mod fuzz;
 pub mod history;
 pub mod letters;
@@ -83,6 +84,11 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     // lending confirmation is one of them.
     let letters = letters::Letters::new(db.clone(), mailer.clone(), &config);
     outbox.set_lending_mail(letters.clone());
+    // Fees: priced from the history, invoiced by staff.
+    if let Err(e) = fees::export::check_profile(&config.fees) {
+        return Err(ConfigError::new("fees.sap_columns", e));
+    }
+    let fees = fees::Fees::new(db.clone(), &config);
     let partners = Arc::new(partner_directory::PartnerDirectory::new(
         port.clone(),
         std::time::Duration::from_secs(config.lending.partner_cache_seconds),
@@ -90,6 +96,7 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     Ok(web::AppState {
         mailer,
         letters,
+        fees,
         config: Arc::new(config),
         db,
         port,

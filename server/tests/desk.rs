@@ -19,6 +19,7 @@ use server::desk::LocalDesk;
 use server::port::contract::{partner, unique};
 use server::port::ResourceSharing;
 use server::storage::{Db, DbKind};
+use support::step;
 
 fn book(title: &str) -> NewBorrowingRequest {
     NewBorrowingRequest {
@@ -64,35 +65,6 @@ async fn event_count(db: &Db) -> i64 {
         .fetch_one(&db.pool)
         .await
         .unwrap()
-}
-
-/// Acts at the request's current version; panics unless done.
-async fn step(
-    desk: &LocalDesk,
-    side: Side,
-    id: &str,
-    action: &str,
-    fill: impl FnOnce(&mut ActInput),
-) {
-    let now = desk.request(side, id).await.unwrap();
-    let mut input = ActInput {
-        id: id.into(),
-        action: action.into(),
-        version: now.version,
-        seen_seq: now.events.last().map_or(0, |e| e.seq),
-        ..ActInput::default()
-    };
-    fill(&mut input);
-    let after = desk
-        .act(side, "staff-anna", input)
-        .await
-        .unwrap_or_else(|e| panic!("{action}: {e:?}"));
-    assert_eq!(after.version, now.version + 1, "{action} bumps the version");
-    assert_eq!(
-        after.events.len(),
-        now.events.len() + 1,
-        "{action} writes one event"
-    );
 }
 
 async fn borrowing_flow(db: Db) {

@@ -11,7 +11,7 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use app::desk::{ActInput, NoteInput, StaffDesk};
+use app::desk::{NoteInput, StaffDesk};
 use app::domain::history::Side;
 use app::domain::{
     Citation, CitationType, Format, NewBorrowingRequest, NewLendingRequest, PatronId,
@@ -27,9 +27,9 @@ use server::letters::{store, templates, Letters};
 use server::port::contract::{partner, unique};
 use server::port::ResourceSharing;
 use server::storage::Db;
+use support::step;
 
 struct Setup {
-    db: Db,
     letters: Arc<Letters>,
     local: LocalBackend,
     desk: LocalDesk,
@@ -62,8 +62,7 @@ async fn setup(db: Db) -> Setup {
     Setup {
         letters: instance(&db, mail.path()),
         local: LocalBackend::new(db.clone(), LocalRules::default()),
-        desk: LocalDesk::new(db.clone()),
-        db,
+        desk: LocalDesk::new(db),
         mail,
     }
 }
@@ -114,27 +113,6 @@ fn book(title: &str) -> NewBorrowingRequest {
         note: None,
         copyright_accepted: false,
     }
-}
-
-async fn step(
-    desk: &LocalDesk,
-    side: Side,
-    id: &str,
-    action: &str,
-    fill: impl FnOnce(&mut ActInput),
-) {
-    let now = desk.request(side, id).await.unwrap();
-    let mut input = ActInput {
-        id: id.into(),
-        action: action.into(),
-        version: now.version,
-        seen_seq: now.events.last().map_or(0, |e| e.seq),
-        ..ActInput::default()
-    };
-    fill(&mut input);
-    desk.act(side, "staff-anna", input)
-        .await
-        .unwrap_or_else(|e| panic!("{action}: {e:?}"));
 }
 
 /// Plans and sends with two instances at once, as two Kauko processes

@@ -78,6 +78,10 @@ fn StaffTools() -> impl IntoView {
                 <h2><a href="/staff/letters">{tr("letters.title")}</a></h2>
                 <p>{tr("staff.letters.body")}</p>
             </li>
+            <li class="card">
+                <h2><a href="/staff/fees">{tr("fees.title")}</a></h2>
+                <p>{tr("staff.fees.body")}</p>
+            </li>
         </ul>
         <p class="notice" role="status">{tr("staff.coming")}</p>
     }

@@ -39,6 +39,8 @@ pub struct AppState {
     /// Letters to patrons and partners; its worker is started with
     /// `letters.spawn_worker()`.
     pub letters: Arc<crate::letters::Letters>,
+    /// Fees and invoices; its worker is started with `fees.spawn_worker()`.
+    pub fees: Arc<crate::fees::Fees>,
     /// Citation lookup (Crossref, DataCite, PubMed, Open Library, Unpaywall).
     pub lookup: Arc<dyn CitationLookup>,
     pub auth: crate::auth::Auth,
@@ -100,7 +102,9 @@ pub fn router(state: AppState) -> Router {
     let history = state.history.clone();
     let stats = state.stats.clone();
     let letters: Arc<dyn app::letters::LetterOffice> = state.letters.clone();
+    let fees: Arc<dyn app::fees::FeeOffice> = state.fees.clone();
     let context = move || {
+        provide_context(fees.clone());
         provide_context(stats.clone());
         provide_context(letters.clone());
         if let Some(desk) = &desk {
@@ -152,6 +156,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/copies/{token}", get(crate::desk::copies::download))
         .route("/staff/statistics/{side}/{file}", get(crate::stats::csv))
+        // The fee files: the SAP intake file, Finvoice, the printable invoice.
+        .route(
+            "/staff/fees/runs/{id}/{file}",
+            get(crate::fees::http::run_file),
+        )
+        .route(
+            "/staff/fees/invoices/{id}/{file}",
+            get(crate::fees::http::invoice_file),
+        )
         // Yearly figures from Alma Analytics (see stats/import.rs).
         .route(
             "/staff/statistics/import",

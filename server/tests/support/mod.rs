@@ -377,3 +377,33 @@ pub async fn session_cookie(
 }
 
 pub mod alma;
+
+/// Acts at the request's current version; panics unless done.
+pub async fn step(
+    desk: &server::desk::LocalDesk,
+    side: app::domain::history::Side,
+    id: &str,
+    action: &str,
+    fill: impl FnOnce(&mut app::desk::ActInput),
+) {
+    use app::desk::StaffDesk;
+    let now = desk.request(side, id).await.unwrap();
+    let mut input = app::desk::ActInput {
+        id: id.into(),
+        action: action.into(),
+        version: now.version,
+        seen_seq: now.events.last().map_or(0, |e| e.seq),
+        ..app::desk::ActInput::default()
+    };
+    fill(&mut input);
+    let after = desk
+        .act(side, "staff-anna", input)
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e:?}"));
+    assert_eq!(after.version, now.version + 1, "{action} bumps the version");
+    assert_eq!(
+        after.events.len(),
+        now.events.len() + 1,
+        "{action} writes one event"
+    );
+}

@@ -1,0 +1,269 @@
+//! Fees and invoices, driven by the request history.
+//!
+//! - **Pricing**: a worker reads `request_events` after its cursor
+//!   (`fee_cursor`), as the letters do, and for each billable event
+//!   ([`app::fees::Billable::of_event`]) writes one charge line by the
+//!   rule valid that day ([`app::fees::choose_rule`]), or records in
+//!   `fee_skips` why it wrote none. A line is unique on its event, so a
+//!   restart or a second instance writes nothing twice; lines are never
+//!   edited (the database refuses it), so a rule changed later does not
+//!   change them.
+//! - **Invoicing** (`runs.rs`): an invoice run claims each customer's open
+//!   lines (`UPDATE … WHERE invoice_id IS NULL`, so two runs at once cannot
+//!   both take a line), numbers the invoice from a yearly counter and gives
+//!   it a Finnish reference number. A run is unique on its period: running
+//!   it again returns the same run.
+//! - **Files**: the SAP intake file through a column profile (`export.rs`,
+//!   CSV and XLSX), Finvoice 3.0 (`finvoice.rs`) and a printable invoice in
+//!   Finnish, Swedish or English (`print.rs`), served by `http.rs`.
+
+pub mod export;
+pub mod finvoice;
+pub mod http;
+mod office;
+pub mod print;
+pub mod runs;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::history::RequestEvent;
+use app::fees::{amounts, choose_rule, Billable, FeeRule, PartnerGroup, Payer};
+use chrono::Utc;
+use sqlx::Row;
+use tokio::sync::Notify;
+
+use crate::config::{Config, FeesConfig};
+use crate::storage::{ts, Db};
+
+pub struct Fees {
+    pub(crate) db: Db,
+    pub(crate) config: FeesConfig,
+    pub(crate) default_lang: app::i18n::Lang,
+    wake: Notify,
+}
+
+/// Who pays for a request's billable event, and what it was.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Billed {
+    pub customer: String,
+    pub country: Option<String>,
+    pub title: String,
+}
+
+impl Fees {
+    pub fn new(db: Db, config: &Config) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            config: config.fees.clone(),
+            default_lang: config.library.default_language,
+            wake: Notify::new(),
+        })
+    }
+
+    /// Makes the worker look now.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn spawn_worker(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if !this.config.enabled {
+                return;
+            }
+            let poll = Duration::from_millis(this.config.poll_interval_milliseconds.max(50));
+            loop {
+                if let Err(e) = this.plan().await {
+                    tracing::warn!(error = %e, "fees: cannot read the history");
+                }
+                tokio::select! {
+                    _ = this.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        })
+    }
+
+    /// The history cursor: events up to it have been priced.
+    pub async fn cursor(&self) -> Result<i64, sqlx::Error> {
+        Ok(
+            sqlx::query_scalar("SELECT seq FROM fee_cursor WHERE name = 'history'")
+                .fetch_optional(&self.db.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    /// Prices the billable events after the cursor; returns how many lines
+    /// were written.
+    pub async fn plan(&self) -> Result<usize, sqlx::Error> {
+        let mut written = 0;
+        loop {
+            let (n, more) = self.plan_batch().await?;
+            written += n;
+            if !more {
+                return Ok(written);
+            }
+        }
+    }
+
+    async fn plan_batch(&self) -> Result<(usize, bool), sqlx::Error> {
+        let cursor = self.cursor().await?;
+        let rows = sqlx::query(
+            "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
+             FROM request_events WHERE seq > $1 ORDER BY seq LIMIT 500",
+        )
+        .bind(cursor)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let full = rows.len() == 500;
+        let settled = ts(Utc::now()
+            - chrono::Duration::milliseconds(
+                i64::try_from(self.config.settle_milliseconds).unwrap_or(i64::MAX),
+            ));
+        let rules = store::rules(&self.db).await?;
+        let mut written = 0;
+        let mut last = cursor;
+        let mut stopped = false;
+        for row in &rows {
+            let event = crate::history::event_from_row(row)?;
+            if event.at > settled {
+                stopped = true;
+                break;
+            }
+            if let Some(billable) = Billable::of_event(event.side.code(), &event.action) {
+                match self.price(&rules, billable, &event).await {
+                    Ok(true) => written += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, request = %event.request_id, "fees: cannot price an event; will try again");
+                        self.advance(last).await?;
+                        return Err(e);
+                    }
+                }
+            }
+            last = last.max(event.seq);
+        }
+        self.advance(last).await?;
+        Ok((written, full && !stopped))
+    }
+
+    async fn advance(&self, seq: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE fee_cursor SET seq = $1 WHERE name = 'history' AND seq < $1")
+            .bind(seq)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Who pays for a request (the partner, or the patron) and its title.
+    pub(crate) async fn billed(
+        &self,
+        side: &str,
+        request_id: &str,
+    ) -> Result<Option<Billed>, sqlx::Error> {
+        if side == "lending" {
+            let Some(row) =
+                sqlx::query("SELECT partner_code, body FROM lending_requests WHERE id = $1")
+                    .bind(request_id)
+                    .fetch_optional(&self.db.pool)
+                    .await?
+            else {
+                return Ok(None);
+            };
+            let partner: String = row.try_get("partner_code")?;
+            let body: String = row.try_get("body")?;
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let country: Option<String> =
+                sqlx::query_scalar("SELECT body FROM partners WHERE code = $1")
+                    .bind(&partner)
+                    .fetch_optional(&self.db.pool)
+                    .await?
+                    .and_then(|b: String| {
+                        serde_json::from_str::<app::domain::partner::Partner>(&b).ok()
+                    })
+                    .and_then(|p| p.address.country);
+            Ok(Some(Billed {
+                customer: partner,
+                country,
+                title: body["citation"]["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }))
+        } else {
+            let Some(row) =
+                sqlx::query("SELECT patron_id, citation FROM borrowing_requests WHERE id = $1")
+                    .bind(request_id)
+                    .fetch_optional(&self.db.pool)
+                    .await?
+            else {
+                return Ok(None);
+            };
+            let patron: String = row.try_get("patron_id")?;
+            let citation: String = row.try_get("citation")?;
+            let citation: serde_json::Value = serde_json::from_str(&citation).unwrap_or_default();
+            Ok(Some(Billed {
+                customer: patron,
+                country: None,
+                title: citation["title"].as_str().unwrap_or_default().to_owned(),
+            }))
+        }
+    }
+
+    /// Writes the event's charge line (or why there is none), once.
+    async fn price(
+        &self,
+        rules: &[FeeRule],
+        billable: Billable,
+        event: &RequestEvent,
+    ) -> Result<bool, sqlx::Error> {
+        let side = event.side.code();
+        let Some(billed) = self.billed(side, &event.request_id).await? else {
+            store::skip(&self.db, event, billable, "no_request").await?;
+            return Ok(false);
+        };
+        let day = crate::storage::parse_ts(&event.at)
+            .map(|t| t.date_naive())
+            .unwrap_or_else(|_| Utc::now().date_naive());
+        let (partner, group) = match billable.payer() {
+            Payer::Partner => (
+                Some(billed.customer.as_str()),
+                Some(PartnerGroup::of_country(billed.country.as_deref())),
+            ),
+            Payer::Patron => (None, None),
+        };
+        let Some(rule) = choose_rule(rules, billable, partner, group, day) else {
+            store::skip(&self.db, event, billable, "no_rule").await?;
+            return Ok(false);
+        };
+        let vat = if rule.rule.vat_applies {
+            rule.rule.vat_basis_points
+        } else {
+            0
+        };
+        let line = store::NewLine {
+            kind: app::fees::LineKind::Charge,
+            payer: billable.payer(),
+            customer: billed.customer,
+            side: side.to_owned(),
+            request_id: event.request_id.clone(),
+            billable: Some(billable),
+            event_seq: Some(event.seq),
+            refers_to: None,
+            rule_id: Some(rule.id),
+            description: billed.title,
+            quantity: 1,
+            unit_cents: rule.rule.amount_cents,
+            vat_basis_points: vat,
+            amounts: amounts(rule.rule.amount_cents, 1, vat),
+            currency: rule.rule.currency.clone(),
+            reason: None,
+            created_by: "kauko".to_owned(),
+            invoice_id: None,
+        };
+        store::insert_line(&self.db.pool, &line).await
+    }
+}
