@@ -47,7 +47,7 @@ tfoot th, tfoot td { font-weight: 700; border-bottom: none; }
 <dt>{{ reference_label }}</dt><dd>{{ reference }}</dd>
 <dt>{{ account_label }}</dt><dd>{{ seller.iban }} ({{ seller.bic }})</dd>
 </dl>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0" role="region" aria-label="{{ lines_label }}">
 <table>
 <caption>{{ lines_label }}</caption>
 <thead><tr><th scope="col">{{ line_label }}</th><th scope="col">{{ what_label }}</th><th scope="col" class="num">{{ quantity_label }}</th><th scope="col" class="num">{{ unit_label }}</th><th scope="col" class="num">{{ vat_rate_label }}</th><th scope="col" class="num">{{ net_label }}</th><th scope="col" class="num">{{ vat_label }}</th><th scope="col" class="num">{{ gross_label }}</th></tr></thead>
