@@ -55,6 +55,9 @@ if ! has_wasm_std "$(command -v rustc)"; then export PATH="/usr/bin:$PATH"; fi
 
 # Browser for end2end tests.
 [ -x /usr/bin/chromium ] || apt_install chromium
+# xmllint: the ISO 18626 tests validate every message Kauko writes against
+# the schema (server/tests/iso18626.rs).
+command -v xmllint >/dev/null || apt_install libxml2-utils
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once per machine)"

@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod fuzz;
 pub mod history;
+pub mod iso18626;
 pub mod letters;
 pub mod mail;
 pub mod outbox;

@@ -165,6 +165,11 @@ pub fn router(state: AppState) -> Router {
         // Kauko inside Primo: the widget bundle, the button's entry and the
         // status widget's endpoint, with their own CORS (primo/).
         .merge(crate::primo::router(&state))
+        // ISO 18626 messages from partner libraries (iso18626/).
+        .route(
+            crate::iso18626::PATH,
+            axum::routing::post(crate::iso18626::endpoint),
+        )
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(
