@@ -88,7 +88,12 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         port.clone(),
         std::time::Duration::from_secs(config.lending.partner_cache_seconds),
     ));
+    let iso18626 = iso18626::send::Sender::new(
+        db.clone(),
+        iso18626::send::SendSettings::from_config(&config),
+    );
     Ok(web::AppState {
+        iso18626,
         mailer,
         letters,
         config: Arc::new(config),

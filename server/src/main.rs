@@ -163,6 +163,7 @@ async fn run(config: Config, command: Command) -> ExitCode {
     });
     let _worker = state.outbox.spawn_worker();
     let _letters = state.letters.spawn_worker();
+    let _iso18626 = state.iso18626.spawn_worker();
     let app = server::web::router(state);
     tracing::info!(%bind, backend, "listening");
     println!("Kauko is running at {public_url}");

@@ -987,3 +987,503 @@ async fn partners_post_to_the_endpoint_without_an_origin() {
     let (status, _) = kauko.page("/iso18626", "").await;
     assert_eq!(status, 405);
 }
+
+// ------------------------------------------------ two Kaukos on loopback
+
+/// Two Kauko instances: `a` borrows, `b` lends; each has the other as an
+/// ISO 18626 partner at its loopback address. `b` runs on PostgreSQL when
+/// it is there (so both databases take part), else on SQLite.
+struct Pair {
+    a: support::Running,
+    b: support::Running,
+    a_desk: LocalDesk,
+    b_desk: LocalDesk,
+}
+
+const A: &str = "ISIL:FI-A";
+const B: &str = "ISIL:FI-B";
+
+async fn pair(b_on_postgres: bool, b_url_override: Option<String>) -> Option<Pair> {
+    let pg = if b_on_postgres {
+        Some(support::postgres_url().await?)
+    } else {
+        None
+    };
+    let a = support::start_kauko(&[("KAUKO_ISO18626_SYMBOL", A)]).await;
+    let mut b_env = vec![("KAUKO_ISO18626_SYMBOL", B)];
+    if let Some(url) = &pg {
+        b_env.push(("KAUKO_DATABASE_URL", url.as_str()));
+    }
+    let b = support::start_kauko(&b_env).await;
+    let record = |code: &str, symbol: &str, url: String| Partner {
+        profile: PartnerProfile::Iso18626 {
+            symbol: symbol.into(),
+            url: Some(url),
+        },
+        ..partner(code, code)
+    };
+    a.state
+        .port
+        .create_partner(record(
+            "FI-B",
+            B,
+            b_url_override.unwrap_or_else(|| format!("{}/iso18626", b.base)),
+        ))
+        .await
+        .unwrap();
+    b.state
+        .port
+        .create_partner(record("FI-A", A, format!("{}/iso18626", a.base)))
+        .await
+        .unwrap();
+    Some(Pair {
+        a_desk: LocalDesk::new(a.state.db.clone()),
+        b_desk: LocalDesk::new(b.state.db.clone()),
+        a,
+        b,
+    })
+}
+
+async fn act(
+    desk: &LocalDesk,
+    side: Side,
+    id: &str,
+    action: &str,
+    fill: impl FnOnce(&mut ActInput),
+) {
+    let now = desk.request(side, id).await.unwrap();
+    let mut input = ActInput {
+        id: id.into(),
+        action: action.into(),
+        version: now.version,
+        seen_seq: now.events.last().map_or(0, |e| e.seq),
+        ..ActInput::default()
+    };
+    fill(&mut input);
+    desk.act(side, "staff", input)
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e:?}"));
+}
+
+impl Pair {
+    /// Both sides send what they have (twice over, so answers to answers
+    /// go too).
+    async fn exchange(&self) {
+        // The instances' own workers run too: wait until both have planned
+        // every event and have nothing pending (in flight included), twice
+        // in a row.
+        let mut quiet = 0;
+        for _ in 0..500 {
+            self.a.state.iso18626.drain().await.unwrap();
+            self.b.state.iso18626.drain().await.unwrap();
+            if idle(&self.a.state.db).await && idle(&self.b.state.db).await {
+                quiet += 1;
+                if quiet == 2 {
+                    return;
+                }
+            } else {
+                quiet = 0;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the two instances did not settle");
+    }
+
+    async fn a_state(&self, id: &str) -> String {
+        self.a_desk
+            .request(Side::Borrowing, id)
+            .await
+            .unwrap()
+            .state
+    }
+
+    async fn b_state(&self, id: &str) -> String {
+        self.b_desk.request(Side::Lending, id).await.unwrap().state
+    }
+
+    /// A patron's request at `a`, sent to `b` by staff; `b`'s lending id.
+    async fn send(&self, patron: &PatronId, title: &str, format: Format) -> (String, String) {
+        let r = self
+            .a
+            .state
+            .port
+            .create_borrowing_request(
+                patron,
+                NewBorrowingRequest {
+                    external_id: unique("pair"),
+                    citation: Citation {
+                        kind: Some(CitationType::Book),
+                        title: title.into(),
+                        authors: vec!["Kivi, Aleksis".into()],
+                        isbn: Some("9789510396230".into()),
+                        ..Default::default()
+                    },
+                    format,
+                    pickup_location: Some("MAIN".into()),
+                    needed_by: None,
+                    note: Some("Kurssikirja".into()),
+                    copyright_accepted: format == Format::Digital,
+                },
+            )
+            .await
+            .unwrap();
+        act(
+            &self.a_desk,
+            Side::Borrowing,
+            &r.id,
+            "send_to_partner",
+            |i| i.partner = Some("FI-B".into()),
+        )
+        .await;
+        assert_eq!(self.a_state(&r.id).await, "REQUEST_SENT");
+        self.exchange().await;
+        let lent = self
+            .b
+            .state
+            .port
+            .find_lending_request_by_external_id("FI-A", &format!("iso18626:{A}:{}", r.id))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| {
+                panic!(
+                    "b has the request; a sent: {:?}",
+                    futures_log(&self.a.state.db)
+                )
+            });
+        assert_eq!(lent.request.citation.title, title);
+        assert_eq!(lent.request.citation.isbn.as_deref(), Some("9789510396230"));
+        assert_eq!(
+            lent.request.service,
+            if format == Format::Physical {
+                app::domain::ServiceType::Loan
+            } else {
+                app::domain::ServiceType::Copy
+            }
+        );
+        assert_eq!(self.b_state(&lent.id).await, "RequestReceived");
+        (r.id, lent.id)
+    }
+}
+
+/// Nothing left to plan or send (a message waiting out a backoff counts
+/// as left).
+async fn idle(db: &Db) -> bool {
+    let pending = count(
+        db,
+        "SELECT COUNT(*) FROM iso18626_messages WHERE direction = 'out' AND state = 'pending'",
+    )
+    .await;
+    let cursor = count(db, "SELECT seq FROM iso18626_cursor WHERE name = 'history'").await;
+    let last = count(db, "SELECT COALESCE(MAX(seq), 0) FROM request_events").await;
+    pending == 0 && cursor >= last
+}
+
+fn futures_log(db: &Db) -> Vec<(String, Option<String>)> {
+    let db = db.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                store::with_partner(&db, "FI-B")
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (m.state, m.error))
+                    .collect()
+            })
+    })
+    .join()
+    .unwrap()
+}
+
+fn due(days: i64) -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::days(days)).date_naive()
+}
+
+async fn loopback_cycles(b_on_postgres: bool) {
+    let Some(p) = pair(b_on_postgres, None).await else {
+        return;
+    };
+    let patron = PatronId(unique("patron"));
+
+    // A loan, every state on both sides.
+    let (a_id, b_id) = p
+        .send(&patron, "Seitsemän veljestä", Format::Physical)
+        .await;
+    act(&p.b_desk, Side::Lending, &b_id, "accept", |_| {}).await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "WillSupply");
+    assert_eq!(p.a_state(&a_id).await, "WILL_SUPPLY");
+    act(&p.b_desk, Side::Lending, &b_id, "ship", |i| {
+        i.due_date = Some(due(28))
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "Loaned");
+    assert_eq!(p.a_state(&a_id).await, "SHIPPED_PHYSICALLY");
+    act(&p.a_desk, Side::Borrowing, &a_id, "received", |_| {}).await;
+    act(&p.a_desk, Side::Borrowing, &a_id, "lend_to_patron", |i| {
+        i.due_date = Some(due(21))
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.a_state(&a_id).await, "LOANED");
+    assert_eq!(p.b_state(&b_id).await, "Loaned", "Received is news only");
+    // The patron asks for more time; the lender grants it.
+    let loan = p.a.state.port.list_loans(&patron).await.unwrap().remove(0);
+    p.a.state.port.renew_loan(&patron, &loan.id).await.unwrap();
+    assert_eq!(p.a_state(&a_id).await, "RENEW_REQUESTED");
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "RenewRequested");
+    act(&p.b_desk, Side::Lending, &b_id, "grant_renewal", |i| {
+        i.due_date = Some(due(56))
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "Loaned");
+    assert_eq!(p.a_state(&a_id).await, "LOANED");
+    let renewed = p.a.state.port.list_loans(&patron).await.unwrap().remove(0);
+    assert_eq!(
+        renewed.due_date.date_naive(),
+        due(56),
+        "the lender's new due date"
+    );
+    assert_eq!(renewed.renewals, 1);
+    // Back to the lender, and done.
+    act(
+        &p.a_desk,
+        Side::Borrowing,
+        &a_id,
+        "returned_by_patron",
+        |_| {},
+    )
+    .await;
+    act(
+        &p.a_desk,
+        Side::Borrowing,
+        &a_id,
+        "return_to_partner",
+        |_| {},
+    )
+    .await;
+    p.exchange().await;
+    assert_eq!(p.a_state(&a_id).await, "RETURNED_TO_PARTNER");
+    act(&p.b_desk, Side::Lending, &b_id, "returned", |_| {}).await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "LoanCompleted");
+    assert_eq!(p.a_state(&a_id).await, "REQUEST_COMPLETED_BOR");
+    // Every message went once and was confirmed.
+    let sent_a = store::with_partner(&p.a.state.db, "FI-B").await.unwrap();
+    let out_a: Vec<String> = sent_a
+        .iter()
+        .filter(|m| m.direction == "out" && m.request_id.as_deref() == Some(a_id.as_str()))
+        .map(|m| format!("{} {}", m.summary.clone().unwrap_or_default(), m.state))
+        .collect();
+    assert_eq!(
+        out_a,
+        [
+            "request sent",
+            "Received sent",
+            "Renew sent",
+            "ShippedReturn sent"
+        ]
+    );
+    let sent_b = store::with_partner(&p.b.state.db, "FI-A").await.unwrap();
+    let out_b: Vec<String> = sent_b
+        .iter()
+        .filter(|m| m.direction == "out" && m.request_id.as_deref() == Some(b_id.as_str()))
+        .map(|m| format!("{} {}", m.summary.clone().unwrap_or_default(), m.state))
+        .collect();
+    assert_eq!(
+        out_b,
+        [
+            "RequestResponse WillSupply sent",
+            "StatusChange Loaned sent",
+            "RenewResponse Loaned sent",
+            "StatusChange LoanCompleted sent"
+        ]
+    );
+    let a_events = p
+        .a_desk
+        .request(Side::Borrowing, &a_id)
+        .await
+        .unwrap()
+        .events;
+    let by_partner: Vec<&str> = a_events
+        .iter()
+        .filter(|e| e.actor == Actor::Partner("FI-B".into()))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        by_partner,
+        [
+            "partner_will_supply",
+            "shipped_physically",
+            "grant_renewal",
+            "close"
+        ]
+    );
+    // No partner letters to a partner that speaks ISO 18626.
+    p.b.state.letters.plan().await.unwrap();
+    let letters: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM letters WHERE side = 'lending'")
+        .fetch_one(&p.b.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(letters, 0, "the messages carry what letters would");
+
+    // A copy.
+    let (a_id, b_id) = p.send(&patron, "Nummisuutarit", Format::Digital).await;
+    act(&p.b_desk, Side::Lending, &b_id, "accept", |_| {}).await;
+    act(&p.b_desk, Side::Lending, &b_id, "send_copy", |i| {
+        i.link = Some("https://b.example.org/copies/xyz".into())
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "CopyCompleted");
+    assert_eq!(p.a_state(&a_id).await, "SHIPPED_DIGITALLY");
+    let note = p
+        .a_desk
+        .request(Side::Borrowing, &a_id)
+        .await
+        .unwrap()
+        .events
+        .last()
+        .unwrap()
+        .note
+        .clone();
+    assert_eq!(note.as_deref(), Some("https://b.example.org/copies/xyz"));
+    act(&p.a_desk, Side::Borrowing, &a_id, "copy_delivered", |_| {}).await;
+    assert_eq!(p.a_state(&a_id).await, "REQUEST_COMPLETED_BOR");
+
+    // A cancellation: staff cancel, the lender confirms.
+    let (a_id, b_id) = p.send(&patron, "Kullervo", Format::Physical).await;
+    act(&p.a_desk, Side::Borrowing, &a_id, "cancel_by_staff", |i| {
+        i.reason = Some("Ei enää tarvita".into())
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "Cancelled");
+    assert_eq!(p.a_state(&a_id).await, "CANCELED_BY_STAFF");
+    let b_out = store::of_request(&p.b.state.db, Side::Lending, &b_id)
+        .await
+        .unwrap();
+    assert!(b_out.iter().any(|m| m.direction == "out"
+        && m.summary.as_deref() == Some("CancelResponse Cancelled")
+        && m.state == "sent"));
+
+    // Unfilled.
+    let (a_id, b_id) = p.send(&patron, "Lea", Format::Physical).await;
+    act(&p.b_desk, Side::Lending, &b_id, "cannot_supply", |i| {
+        i.reason = Some("Lainassa".into())
+    })
+    .await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "Unfilled");
+    assert_eq!(p.a_state(&a_id).await, "LOCATE_FAILED");
+    let last = p
+        .a_desk
+        .request(Side::Borrowing, &a_id)
+        .await
+        .unwrap()
+        .events
+        .pop()
+        .unwrap();
+    assert_eq!(last.action, "partner_cannot_supply");
+    assert_eq!(last.note.as_deref(), Some("NotAvailable — Lainassa"));
+}
+
+#[tokio::test]
+async fn two_kaukos_run_a_loan_a_copy_a_cancellation_and_an_unfilled_on_sqlite() {
+    loopback_cycles(false).await;
+}
+
+#[tokio::test]
+async fn two_kaukos_run_a_loan_a_copy_a_cancellation_and_an_unfilled_with_postgres() {
+    loopback_cycles(true).await;
+}
+
+/// The partner down: the request waits, is tried again, and goes once.
+#[tokio::test]
+async fn messages_wait_for_a_partner_that_is_down_and_go_once() {
+    let dead = format!("http://127.0.0.1:{}/iso18626", support::free_port());
+    let p = pair(false, Some(dead)).await.unwrap();
+    let patron = PatronId(unique("patron"));
+    let r =
+        p.a.state
+            .port
+            .create_borrowing_request(
+                &patron,
+                NewBorrowingRequest {
+                    external_id: unique("down"),
+                    citation: Citation {
+                        kind: Some(CitationType::Book),
+                        title: "Kanteletar".into(),
+                        ..Default::default()
+                    },
+                    format: Format::Physical,
+                    pickup_location: None,
+                    needed_by: None,
+                    note: None,
+                    copyright_accepted: false,
+                },
+            )
+            .await
+            .unwrap();
+    act(&p.a_desk, Side::Borrowing, &r.id, "send_to_partner", |i| {
+        i.partner = Some("FI-B".into())
+    })
+    .await;
+    p.a.state.iso18626.drain().await.unwrap();
+    let log = store::of_request(&p.a.state.db, Side::Borrowing, &r.id)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].state, "pending", "waits: {:?}", log[0].error);
+    assert!(log[0].error.is_some(), "the failure is kept for staff");
+    assert!(log[0].attempts >= 1);
+    // The partner is back (its address corrected); the wait is over.
+    let mut record = p.a.state.port.get_partner("FI-B").await.unwrap();
+    record.profile = PartnerProfile::Iso18626 {
+        symbol: B.into(),
+        url: Some(format!("{}/iso18626", p.b.base)),
+    };
+    p.a.state.port.update_partner(record).await.unwrap();
+    sqlx::query("UPDATE iso18626_messages SET next_attempt_at = $1")
+        .bind(server::storage::ts(chrono::Utc::now()))
+        .execute(&p.a.state.db.pool)
+        .await
+        .unwrap();
+    p.exchange().await;
+    p.exchange().await;
+    let log = store::of_request(&p.a.state.db, Side::Borrowing, &r.id)
+        .await
+        .unwrap();
+    assert_eq!(log[0].state, "sent");
+    assert!(log[0].attempts >= 2);
+    let lent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lending_requests")
+        .fetch_one(&p.b.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(lent, 1, "went once");
+    // Sending the same bytes again (a lost answer) applies nothing new.
+    let body = log[0].body.clone();
+    let answer =
+        p.a.client
+            .post(format!("{}/iso18626", p.b.base))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        answer.contains("<messageStatus>OK</messageStatus>"),
+        "{answer}"
+    );
+    let lent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lending_requests")
+        .fetch_one(&p.b.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(lent, 1);
+}

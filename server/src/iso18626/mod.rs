@@ -9,10 +9,13 @@
 //! - [`store`]: the partners' ISO settings and the message log.
 //! - [`receive`]: `POST /iso18626`, answering with confirmations and
 //!   applying messages through the state models.
+//! - [`send`]: the messages the history's events carry to partners,
+//!   written once and delivered with retries.
 
 pub mod dialect;
 pub mod messages;
 pub mod receive;
+pub mod send;
 pub mod store;
 pub mod xml;
 

@@ -702,6 +702,10 @@ pub fn borrowing_effect(
         ReasonForMessage::Notification | ReasonForMessage::StatusRequestResponse => {
             return Ok(None)
         }
+        // Cancelled here already (staff did not wait): the answer is news.
+        ReasonForMessage::CancelResponse if app::domain::workflow::borrowing_terminal(state) => {
+            return Ok(None)
+        }
         ReasonForMessage::CancelResponse => {
             if yes || *status == Status::Cancelled {
                 A::ConfirmCancel

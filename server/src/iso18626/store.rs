@@ -251,3 +251,26 @@ pub fn fingerprint(partner_code: &str, canonical: &str) -> String {
     h.update(canonical.as_bytes());
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The supplier's id for one of Kauko's borrowing requests, from the last
+/// supplying agency message that named it.
+pub async fn supplier_request_id(db: &Db, request_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT body FROM iso18626_messages WHERE direction = 'in' AND side = 'borrowing' AND request_id = $1 \
+         AND kind = 'supplyingAgencyMessage' AND state = 'applied' ORDER BY created_at DESC LIMIT 5",
+    )
+    .bind(request_id.to_owned())
+    .fetch_all(&db.pool)
+    .await?;
+    for row in rows {
+        let body: String = row.try_get("body")?;
+        if let Some(id) = super::messages::parse(body.as_bytes()).ok().and_then(|e| {
+            e.message
+                .header()
+                .and_then(|h| h.supplying_agency_request_id.clone())
+        }) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}

@@ -55,6 +55,9 @@ pub struct AppState {
     pub history: Arc<dyn app::api::my::RequestHistory>,
     /// The figures of the statistics page.
     pub stats: Arc<dyn app::stats::StatisticsSource>,
+    /// ISO 18626 messages to partners; its worker is started with
+    /// `iso18626.spawn_worker()`.
+    pub iso18626: Arc<crate::iso18626::send::Sender>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
