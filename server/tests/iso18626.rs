@@ -613,12 +613,28 @@ async fn supplier_side(db: Db) {
         .await
         .unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["created", "iso_message", "cancel"]);
+    // The refusals are in the history too (staff see what the partner
+    // tried), changing nothing.
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "iso_refused",
+            "iso_refused",
+            "iso_message",
+            "cancel"
+        ]
+    );
     assert!(events
         .iter()
         .all(|e| e.actor == Actor::Partner("FI-TUNI".into())));
-    assert_eq!(events[2].from_state.as_deref(), Some("RequestReceived"));
-    assert_eq!(events[1].note.as_deref(), Some("Notification: Kiitos"));
+    assert_eq!(
+        events[1].note.as_deref(),
+        Some("Renew: Renew: not possible while the request is RequestReceived")
+    );
+    assert_eq!(events[1].to_state, "RequestReceived");
+    assert_eq!(events[4].from_state.as_deref(), Some("RequestReceived"));
+    assert_eq!(events[3].note.as_deref(), Some("Notification: Kiitos"));
     // A second, different cancel: already cancelled, nothing changes.
     let late = send(&requesting("tuni-1", Some(&id), Action::Cancel));
     assert_ok(&receiver.receive(late.as_bytes(), None).await);
@@ -858,6 +874,7 @@ async fn requester_side(db: Db) {
         [
             "created",
             "send_to_partner",
+            "iso_refused",
             "partner_will_supply",
             "shipped_physically"
         ]
@@ -1323,6 +1340,22 @@ async fn loopback_cycles(b_on_postgres: bool) {
             "close"
         ]
     );
+    // Staff see the exchange in the timelines: each message confirmed.
+    let sent: Vec<String> = a_events
+        .iter()
+        .filter(|e| e.action == "iso_sent")
+        .map(|e| e.note.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(sent, ["request", "Received", "Renew", "ShippedReturn"]);
+    assert!(a_events
+        .iter()
+        .filter(|e| e.action == "iso_sent")
+        .all(|e| e.actor == Actor::Kauko && e.from_state.as_deref() == Some(e.to_state.as_str())));
+    let b_events = p.b_desk.request(Side::Lending, &b_id).await.unwrap().events;
+    assert_eq!(
+        b_events.iter().filter(|e| e.action == "iso_sent").count(),
+        4
+    );
     // No partner letters to a partner that speaks ISO 18626.
     p.b.state.letters.plan().await.unwrap();
     let letters: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM letters WHERE side = 'lending'")
@@ -1440,6 +1473,17 @@ async fn messages_wait_for_a_partner_that_is_down_and_go_once() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].state, "pending", "waits: {:?}", log[0].error);
     assert!(log[0].error.is_some(), "the failure is kept for staff");
+    let waiting = p
+        .a_desk
+        .request(Side::Borrowing, &r.id)
+        .await
+        .unwrap()
+        .events;
+    assert_eq!(
+        waiting.iter().filter(|e| e.action == "iso_waiting").count(),
+        1,
+        "the first failed try shows in the timeline"
+    );
     assert!(log[0].attempts >= 1);
     // The partner is back (its address corrected); the wait is over.
     let mut record = p.a.state.port.get_partner("FI-B").await.unwrap();

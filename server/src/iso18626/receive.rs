@@ -364,12 +364,61 @@ impl Receiver {
                         .clone()
                         .unwrap_or_else(|| refusal.error.error_type.as_str().to_owned()),
                 );
-                if let Err(e) = store::log_received(&self.db.pool, &log).await {
+                if let Err(e) = self.log_refusal(&log).await {
                     tracing::warn!(error = %e, "iso18626: cannot log a refused message");
                 }
                 refused
             }
         }
+    }
+
+    /// Logs a refused message and, when it was about a request of ours,
+    /// shows it in the request's history (staff see what the partner
+    /// tried).
+    async fn log_refusal(&self, log: &Received) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        store::log_received(&mut *tx, log).await?;
+        if let (Some(side), Some(id)) = (log.side, &log.request_id) {
+            let table = match side {
+                Side::Borrowing => "borrowing_requests",
+                Side::Lending => "lending_requests",
+            };
+            let status: Option<String> =
+                sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
+                    .bind(id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(status) = status {
+                let state = match side {
+                    Side::Lending => {
+                        LendingState::from_code(&status).map_or(status, |l| l.code().to_owned())
+                    }
+                    Side::Borrowing => status,
+                };
+                history::record(
+                    &mut *tx,
+                    &NewEvent {
+                        side,
+                        request_id: id.clone(),
+                        actor: Actor::Partner(log.partner_code.clone()),
+                        action: "iso_refused".into(),
+                        from_state: Some(state.clone()),
+                        to_state: state,
+                        partner: Some(log.partner_code.clone()),
+                        note: Some((
+                            format!(
+                                "{}: {}",
+                                log.summary.clone().unwrap_or_else(|| log.kind.clone()),
+                                log.refused.clone().unwrap_or_default()
+                            ),
+                            Audience::Internal,
+                        )),
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await
     }
 
     /// A `request`: a new lending request from the partner (once: its id

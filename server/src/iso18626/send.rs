@@ -384,13 +384,16 @@ impl Sender {
             return Ok(Sent::NotClaimed);
         }
         let row =
-            sqlx::query("SELECT partner_code, body, attempts FROM iso18626_messages WHERE id = $1")
+            sqlx::query("SELECT partner_code, body, attempts, side, request_id, summary FROM iso18626_messages WHERE id = $1")
                 .bind(id.to_owned())
                 .fetch_one(&self.db.pool)
                 .await?;
         let partner: String = row.try_get("partner_code")?;
         let body: String = row.try_get("body")?;
         let attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+        let side: Option<String> = row.try_get("side")?;
+        let request_id: Option<String> = row.try_get("request_id")?;
+        let summary: Option<String> = row.try_get("summary")?;
         let peer = store::peer_by_code(&self.db, &partner).await?;
         let outcome = match peer.as_ref().and_then(|p| p.url.clone()) {
             None => Sent::Failed(format!("partner {partner} has no ISO 18626 address")),
@@ -415,7 +418,17 @@ impl Sender {
             }
             Sent::NotClaimed => return Ok(Sent::NotClaimed),
         };
-        sqlx::query(
+        // The outcome, and in the request's history what staff should see:
+        // a message confirmed or not accepted, or the first failed try
+        // (the message waits; later tries only update the log).
+        let timeline = match &outcome {
+            Sent::Confirmed => Some(("iso_sent", None)),
+            Sent::Refused(e) | Sent::Failed(e) => Some(("iso_not_accepted", Some(e.clone()))),
+            Sent::Retry(e) if attempts == 1 => Some(("iso_waiting", Some(e.clone()))),
+            _ => None,
+        };
+        let mut tx = self.db.begin_write().await?;
+        let done = sqlx::query(
             "UPDATE iso18626_messages SET state = $1, error = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
              lease_token = NULL, lease_until = NULL, updated_at = $4 WHERE id = $5 AND lease_token = $6",
         )
@@ -425,8 +438,37 @@ impl Sender {
         .bind(ts(Utc::now()))
         .bind(id.to_owned())
         .bind(token)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await?;
+        let side = side.as_deref().and_then(Side::from_code);
+        if let (1, Some((action, why)), Some(side), Some(request_id)) =
+            (done.rows_affected(), timeline, side, request_id)
+        {
+            if let Some(now_state) = current_state(&mut tx, side, &request_id).await? {
+                let what = summary.unwrap_or_default();
+                crate::history::record(
+                    &mut *tx,
+                    &app::domain::history::NewEvent {
+                        side,
+                        request_id,
+                        actor: Actor::Kauko,
+                        action: action.to_owned(),
+                        from_state: Some(now_state.clone()),
+                        to_state: now_state,
+                        partner: Some(partner.clone()),
+                        note: Some((
+                            match why {
+                                Some(why) => format!("{what}: {why}"),
+                                None => what,
+                            },
+                            Audience::Internal,
+                        )),
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
         match &outcome {
             Sent::Confirmed => {
                 tracing::info!(message = %id, %partner, "iso18626: message confirmed")
@@ -479,6 +521,29 @@ impl Sender {
             None => Sent::Refused(format!("HTTP {status}")),
         }
     }
+}
+
+/// A request's state as its history names it.
+async fn current_state(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    side: Side,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let table = match side {
+        Side::Borrowing => "borrowing_requests",
+        Side::Lending => "lending_requests",
+    };
+    let status: Option<String> =
+        sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
+            .bind(id.to_owned())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(status.map(|s| match side {
+        Side::Lending => {
+            app::domain::workflow::LendingState::from_code(&s).map_or(s, |l| l.code().to_owned())
+        }
+        Side::Borrowing => s,
+    }))
 }
 
 fn header(
