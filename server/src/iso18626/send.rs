@@ -97,6 +97,8 @@ struct Subject {
     citation: Option<Citation>,
     physical: bool,
     needed_by: Option<NaiveDate>,
+    /// Borrowing: the patron's note with the request.
+    note: Option<String>,
     /// Lending: the partner's own request id.
     their_id: Option<String>,
     /// Borrowing: the supplier's request id, once it told it.
@@ -218,7 +220,7 @@ impl Sender {
         match side {
             Side::Borrowing => {
                 let Some(row) = sqlx::query(
-                    "SELECT citation, format, needed_by FROM borrowing_requests WHERE id = $1",
+                    "SELECT citation, format, needed_by, note FROM borrowing_requests WHERE id = $1",
                 )
                 .bind(id.to_owned())
                 .fetch_optional(&self.db.pool)
@@ -236,6 +238,7 @@ impl Sender {
                     needed_by: needed_by.and_then(|d| {
                         NaiveDate::parse_from_str(&d[..d.len().min(10)], "%Y-%m-%d").ok()
                     }),
+                    note: row.try_get("note")?,
                     their_id: None,
                     supplier_id: store::supplier_request_id(&self.db, id).await?,
                 }))
@@ -264,6 +267,7 @@ impl Sender {
                     citation: None,
                     physical: true,
                     needed_by: None,
+                    note: None,
                     their_id,
                     supplier_id: None,
                 }))
@@ -591,6 +595,11 @@ fn message_for(
             let action = match event.action.as_str() {
                 "send_to_partner" => {
                     let c = subject.citation.clone().unwrap_or_default();
+                    // The patron's note, and staff's with the sending.
+                    let note = match (subject.note.clone(), note) {
+                        (Some(a), Some(b)) => Some(format!("{a} — {b}")),
+                        (a, b) => a.or(b),
+                    };
                     return Some(Message::Request(request(h, &c, subject, note)));
                 }
                 "cancel" | "cancel_by_staff" => Action::Cancel,
