@@ -640,6 +640,53 @@ async fn supplier_side(db: Db) {
     assert_ok(&receiver.receive(late.as_bytes(), None).await);
     assert_eq!(lending_state(&local, &id).await, "Cancelled");
 
+    // A cancellation asked once the item is out: answered (a CancelResponse
+    // N follows from the sender), the loan goes on.
+    let second = send(&iso_request("tuni-2", "Kalevala"));
+    assert_ok(&receiver.receive(second.as_bytes(), None).await);
+    let lent = local
+        .find_lending_request_by_external_id("FI-TUNI", &format!("iso18626:{TUNI}:tuni-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    let desk = LocalDesk::new(db.clone());
+    for (action, due) in [
+        ("accept", None),
+        (
+            "ship",
+            Some(chrono::Utc::now().date_naive() + chrono::Duration::days(28)),
+        ),
+    ] {
+        let now = desk.request(Side::Lending, &lent.id).await.unwrap();
+        desk.act(
+            Side::Lending,
+            "staff",
+            ActInput {
+                id: lent.id.clone(),
+                action: action.into(),
+                version: now.version,
+                due_date: due,
+                ..ActInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let cancel = send(&requesting("tuni-2", Some(&lent.id), Action::Cancel));
+    assert_ok(&receiver.receive(cancel.as_bytes(), None).await);
+    assert_eq!(lending_state(&local, &lent.id).await, "Loaned");
+    let last = desk
+        .request(Side::Lending, &lent.id)
+        .await
+        .unwrap()
+        .events
+        .pop()
+        .unwrap();
+    assert_eq!(
+        (last.action.as_str(), &last.actor),
+        ("refuse_cancel", &Actor::Kauko)
+    );
+
     // The exchange is logged.
     let log = store::of_request(&db, Side::Lending, &id).await.unwrap();
     assert!(log

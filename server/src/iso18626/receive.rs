@@ -609,9 +609,16 @@ impl Receiver {
             )
         })?;
         let step = lending_effect(&m.action, current)?;
+        // A cancellation asked too late (the item is out) is answered,
+        // not refused: a CancelResponse N goes back (send.rs).
+        let mut too_late_to_cancel = false;
         let to = match step {
             Some(action) => match lending_step(current, action, Role::Partner) {
                 Ok(to) => Some((action, to)),
+                Err(_) if m.action == Action::Cancel && !current.terminal() => {
+                    too_late_to_cancel = true;
+                    None
+                }
                 Err(_) => {
                     return Err(error(
                         ErrorType::UnsupportedActionType,
@@ -662,13 +669,33 @@ impl Receiver {
                 actor: Actor::Partner(code.clone()),
                 action,
                 from_state: Some(current.code().to_owned()),
-                to_state,
-                partner: Some(code),
+                to_state: to_state.clone(),
+                partner: Some(code.clone()),
                 note: note.map(|n| (n, Audience::Internal)),
             },
         )
         .await
         .map_err(storage)?;
+        if too_late_to_cancel {
+            history::record(
+                &mut *tx,
+                &NewEvent {
+                    side: Side::Lending,
+                    request_id: id.clone(),
+                    actor: Actor::Kauko,
+                    action: "refuse_cancel".into(),
+                    from_state: Some(to_state.clone()),
+                    to_state,
+                    partner: Some(code),
+                    note: Some((
+                        format!("too late to cancel: the request is {}", current.code()),
+                        Audience::Patron,
+                    )),
+                },
+            )
+            .await
+            .map_err(storage)?;
+        }
         tx.commit().await.map_err(storage)?;
         Ok(Some(Applied {
             side: Side::Lending,

@@ -55,8 +55,11 @@ impl SendSettings {
     pub fn from_config(config: &Config) -> Self {
         let o = &config.outbox;
         Self {
+            // Kauko cannot sign messages without its own agency id: then
+            // nothing is sent (and partner letters go as before).
             enabled: config.iso18626.enabled
-                && config.backend.kind == crate::config::BackendKind::Local,
+                && config.backend.kind == crate::config::BackendKind::Local
+                && !config.iso18626.symbol.trim().is_empty(),
             symbol: config.iso18626.symbol.clone(),
             poll_interval: Duration::from_millis(o.poll_interval_milliseconds),
             settle: Duration::from_millis(config.letters.settle_milliseconds),
@@ -165,7 +168,7 @@ impl Sender {
 
     /// Writes the messages of the history events after the cursor.
     pub async fn plan(&self) -> Result<usize, sqlx::Error> {
-        if !self.settings.enabled || self.settings.symbol.trim().is_empty() {
+        if !self.settings.enabled {
             return Ok(0);
         }
         let cursor: i64 =
@@ -666,6 +669,11 @@ fn message_for(
                     ReasonForMessage::CancelResponse,
                     Status::Cancelled,
                     Some(YesNo::Y),
+                ),
+                "refuse_cancel" => (
+                    ReasonForMessage::CancelResponse,
+                    Status::parse(&event.to_state),
+                    Some(YesNo::N),
                 ),
                 "note" if event.audience == Some(Audience::Patron) => (
                     ReasonForMessage::Notification,
