@@ -1314,6 +1314,11 @@ async fn loopback_cycles(b_on_postgres: bool) {
         "the lender's new due date"
     );
     assert_eq!(renewed.renewals, 1);
+    // The lender wants it back.
+    act(&p.b_desk, Side::Lending, &b_id, "recall", |_| {}).await;
+    p.exchange().await;
+    assert_eq!(p.b_state(&b_id).await, "Recalled");
+    assert_eq!(p.a_state(&a_id).await, "RECALLED_BOR");
     // Back to the lender, and done.
     act(
         &p.a_desk,
@@ -1365,6 +1370,7 @@ async fn loopback_cycles(b_on_postgres: bool) {
             "RequestResponse WillSupply sent",
             "StatusChange Loaned sent",
             "RenewResponse Loaned sent",
+            "StatusChange Recalled sent",
             "StatusChange LoanCompleted sent"
         ]
     );
@@ -1385,6 +1391,7 @@ async fn loopback_cycles(b_on_postgres: bool) {
             "partner_will_supply",
             "shipped_physically",
             "grant_renewal",
+            "recall",
             "close"
         ]
     );
@@ -1402,7 +1409,7 @@ async fn loopback_cycles(b_on_postgres: bool) {
     let b_events = p.b_desk.request(Side::Lending, &b_id).await.unwrap().events;
     assert_eq!(
         b_events.iter().filter(|e| e.action == "iso_sent").count(),
-        4
+        5
     );
     // No partner letters to a partner that speaks ISO 18626.
     p.b.state.letters.plan().await.unwrap();
