@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that take outside input (OpenURL, identifiers, Alma's
-# JSON and XML envelopes, the legacy CSV and Alma users imports, the
+# JSON and XML envelopes, the legacy CSV and Alma users imports, ISO 18626 messages, the
 # citation services' JSON) for KAUKO_FUZZ_SECONDS each (default 600), with
 # the mutational fuzzer in server/benches/fuzz.rs. Not part of CI: a
 # benchmark-style run that prints executions and crashes per target.

@@ -55,7 +55,9 @@ if ! has_wasm_std "$(command -v rustc)"; then export PATH="/usr/bin:$PATH"; fi
 
 # Browser for end2end tests.
 [ -x /usr/bin/chromium ] || apt_install chromium
-# XML Schema validation in tests (Finvoice, ISO 18626): xmllint.
+# xmllint: the tests validate Finvoice invoices (server/tests/fees.rs) and
+# every ISO 18626 message Kauko writes (server/tests/iso18626.rs) against
+# their schemas.
 command -v xmllint >/dev/null || apt_install libxml2-utils
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then

@@ -57,10 +57,11 @@ pub struct Config {
     pub letters: LettersConfig,
     pub primo: PrimoConfig,
     pub fees: FeesConfig,
+    pub iso18626: Iso18626Config,
 }
 
 /// The configuration's sections, for reading environment overrides.
-const SECTIONS: [&str; 20] = [
+const SECTIONS: [&str; 21] = [
     "server",
     "library",
     "database",
@@ -81,7 +82,33 @@ const SECTIONS: [&str; 20] = [
     "letters",
     "primo",
     "fees",
+    "iso18626",
 ];
+
+/// ISO 18626 messaging with partner libraries (server/src/iso18626): the
+/// endpoint `POST /iso18626` and the messages Kauko sends.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Iso18626Config {
+    /// Whether Kauko receives and sends ISO 18626 messages (the local
+    /// backend only: with Alma, Alma speaks ISO 18626 itself).
+    pub enabled: bool,
+    /// Kauko's own agency id, `TYPE:VALUE` (e.g. `ISIL:FI-HY`): partners
+    /// address their messages to it and Kauko signs its own with it.
+    pub symbol: String,
+    /// How long a partner may take to confirm a message Kauko sends.
+    pub timeout_seconds: u64,
+}
+
+impl Default for Iso18626Config {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            symbol: String::new(),
+            timeout_seconds: 20,
+        }
+    }
+}
 
 /// Kauko inside Primo (`server/src/primo/`): the widget bundle, the
 /// request button's entry and the status widget's endpoint.

@@ -1,4 +1,4 @@
-//! The parsers that take outside input, as fuzz targets: each takes any
+//! The parsers that take outside input (ISO 18626 messages among them), as fuzz targets: each takes any
 //! bytes and must return (an answer or an error), never panic. Run for
 //! minutes by `scripts/fuzz.sh` (`server/benches/fuzz.rs`, a mutational
 //! fuzzer seeded with the real payloads); inputs that once crashed are
@@ -76,6 +76,20 @@ fn citation_services(bytes: &[u8]) {
     let _ = citation::unpaywall::parse(bytes);
 }
 
+/// ISO 18626 messages: read, checked, written back and read again (what
+/// Kauko writes it must read), in both dialects.
+fn iso18626(bytes: &[u8]) {
+    use crate::iso18626::{dialect::Dialect, messages};
+    let _ = crate::iso18626::xml::parse(bytes);
+    if let Ok(envelope) = messages::parse(bytes) {
+        let _ = envelope.message.check();
+        for dialect in [Dialect::V1_2, Dialect::Alma] {
+            let written = dialect.write(envelope.message.clone());
+            messages::parse(written.as_bytes()).expect("Kauko reads what it writes");
+        }
+    }
+}
+
 pub const TARGETS: &[Target] = &[
     Target {
         name: "openurl",
@@ -112,5 +126,10 @@ pub const TARGETS: &[Target] = &[
             ("unpaywall", "json"),
         ],
         run: citation_services,
+    },
+    Target {
+        name: "iso18626",
+        seeds: &[("iso18626", "xml")],
+        run: iso18626,
     },
 ];

@@ -10,6 +10,7 @@ pub mod desk;
 pub mod fees;
 pub mod fuzz;
 pub mod history;
+pub mod iso18626;
 pub mod letters;
 pub mod mail;
 pub mod outbox;
@@ -93,7 +94,12 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         port.clone(),
         std::time::Duration::from_secs(config.lending.partner_cache_seconds),
     ));
+    let iso18626 = iso18626::send::Sender::new(
+        db.clone(),
+        iso18626::send::SendSettings::from_config(&config),
+    );
     Ok(web::AppState {
+        iso18626,
         mailer,
         letters,
         fees,

@@ -69,6 +69,22 @@ enum PartnersCommand {
     /// Import partners from Alma library-type users and the legacy ILL
     /// system's CSV export. A dry run unless --apply is given.
     Import(ImportArgs),
+    /// How Kauko speaks ISO 18626 with a partner whose record says
+    /// ISO 18626: its dialect and the secret it must send.
+    Iso18626(Iso18626Args),
+}
+
+#[derive(clap::Args)]
+struct Iso18626Args {
+    /// The partner's code.
+    code: String,
+    /// `1.2` (the v1.2 schema) or `alma` (the 2014 v1.1 dialect Alma speaks).
+    #[arg(long, default_value = "1.2")]
+    dialect: String,
+    /// The name of an environment variable holding the shared secret the
+    /// partner sends (and Kauko sends it); without it, none.
+    #[arg(long, value_name = "VAR")]
+    secret_from_env: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -91,6 +107,60 @@ struct ImportArgs {
     /// Also write the report as CSV to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+}
+
+async fn iso18626_peer(db: &server::storage::Db, args: Iso18626Args) -> ExitCode {
+    use server::iso18626::{dialect::Dialect, store};
+    let Some(dialect) = Dialect::from_code(&args.dialect) else {
+        eprintln!(
+            "kauko: --dialect must be 1.2 or alma, not {:?}",
+            args.dialect
+        );
+        return ExitCode::from(2);
+    };
+    let secret = match &args.secret_from_env {
+        Some(var) => match std::env::var(var) {
+            Ok(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            _ => {
+                eprintln!("kauko: the environment variable {var} holds no secret");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    match store::peer_by_code(db, &args.code).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            eprintln!(
+                "kauko: partner {} does not exist or its record does not say ISO 18626",
+                args.code
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("kauko: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match store::set_peer(db, &args.code, dialect, secret.as_deref()).await {
+        Ok(()) => {
+            println!(
+                "kauko: partner {} speaks ISO 18626 {} {}",
+                args.code,
+                dialect.code(),
+                if secret.is_some() {
+                    "with a shared secret"
+                } else {
+                    "without a secret"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kauko: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -140,6 +210,9 @@ async fn run(config: Config, command: Command) -> ExitCode {
         Command::Partners {
             command: PartnersCommand::Import(args),
         } => return import_partners(state.port.as_ref(), args).await,
+        Command::Partners {
+            command: PartnersCommand::Iso18626(args),
+        } => return iso18626_peer(&state.db, args).await,
         Command::Serve => {}
         Command::AlmaSim(_) => unreachable!("handled before the configuration is loaded"),
     }
@@ -164,6 +237,7 @@ async fn run(config: Config, command: Command) -> ExitCode {
     let _worker = state.outbox.spawn_worker();
     let _letters = state.letters.spawn_worker();
     let _fees = state.fees.spawn_worker();
+    let _iso18626 = state.iso18626.spawn_worker();
     let app = server::web::router(state);
     tracing::info!(%bind, backend, "listening");
     println!("Kauko is running at {public_url}");

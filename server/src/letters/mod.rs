@@ -56,6 +56,9 @@ pub struct Letters {
     /// Alma's own letters are on is shown beside Kauko's switches.
     alma: Option<(String, String)>,
     alma_cache: tokio::sync::Mutex<Option<(std::time::Instant, AlmaLetters)>>,
+    /// Whether partners whose record says ISO 18626 get messages instead
+    /// of partner letters (`iso18626.enabled` on the local backend).
+    iso18626: bool,
 }
 
 /// Alma's letters by the Kauko letter they match: (code, switched on).
@@ -96,6 +99,7 @@ impl Letters {
                 _ => None,
             },
             alma_cache: tokio::sync::Mutex::new(None),
+            iso18626: crate::iso18626::send::SendSettings::from_config(config).enabled,
         })
     }
 
@@ -202,6 +206,18 @@ impl Letters {
             .await?
         {
             return Ok(false);
+        }
+        // A partner that speaks ISO 18626 gets the message the event
+        // carries (iso18626/send.rs), not a letter.
+        if self.iso18626 && kind.recipient() == app::letters::Recipient::Partner {
+            if let Some(code) = event.partner.as_deref() {
+                if crate::iso18626::store::peer_by_code(&self.db, code)
+                    .await?
+                    .is_some()
+                {
+                    return Ok(false);
+                }
+            }
         }
         let Some(subject) = self.subject(event.side, &event.request_id).await? else {
             return Ok(false);

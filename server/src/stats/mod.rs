@@ -164,7 +164,7 @@ fn history_sql(side: Side) -> String {
            MIN(CASE WHEN e.to_state IN ({received}) THEN e.at END) AS received_at, \
            COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
            COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
-           MAX(CASE WHEN e.to_state IN ({ended}) THEN e.note END) AS reason, \
+           MAX(CASE WHEN e.to_state IN ({ended}) AND (e.from_state IS NULL OR e.from_state <> e.to_state) THEN e.note END) AS reason, \
            COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
          FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.id \
          WHERE r.created_at >= $2 AND r.created_at < $3 \

@@ -57,6 +57,9 @@ pub struct AppState {
     pub history: Arc<dyn app::api::my::RequestHistory>,
     /// The figures of the statistics page.
     pub stats: Arc<dyn app::stats::StatisticsSource>,
+    /// ISO 18626 messages to partners; its worker is started with
+    /// `iso18626.spawn_worker()`.
+    pub iso18626: Arc<crate::iso18626::send::Sender>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -178,6 +181,11 @@ pub fn router(state: AppState) -> Router {
         // Kauko inside Primo: the widget bundle, the button's entry and the
         // status widget's endpoint, with their own CORS (primo/).
         .merge(crate::primo::router(&state))
+        // ISO 18626 messages from partner libraries (iso18626/).
+        .route(
+            crate::iso18626::PATH,
+            axum::routing::post(crate::iso18626::endpoint),
+        )
         .route("/auth/login", get(crate::auth::routes::login))
         .route("/auth/callback", get(crate::auth::routes::callback))
         .route(

@@ -165,6 +165,7 @@ pub struct Running {
     pub state: server::web::AppState,
     _worker: AbortOnDrop,
     _letters: AbortOnDrop,
+    _iso18626: AbortOnDrop,
     _dir: tempfile::TempDir,
 }
 
@@ -226,6 +227,7 @@ pub async fn start_kauko_with(
     state.outbox.set_lending_mail(state.letters.clone());
     let worker = state.outbox.spawn_worker();
     let letters = state.letters.spawn_worker();
+    let iso18626 = state.iso18626.spawn_worker();
     tokio::spawn(server::web::serve(
         listener,
         server::web::router(state.clone()),
@@ -242,6 +244,7 @@ pub async fn start_kauko_with(
         state,
         _worker: AbortOnDrop(worker),
         _letters: AbortOnDrop(letters),
+        _iso18626: AbortOnDrop(iso18626),
         _dir: dir,
     }
 }
