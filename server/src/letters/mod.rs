@@ -103,6 +103,15 @@ impl Letters {
         })
     }
 
+    /// The partner's own lending form: where its letters point.
+    fn partner_form(&self, code: &str) -> String {
+        format!(
+            "{}/lend/{}",
+            self.public_url,
+            percent_encoding::utf8_percent_encode(code, percent_encoding::NON_ALPHANUMERIC)
+        )
+    }
+
     /// Makes the worker look now (after a change that may send a letter).
     pub fn nudge(&self) {
         self.wake.notify_one();
@@ -562,14 +571,7 @@ impl Letters {
                     langs: app::letters::partner_langs(
                         partner.as_ref().and_then(|p| p.language.as_deref()),
                     ),
-                    request_url: format!(
-                        "{}/lend/{}",
-                        self.public_url,
-                        percent_encoding::utf8_percent_encode(
-                            &code,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    ),
+                    request_url: self.partner_form(&code),
                     pickup_location: String::new(),
                     due_date: due
                         .as_deref()
@@ -694,14 +696,7 @@ impl Letters {
             langs: app::letters::partner_langs(
                 partner.as_ref().and_then(|p| p.language.as_deref()),
             ),
-            request_url: format!(
-                "{}/lend/{}",
-                self.public_url,
-                percent_encoding::utf8_percent_encode(
-                    &request.partner_code,
-                    percent_encoding::NON_ALPHANUMERIC
-                )
-            ),
+            request_url: self.partner_form(&request.partner_code),
             pickup_location: String::new(),
             due_date: None,
             service_loan: request.service == app::domain::ServiceType::Loan,
