@@ -33,6 +33,12 @@ fn date(text: &str) -> Result<NaiveDate, Refusal> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Refusal::new("fees.error.date"))
 }
 
+/// A period's two dates, as the run and the reconciliation take them.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+fn period(from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), Refusal> {
+    Ok((date(from)?, date(to)?))
+}
+
 fn optional_date(text: Option<String>) -> Result<Option<NaiveDate>, Refusal> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
@@ -280,9 +286,9 @@ pub async fn fees_save_customer(
 #[server(endpoint = "staff/fees/run")]
 pub async fn fees_run(from: String, to: String) -> Result<Outcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
-    let (from, to) = match (date(&from), date(&to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return Ok(Err(r)),
+    let (from, to) = match period(&from, &to) {
+        Ok(p) => p,
+        Err(r) => return Ok(Err(r)),
     };
     Ok(
         match ssr::office()?
@@ -335,9 +341,9 @@ pub async fn fees_reconcile(
     to: String,
 ) -> Result<Result<Reconciliation, Refusal>, ServerFnError> {
     crate::api::ssr::require_staff()?;
-    let (from, to) = match (date(&from), date(&to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(r), _) | (_, Err(r)) => return Ok(Err(r)),
+    let (from, to) = match period(&from, &to) {
+        Ok(p) => p,
+        Err(r) => return Ok(Err(r)),
     };
     Ok(Ok(ssr::office()?
         .reconcile(from, to)

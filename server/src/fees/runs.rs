@@ -424,18 +424,55 @@ impl Fees {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Reconciliation, sqlx::Error> {
+        // Three reads for the whole period: the events (with why any was
+        // skipped), their charge lines, and the lines that refer to those.
         let actions = app::fees::Billable::actions()
             .iter()
-            .map(|(side, action)| format!("(side = '{side}' AND action = '{action}')"))
+            .map(|(side, action)| format!("(e.side = '{side}' AND e.action = '{action}')"))
             .collect::<Vec<_>>()
             .join(" OR ");
+        let period = format!("e.at >= $1 AND e.at < $2 AND ({actions})");
+        let (start, end) = (from.to_string(), end_bound(to));
         let events = sqlx::query(&format!(
-            "SELECT seq, request_id FROM request_events WHERE at >= $1 AND at < $2 AND ({actions}) ORDER BY seq"
+            "SELECT e.seq, e.request_id, s.reason FROM request_events e \
+             LEFT JOIN fee_skips s ON s.event_seq = e.seq WHERE {period} ORDER BY e.seq"
         ))
-        .bind(from.to_string())
-        .bind(end_bound(to))
+        .bind(&start)
+        .bind(&end)
         .fetch_all(&self.db.pool)
         .await?;
+        let mut charges = std::collections::HashMap::new();
+        for row in sqlx::query(&format!(
+            "SELECT c.event_seq AS charged_event, c.* FROM fee_lines c \
+             JOIN request_events e ON c.event_seq = e.seq WHERE c.kind = 'charge' AND {period}"
+        ))
+        .bind(&start)
+        .bind(&end)
+        .fetch_all(&self.db.pool)
+        .await?
+        {
+            charges.insert(
+                row.try_get::<i64, _>("charged_event")?,
+                line_from_row(&row)?,
+            );
+        }
+        let mut related: std::collections::HashMap<String, Vec<app::fees::FeeLine>> =
+            std::collections::HashMap::new();
+        for row in sqlx::query(&format!(
+            "SELECT r.* FROM fee_lines r JOIN fee_lines c ON r.refers_to = c.id \
+             JOIN request_events e ON c.event_seq = e.seq WHERE c.kind = 'charge' AND {period}"
+        ))
+        .bind(&start)
+        .bind(&end)
+        .fetch_all(&self.db.pool)
+        .await?
+        {
+            let line = line_from_row(&row)?;
+            related
+                .entry(line.refers_to.clone().unwrap_or_default())
+                .or_default()
+                .push(line);
+        }
         let cursor = self.cursor().await?;
         let mut r = Reconciliation {
             from: Some(from),
@@ -446,22 +483,15 @@ impl Fees {
         for row in &events {
             let seq: i64 = row.try_get("seq")?;
             let request: String = row.try_get("request_id")?;
-            let charge =
-                sqlx::query("SELECT * FROM fee_lines WHERE event_seq = $1 AND kind = 'charge'")
-                    .bind(seq)
-                    .fetch_optional(&self.db.pool)
-                    .await?;
-            if let Some(charge) = charge {
-                let charge = line_from_row(&charge)?;
+            if let Some(charge) = charges.get(&seq) {
                 r.charged += 1;
-                let related = sqlx::query("SELECT * FROM fee_lines WHERE refers_to = $1")
-                    .bind(&charge.id)
-                    .fetch_all(&self.db.pool)
-                    .await?;
                 let mut waived = false;
                 let mut adjusted = Amounts::default();
-                for rel in &related {
-                    let rel = line_from_row(rel)?;
+                for rel in related
+                    .get(&charge.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
                     match rel.kind {
                         LineKind::Waiver => {
                             waived = true;
@@ -482,11 +512,7 @@ impl Fees {
                 }
                 continue;
             }
-            let skip: Option<String> =
-                sqlx::query_scalar("SELECT reason FROM fee_skips WHERE event_seq = $1")
-                    .bind(seq)
-                    .fetch_optional(&self.db.pool)
-                    .await?;
+            let skip: Option<String> = row.try_get("reason")?;
             match skip {
                 Some(_) => r.no_rule.push(request),
                 None if seq > cursor => r.pending.push(request),
