@@ -79,6 +79,28 @@ impl PortError {
 
 pub type PortResult<T> = Result<T, PortError>;
 
+/// How current an adapter's copy of a patron's requests and loans is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    /// When the library system last answered for all of them.
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    /// Older than the adapter's threshold: worth asking again.
+    pub stale: bool,
+    /// The last attempt to ask failed (the library system is down).
+    pub unreachable: bool,
+}
+
+/// A patron's requests and loans as an adapter keeps them, given without
+/// asking the library system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Newest first, active and closed.
+    pub requests: Vec<BorrowingRequest>,
+    /// Soonest due first.
+    pub loans: Vec<IllLoan>,
+    pub freshness: Option<Freshness>,
+}
+
 /// One page of a list, with the total count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
@@ -134,6 +156,24 @@ pub trait ResourceSharing: Send + Sync {
     async fn list_loans(&self, patron: &PatronId) -> PortResult<Vec<IllLoan>>;
 
     async fn renew_loan(&self, patron: &PatronId, loan_id: &str) -> PortResult<IllLoan>;
+
+    // --- An adapter's own copy ------------------------------------------------
+
+    /// The patron's requests and loans as the adapter keeps them, without
+    /// asking the library system (`None`: the adapter keeps no copy, or none
+    /// of this patron yet; ask the list methods). Marks the patron as
+    /// looking, so a background sync reads them first.
+    async fn snapshot(&self, patron: &PatronId) -> PortResult<Option<Snapshot>> {
+        let _ = patron;
+        Ok(None)
+    }
+
+    /// Asks the library system about the patron again now, as the patron's
+    /// own look (first in line).
+    async fn refresh(&self, patron: &PatronId) -> PortResult<()> {
+        let _ = patron;
+        Ok(())
+    }
 
     // --- Lending requests from other libraries ------------------------------
 

@@ -784,6 +784,22 @@ pub struct AlmaConfig {
     /// Create requests despite Alma's blocks and warnings (e.g. "the
     /// library holds this title", 401604).
     pub override_blocks: bool,
+    /// Whether this instance runs the background sync of the mirror (any
+    /// number of instances may; they share the work and the budget).
+    pub sync: bool,
+    /// The per cent of `max_calls_per_second` the background sync may use;
+    /// patrons' own calls come first and may use all of it.
+    pub sync_share_percent: u32,
+    /// How often active requests (and patrons who have some) are read again.
+    pub sync_active_seconds: u64,
+    /// How often closed requests (and patrons with nothing active) are read
+    /// again...
+    pub sync_closed_seconds: u64,
+    /// ... until they closed this many days ago; then never again.
+    pub sync_forget_days: u64,
+    /// My requests from a mirror older than this says how old it is and
+    /// asks Alma again (as the patron's look, first in line).
+    pub mirror_stale_seconds: u64,
 }
 
 impl Default for AlmaConfig {
@@ -799,6 +815,12 @@ impl Default for AlmaConfig {
             cache_seconds: 30,
             cancel_reason: "CancelledAtPatronRequest".into(),
             override_blocks: false,
+            sync: true,
+            sync_share_percent: 30,
+            sync_active_seconds: 300,
+            sync_closed_seconds: 86_400,
+            sync_forget_days: 30,
+            mirror_stale_seconds: 600,
         }
     }
 }
@@ -958,6 +980,22 @@ impl Config {
             if self.alma.write_timeout_seconds == 0 {
                 return Err(ConfigError::new(
                     "alma.write_timeout_seconds",
+                    "must be at least 1",
+                ));
+            }
+            if !(1..=100).contains(&self.alma.sync_share_percent) {
+                return Err(ConfigError::new(
+                    "alma.sync_share_percent",
+                    "must be between 1 and 100",
+                ));
+            }
+            if self.alma.sync_active_seconds == 0 || self.alma.sync_closed_seconds == 0 {
+                return Err(ConfigError::new(
+                    if self.alma.sync_active_seconds == 0 {
+                        "alma.sync_active_seconds"
+                    } else {
+                        "alma.sync_closed_seconds"
+                    },
                     "must be at least 1",
                 ));
             }

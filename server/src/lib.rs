@@ -32,7 +32,7 @@ use config::{BackendKind, Config, ConfigError};
 /// when asked, seeds demo data: everything the HTTP service needs.
 pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
     let db = storage::Db::open(&config.database).await?;
-    let port = adapters::from_config(&config, &db)?;
+    let adapters::Built { port, alma } = adapters::build(&config, &db)?;
     if config.demo.seed {
         if config.backend.kind != BackendKind::Local {
             return Err(ConfigError::new(
@@ -99,6 +99,7 @@ pub async fn build_state(config: Config) -> Result<web::AppState, ConfigError> {
         iso18626::send::SendSettings::from_config(&config),
     );
     Ok(web::AppState {
+        alma,
         iso18626,
         mailer,
         letters,

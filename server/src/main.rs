@@ -238,6 +238,7 @@ async fn run(config: Config, command: Command) -> ExitCode {
     let _letters = state.letters.spawn_worker();
     let _fees = state.fees.spawn_worker();
     let _iso18626 = state.iso18626.spawn_worker();
+    let _alma_sync = state.alma.clone().and_then(|alma| alma.spawn_sync());
     let app = server::web::router(state);
     tracing::info!(%bind, backend, "listening");
     println!("Kauko is running at {public_url}");

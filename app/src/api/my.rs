@@ -65,6 +65,18 @@ pub struct MyRequests {
     pub active: Result<Vec<RequestRow>, String>,
     pub history: Result<Vec<RequestRow>, String>,
     pub loans: Result<Vec<LoanRow>, String>,
+    /// How old the lists are, in minutes, when they come from the
+    /// adapter's copy (Alma's mirror) and that copy is stale; none when
+    /// they are current.
+    #[serde(default)]
+    pub age_minutes: Option<i64>,
+    /// The copy is stale: the page asks for a fresh one (`fresh = true`).
+    #[serde(default)]
+    pub stale: bool,
+    /// The library system could not be asked the last time: the lists may
+    /// be out of date.
+    #[serde(default)]
+    pub unreachable: bool,
 }
 
 /// The result of cancelling or renewing: a translation key and, for a
@@ -236,18 +248,37 @@ pub fn loan_row(l: &IllLoan, rules: &RequestRules, today: NaiveDate) -> LoanRow 
     }
 }
 
-/// The signed-in patron's requests (active and history) and loans.
+/// The signed-in patron's requests (active and history) and loans: from
+/// the adapter's copy when it keeps one (at once, with its age when
+/// stale), read again from the library system first when `fresh`.
 #[server(endpoint = "me/requests")]
-pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
+pub async fn load_my_requests(#[server(default)] fresh: bool) -> Result<MyRequests, ServerFnError> {
     let patron = super::ssr::require_patron()?;
     let port = super::ssr::port()?;
     let rules = super::ssr::rules();
-    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
     let outbox = super::ssr::outbox().ok();
-    let (requests, loans) = futures::join!(
-        port.list_borrowing_requests(&patron),
-        port.list_loans(&patron)
-    );
+    if fresh {
+        if let Err(e) = port.refresh(&patron).await {
+            leptos::logging::warn!("my requests: refresh: {e}");
+        }
+    }
+    let snapshot = match port.snapshot(&patron).await {
+        Ok(s) => s,
+        Err(e) => {
+            leptos::logging::warn!("my requests: snapshot: {e}");
+            None
+        }
+    };
+    let freshness = snapshot.as_ref().and_then(|s| s.freshness);
+    let (requests, loans) = match snapshot {
+        Some(s) => (Ok(s.requests), Ok(s.loans)),
+        None => futures::join!(
+            port.list_borrowing_requests(&patron),
+            port.list_loans(&patron)
+        ),
+    };
     let received = match &outbox {
         Some(outbox) => match outbox.pending_for_patron(&patron).await {
             Ok(list) => list.iter().map(received_row).collect(),
@@ -279,11 +310,17 @@ pub async fn load_my_requests() -> Result<MyRequests, ServerFnError> {
             log("loans", &e);
             failure_key(&e).to_owned()
         });
+    let stale = freshness.is_some_and(|f| f.stale || f.unreachable);
     Ok(MyRequests {
         received,
         active,
         history,
         loans,
+        age_minutes: freshness
+            .filter(|_| stale)
+            .map(|f| (now - f.as_of).num_minutes().max(0)),
+        stale,
+        unreachable: freshness.is_some_and(|f| f.unreachable),
     })
 }
 

@@ -47,7 +47,15 @@ pub fn MyRequestsPage() -> impl IntoView {
             .into_any();
     }
     let i18n = use_i18n();
-    let data = Resource::new(|| (), |_| crate::api::my::load_my_requests());
+    // From the library system's copy at once; a stale copy is asked for
+    // again once, and the lists update when the answer comes.
+    let fresh = RwSignal::new(false);
+    let data = Resource::new(move || fresh.get(), crate::api::my::load_my_requests);
+    Effect::new(move |_| {
+        if !fresh.get_untracked() && data.with(|d| matches!(d, Some(Ok(my)) if my.stale)) {
+            fresh.set(true);
+        }
+    });
     let cancel = ServerAction::<CancelRequest>::new();
     let renew = ServerAction::<RenewLoan>::new();
     // A cancel or renewal sent without JavaScript comes back with its
@@ -82,7 +90,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                 {move || notice.get().filter(|n| !n.ok).map(|n| n.text)}
             </p>
         </div>
-        <Suspense fallback=move || view! { <p role="status">{tr("my.loading")}</p> }>
+        <Transition fallback=move || view! { <p role="status">{tr("my.loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(my) => view! { <MyLists my cancel renew/> }.into_any(),
@@ -95,7 +103,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
     .into_any()
 }
@@ -111,7 +119,21 @@ fn MyLists(
         active,
         history,
         loans,
+        age_minutes,
+        stale,
+        unreachable,
     } = my;
+    let i18n = use_i18n();
+    let minutes = age_minutes.unwrap_or(0).to_string();
+    let freshness = stale.then(|| {
+        let lang = i18n.lang();
+        let (key, class) = if unreachable {
+            ("my.freshness.unreachable", "notice notice--error")
+        } else {
+            ("my.freshness.updated", "notice")
+        };
+        view! { <p role="status" class=class>{t_args(lang, key, &[("minutes", &minutes)])}</p> }
+    });
     let active_view = match active {
         Ok(rows) if rows.is_empty() && received.is_empty() => {
             view! { <p>{tr("my.active.empty")}</p> }.into_any()
@@ -129,6 +151,7 @@ fn MyLists(
         Err(key) => view! { <Failure key/> }.into_any(),
     };
     view! {
+        {freshness}
         <section aria-labelledby="active-title" class="my-section">
             <h2 id="active-title">{tr("my.active.title")}</h2>
             {active_view}

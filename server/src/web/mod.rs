@@ -31,6 +31,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub port: Arc<dyn ResourceSharing>,
+    /// The Alma adapter when it is the port; its mirror's background sync
+    /// is started with `alma.spawn_sync()`.
+    pub alma: Option<Arc<crate::adapters::alma::AlmaBackend>>,
     /// Submissions on their way to the library system; its worker is
     /// started with `outbox.spawn_worker()`.
     pub outbox: Arc<crate::outbox::Outbox>,

@@ -1,18 +1,18 @@
 //! The HTTP side of the Alma adapter: one `reqwest` client, the API key in
 //! the `Authorization` header, JSON both ways, percent-encoded path
-//! segments, one rate limiter shared by every call Kauko makes, retries of
-//! throttled calls, separate read and write timeouts, and counters.
+//! segments, every call through the deployment's shared call budget
+//! (`budget.rs`), retries of throttled calls, separate read and write
+//! timeouts, and counters.
 
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
+use super::budget::{Budget, BudgetError, Priority};
 use super::errors::{self, AlmaError};
 use crate::port::PortError;
 
@@ -29,6 +29,21 @@ pub fn segment(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 
+/// `/almaws/v1` under the configured base URL.
+fn api_base(base_url: &str) -> String {
+    format!("{}/almaws/v1", base_url.trim_end_matches('/'))
+}
+
+/// A URL under `base`, each segment encoded.
+fn join(base: &str, segments: &[&str]) -> String {
+    let mut url = base.to_owned();
+    for s in segments {
+        url.push('/');
+        url.push_str(&segment(s));
+    }
+    url
+}
+
 /// Longest answer body read from Alma.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -39,6 +54,8 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AlmaStats {
     pub calls: u64,
+    /// Of `calls`, those the background sync made.
+    pub sync_calls: u64,
     pub throttled_retries: u64,
     pub cache_hits: u64,
     pub cache_misses: u64,
@@ -48,6 +65,7 @@ pub struct AlmaStats {
 #[derive(Debug)]
 pub struct Counters {
     calls: AtomicU64,
+    sync_calls: AtomicU64,
     throttled_retries: AtomicU64,
     pub(super) cache_hits: AtomicU64,
     pub(super) cache_misses: AtomicU64,
@@ -59,6 +77,7 @@ impl Default for Counters {
     fn default() -> Self {
         Self {
             calls: AtomicU64::new(0),
+            sync_calls: AtomicU64::new(0),
             throttled_retries: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
@@ -72,6 +91,7 @@ impl Counters {
         let remaining = self.remaining.load(Ordering::Relaxed);
         AlmaStats {
             calls: self.calls.load(Ordering::Relaxed),
+            sync_calls: self.sync_calls.load(Ordering::Relaxed),
             throttled_retries: self.throttled_retries.load(Ordering::Relaxed),
             cache_hits: self.cache_hits.load(Ordering::Relaxed),
             cache_misses: self.cache_misses.load(Ordering::Relaxed),
@@ -107,7 +127,7 @@ pub enum CallError {
     /// A path segment that would re-target the call (`.`, `..`, empty):
     /// never sent. Such ids (from a patron's request) name nothing.
     BadSegment,
-    /// No turn at Kauko's limiter within the longest wait: not sent.
+    /// No turn in Kauko's call budget within the longest wait: not sent.
     Busy,
 }
 
@@ -160,8 +180,7 @@ impl From<CallError> for PortError {
 pub struct ClientSettings {
     pub base_url: String,
     pub api_key: String,
-    pub max_calls_per_second: u32,
-    /// The longest wait for a turn at the limiter.
+    /// The longest wait of a patron's call for a turn in the budget.
     pub max_wait: Duration,
     pub read_timeout: Duration,
     pub write_timeout: Duration,
@@ -169,11 +188,23 @@ pub struct ClientSettings {
     pub retry_backoff: Vec<Duration>,
 }
 
+/// The longest wait of a background sync call for its turn.
+const SYNC_MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// Calls to Alma, as a patron's or as the sync's (cheap to clone; the
+/// clones share the connection pool, the budget and the counters).
+#[derive(Clone)]
 pub struct Client {
+    inner: Arc<ClientCore>,
+    priority: Priority,
+}
+
+/// What the patron's and the sync's clients share.
+pub struct ClientCore {
     http: reqwest::Client,
     base: String,
     api_key: String,
-    limiter: DefaultDirectRateLimiter,
+    budget: Budget,
     max_wait: Duration,
     read_timeout: Duration,
     write_timeout: Duration,
@@ -181,8 +212,20 @@ pub struct Client {
     counters: Arc<Counters>,
 }
 
+impl std::ops::Deref for Client {
+    type Target = ClientCore;
+    fn deref(&self) -> &ClientCore {
+        &self.inner
+    }
+}
+
 impl Client {
-    pub fn new(settings: &ClientSettings, counters: Arc<Counters>) -> Result<Self, reqwest::Error> {
+    /// A client whose calls are a patron's.
+    pub fn new(
+        settings: &ClientSettings,
+        budget: Budget,
+        counters: Arc<Counters>,
+    ) -> Result<Self, reqwest::Error> {
         let connect = settings.read_timeout.min(Duration::from_secs(5));
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
@@ -194,30 +237,34 @@ impl Client {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()?;
-        let rate = NonZeroU32::new(settings.max_calls_per_second).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
-            http,
-            base: format!("{}/almaws/v1", settings.base_url.trim_end_matches('/')),
-            api_key: settings.api_key.clone(),
-            // Burst 1: calls are spaced evenly, so no second ever holds more
-            // than the ceiling, whoever makes them.
-            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)),
-            max_wait: settings.max_wait,
-            read_timeout: settings.read_timeout,
-            write_timeout: settings.write_timeout,
-            backoff: settings.retry_backoff.clone(),
-            counters,
+            inner: Arc::new(ClientCore {
+                http,
+                base: api_base(&settings.base_url),
+                api_key: settings.api_key.clone(),
+                budget,
+                max_wait: settings.max_wait,
+                read_timeout: settings.read_timeout,
+                write_timeout: settings.write_timeout,
+                backoff: settings.retry_backoff.clone(),
+                counters,
+            }),
+            priority: Priority::Patron,
         })
+    }
+
+    /// The same client, calling as the background sync: its share of the
+    /// budget, behind every patron.
+    pub fn for_sync(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            priority: Priority::Sync,
+        }
     }
 
     /// The URL of a path under `/almaws/v1`, each segment encoded.
     pub fn url(&self, segments: &[&str]) -> String {
-        let mut url = self.base.clone();
-        for s in segments {
-            url.push('/');
-            url.push_str(&segment(s));
-        }
-        url
+        join(&self.base, segments)
     }
 
     pub async fn get(
@@ -228,7 +275,7 @@ impl Client {
         self.call(Method::GET, segments, query, None).await
     }
 
-    /// One call: waits its turn at the shared limiter, sends, and retries
+    /// One call: waits its turn in the shared budget, sends, and retries
     /// while Alma answers 429 (a throttled call was not processed, so any
     /// method may be retried), then gives up as `RateLimited`. Timeouts and
     /// broken connections are never retried here.
@@ -257,17 +304,29 @@ impl Client {
         let body = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
         let mut attempt = 0;
         loop {
-            if tokio::time::timeout(self.max_wait, self.limiter.until_ready())
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    wait_ms = self.max_wait.as_millis() as u64,
-                    "Alma: no turn at the limiter in time; busy"
-                );
-                return Err(CallError::Busy);
+            let max_wait = match self.priority {
+                Priority::Patron => self.max_wait,
+                Priority::Sync => SYNC_MAX_WAIT,
+            };
+            match self.budget.turn(self.priority, max_wait).await {
+                Ok(()) => {}
+                Err(BudgetError::Busy) => {
+                    tracing::warn!(
+                        wait_ms = max_wait.as_millis() as u64,
+                        priority = ?self.priority,
+                        "Alma: no turn in the call budget in time; busy"
+                    );
+                    return Err(CallError::Busy);
+                }
+                Err(BudgetError::Database(e)) => {
+                    tracing::warn!(error = %e, "Alma: the call budget cannot be read; not calling");
+                    return Err(CallError::Busy);
+                }
             }
             self.counters.calls.fetch_add(1, Ordering::Relaxed);
+            if self.priority == Priority::Sync {
+                self.counters.sync_calls.fetch_add(1, Ordering::Relaxed);
+            }
             let mut request = self
                 .http
                 .request(method.clone(), &url)
@@ -387,25 +446,13 @@ mod tests {
         assert_eq!(segment("a/b?c#d"), "a%2Fb%3Fc%23d");
         assert_eq!(segment("K-1_2.3~4"), "K-1_2.3~4");
         assert_eq!(segment("Åbo"), "%C3%85bo");
-        let client = Client::new(
-            &ClientSettings {
-                base_url: "https://api-eu.hosted.exlibrisgroup.com/".into(),
-                api_key: "k".into(),
-                max_calls_per_second: 10,
-                max_wait: Duration::from_secs(1),
-                read_timeout: Duration::from_secs(1),
-                write_timeout: Duration::from_secs(1),
-                retry_backoff: vec![],
-            },
-            Arc::default(),
-        )
-        .unwrap();
+        let base = api_base("https://api-eu.hosted.exlibrisgroup.com/");
         assert_eq!(
-            client.url(&["partners", "NLNZ:WLC", "lending-requests"]),
+            join(&base, &["partners", "NLNZ:WLC", "lending-requests"]),
             "https://api-eu.hosted.exlibrisgroup.com/almaws/v1/partners/NLNZ%3AWLC/lending-requests"
         );
         assert_eq!(
-            client.url(&["users", "jane doe", "loans", "123"]),
+            join(&base, &["users", "jane doe", "loans", "123"]),
             "https://api-eu.hosted.exlibrisgroup.com/almaws/v1/users/jane%20doe/loans/123"
         );
     }

@@ -17,18 +17,28 @@
 //! - Patrons see only their own requests: every call names the patron in
 //!   its path, and a request Kauko recorded for another patron is "not
 //!   found" without asking Alma.
+//! - The mirror (`mirror`): Alma sends no webhook when an RS request
+//!   changes, so everything read is kept in Kauko's database, each change
+//!   written once into the request's history, and re-read by a background
+//!   sync (`sync`) at its share of the call budget (`budget`), which all
+//!   instances on one database share. My requests is served from the
+//!   mirror; a stale one is read again for the patron, first in line.
 
+pub mod budget;
 pub mod cache;
 pub mod client;
 pub mod errors;
 pub mod mapping;
+pub mod mirror;
 pub mod records;
+pub mod sync;
 pub mod wire;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::domain::history::Actor;
 use app::domain::{
     BorrowingRequest, BorrowingStatus, IllLoan, LendingRequest, LendingStatus, NewBorrowingRequest,
     NewLendingRequest, Partner, PatronId,
@@ -41,15 +51,19 @@ use serde_json::Value;
 
 pub use client::AlmaStats;
 
+use budget::Budget;
 use cache::{Cached, PatronCache};
 use client::{CallError, Client, ClientSettings, Counters};
-use records::{RecordState, Reservation};
+use mirror::{Mirror, MirrorSettings, PatronPicture};
+use records::{db_err, RecordState, Reservation};
 use wire::{
     code, AlmaPartner, ItemLoan, ItemLoans, PartnerList, RsRequest, UserRequest, UserRequests,
 };
 
 use crate::config::{Config, ConfigError};
-use crate::port::{self, Page, PortError, PortResult, Refusal, ResourceSharing};
+use crate::port::{
+    self, Freshness, Page, PortError, PortResult, Refusal, ResourceSharing, Snapshot,
+};
 use crate::storage::Db;
 
 /// Everything the Alma adapter is configured with.
@@ -62,8 +76,15 @@ pub struct AlmaSettings {
     /// The RS library code: sent as `owner`, and ILL loans are the loans
     /// of this library. Unset: no owner is sent and every loan is listed.
     pub rs_library: Option<String>,
-    /// Kauko's ceiling on calls per second, across all users.
+    /// Kauko's ceiling on calls per second, across all users and all
+    /// instances on one database.
     pub max_calls_per_second: u32,
+    /// The background sync's share of that ceiling, in per cent.
+    pub sync_share_percent: u32,
+    /// Whether this instance runs the background sync.
+    pub sync: bool,
+    /// How often the mirror is read again, and when it is stale.
+    pub mirror: MirrorSettings,
     /// The longest wait for a turn at the limiter (then `RateLimited`).
     pub max_wait: Duration,
     pub read_timeout: Duration,
@@ -91,6 +112,9 @@ impl AlmaSettings {
             api_key: api_key.into(),
             rs_library: None,
             max_calls_per_second: config.alma.max_calls_per_second,
+            sync_share_percent: config.alma.sync_share_percent,
+            sync: config.alma.sync,
+            mirror: mirror_settings(&config),
             max_wait: Duration::from_millis(config.alma.max_wait_milliseconds),
             read_timeout: Duration::from_secs(config.alma.read_timeout_seconds),
             write_timeout: Duration::from_secs(config.alma.write_timeout_seconds),
@@ -127,6 +151,9 @@ impl AlmaSettings {
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
         settings.max_calls_per_second = alma.max_calls_per_second.max(1);
+        settings.sync_share_percent = alma.sync_share_percent.clamp(1, 100);
+        settings.sync = alma.sync;
+        settings.mirror = mirror_settings(config);
         settings.max_wait = Duration::from_millis(alma.max_wait_milliseconds.max(1));
         settings.read_timeout = Duration::from_secs(alma.read_timeout_seconds.max(1));
         settings.write_timeout = Duration::from_secs(alma.write_timeout_seconds.max(1));
@@ -136,6 +163,17 @@ impl AlmaSettings {
         settings.cancellable_statuses = cancellable(config);
         settings.max_renewals = config.requests.max_renewals;
         Ok(settings)
+    }
+}
+
+fn mirror_settings(config: &Config) -> MirrorSettings {
+    let alma = &config.alma;
+    MirrorSettings {
+        active_every: Duration::from_secs(alma.sync_active_seconds.max(1)),
+        closed_every: Duration::from_secs(alma.sync_closed_seconds.max(1)),
+        forget_after: Duration::from_secs(alma.sync_forget_days.saturating_mul(86_400)),
+        stale_after: Duration::from_secs(alma.mirror_stale_seconds),
+        ..MirrorSettings::default()
     }
 }
 
@@ -154,13 +192,20 @@ const LIST_CONCURRENCY: usize = 4;
 const PAGE: u64 = 100;
 /// Codes Alma answers for a lending request or partner it does not have.
 const LENDING_NOT_FOUND: &[&str] = &["40166411", "40166412", "402118", "401694"];
+/// The history action of a change Kauko saw in Alma.
+pub const SEEN_IN_ALMA: &str = "alma_status";
 
 pub struct AlmaBackend {
     db: Db,
     settings: AlmaSettings,
+    /// Calls as a patron's; `client.for_sync()` as the sync's.
     client: Client,
     cache: PatronCache,
     counters: Arc<Counters>,
+    mirror: Mirror,
+    /// One patron's first read at a time (My requests asks for requests
+    /// and loans at once).
+    first_reads: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl AlmaBackend {
@@ -170,26 +215,41 @@ impl AlmaBackend {
             return Err(ConfigError::new("alma.url", "must be an http(s) URL"));
         }
         let counters = Arc::new(Counters::default());
+        let budget = Budget::new(
+            db.clone(),
+            settings.max_calls_per_second,
+            settings.sync_share_percent,
+        );
         let client = Client::new(
             &ClientSettings {
                 base_url: settings.base_url.clone(),
                 api_key: settings.api_key.clone(),
-                max_calls_per_second: settings.max_calls_per_second,
                 max_wait: settings.max_wait,
                 read_timeout: settings.read_timeout,
                 write_timeout: settings.write_timeout,
                 retry_backoff: settings.retry_backoff.clone(),
             },
+            budget,
             counters.clone(),
         )
         .map_err(|e| ConfigError::new("alma.url", format!("cannot set up HTTP: {e}")))?;
         Ok(Self {
             cache: PatronCache::new(settings.cache_ttl, counters.clone()),
+            mirror: Mirror::new(db.clone(), settings.mirror.clone()),
+            first_reads: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
             db,
             settings,
             client,
             counters,
         })
+    }
+
+    /// The mirror (for the sync and tests).
+    pub fn mirror(&self) -> &Mirror {
+        &self.mirror
     }
 
     /// Calls, retries, cache use and Alma's remaining call budget.
@@ -207,6 +267,7 @@ impl AlmaBackend {
     /// decisions such as cancelling).
     async fn fetch_rs(
         &self,
+        via: &Client,
         patron: &PatronId,
         id: &str,
         fresh: bool,
@@ -218,8 +279,7 @@ impl AlmaBackend {
             }
         }
         let generation = self.cache.generation(patron.as_str()).await;
-        let answer = self
-            .client
+        let answer = via
             .get(
                 &["users", patron.as_str(), "resource-sharing-requests", id],
                 &[],
@@ -322,23 +382,268 @@ impl AlmaBackend {
             }
         }
         let record = records::by_request_id(&self.db, &id).await?;
-        Ok(mapping::borrowing_from(found, &id, patron, record.as_ref()))
+        let created = mapping::borrowing_from(found, &id, patron, record.as_ref());
+        self.observe(
+            &created,
+            Actor::Patron(patron.0.clone()),
+            Actor::LibrarySystem,
+            SEEN_IN_ALMA,
+        )
+        .await;
+        Ok(created)
     }
 
-    /// The patron's user requests, active and history (cached).
-    async fn user_requests(&self, patron: &PatronId) -> PortResult<Arc<Vec<UserRequest>>> {
-        const KEY: &str = "user-requests";
-        if let Some(Cached::UserRequests(r)) = self.cache.get(patron.as_str(), KEY).await {
-            return Ok(r);
+    // --- The mirror ----------------------------------------------------------
+
+    /// Records what Alma said of a request in the mirror (and its history).
+    /// A failure is logged, not the caller's: the change happened in Alma,
+    /// and the sync records it when it next reads the request.
+    async fn observe(&self, r: &BorrowingRequest, creator: Actor, actor: Actor, action: &str) {
+        if let Err(e) = self.mirror.observe(r, creator, actor, action).await {
+            tracing::warn!(error = %e, request_id = %r.id, "cannot record an Alma request in the mirror; the sync will");
+        }
+    }
+
+    /// Reads one RS request of the patron from Alma into the mirror;
+    /// `None` when Alma no longer has it.
+    async fn read_into_mirror(
+        &self,
+        via: &Client,
+        patron: &PatronId,
+        id: &str,
+        record: Option<&records::BorrowingRecord>,
+        fresh: bool,
+    ) -> PortResult<Option<BorrowingRequest>> {
+        match self.fetch_rs(via, patron, id, fresh).await {
+            Ok(r) => {
+                self.note_status(record, &r).await;
+                let mapped = mapping::borrowing_from(&r, id, patron, record);
+                self.observe(
+                    &mapped,
+                    creator_of(patron, record),
+                    Actor::LibrarySystem,
+                    SEEN_IN_ALMA,
+                )
+                .await;
+                Ok(Some(mapped))
+            }
+            // Alma no longer knows it (401694): left out from now on.
+            Err(PortError::NotFound) => {
+                tracing::info!(request_id = %id, "an RS request Alma no longer has is left out");
+                self.mirror.gone(id).await.map_err(db_err)?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What the mirror holds of the patron, once Alma has been read for
+    /// them.
+    async fn picture(&self, patron: &PatronId) -> PortResult<Option<PatronPicture>> {
+        Ok(self
+            .mirror
+            .patron(patron)
+            .await
+            .map_err(db_err)?
+            .filter(|p| p.listed_at.is_some()))
+    }
+
+    fn is_stale(&self, picture: &PatronPicture) -> bool {
+        let limit =
+            chrono::Duration::from_std(self.settings.mirror.stale_after).unwrap_or_default();
+        picture.listed_at.is_none_or(|at| Utc::now() - at >= limit)
+    }
+
+    fn freshness_of(&self, picture: &PatronPicture) -> Option<Freshness> {
+        Some(Freshness {
+            as_of: picture.listed_at?,
+            stale: self.is_stale(picture),
+            unreachable: picture.failed_at.is_some(),
+        })
+    }
+
+    /// Makes sure the mirror holds a current picture of the patron: read
+    /// from Alma the first time and when stale, as the patron's look (first
+    /// in line). When Alma cannot be asked, an older picture serves.
+    async fn ensure_current(&self, patron: &PatronId) -> PortResult<()> {
+        let before = self.picture(patron).await?;
+        if let Some(p) = &before {
+            if !self.is_stale(p) {
+                if let Err(e) = self.mirror.viewing(patron, false).await {
+                    tracing::warn!(error = %e, "cannot note a patron viewing their requests");
+                }
+                return Ok(());
+            }
+        }
+        // My requests asks for requests and loans at once: one read.
+        let lock = self
+            .first_reads
+            .get_with(patron.0.clone(), async { Arc::default() })
+            .await;
+        let _held = lock.lock().await;
+        let now = self.picture(patron).await?;
+        let listed = |p: &Option<PatronPicture>| p.as_ref().and_then(|p| p.listed_at);
+        if listed(&now).is_some() && listed(&now) != listed(&before) {
+            return Ok(());
+        }
+        match self.refresh_patron(&self.client, patron, true).await {
+            Ok(()) => Ok(()),
+            Err(e) if now.is_some() && e.is_transient() => {
+                tracing::warn!(error = %e, "Alma cannot be asked; serving the mirror");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads the patron's picture from Alma into the mirror: their user
+    /// requests (to find RS requests made outside Kauko), the requests
+    /// due for a read (all of them when `everything`) and their loans.
+    pub(crate) async fn refresh_patron(
+        &self,
+        via: &Client,
+        patron: &PatronId,
+        everything: bool,
+    ) -> PortResult<()> {
+        let first = self.picture(patron).await?.is_none();
+        let result = self
+            .read_patron(via, patron, everything || first, first)
+            .await;
+        if let Err(e) = &result {
+            if let Err(db) = self.mirror.failed(patron, &e.to_string()).await {
+                tracing::warn!(error = %db, "cannot note a failed read of a patron");
+            }
+        }
+        result
+    }
+
+    async fn read_patron(
+        &self,
+        via: &Client,
+        patron: &PatronId,
+        everything: bool,
+        with_history: bool,
+    ) -> PortResult<()> {
+        let statuses: &[&str] = if with_history {
+            &["active", "history"]
+        } else {
+            &["active"]
+        };
+        let linked = self.user_requests(via, patron, statuses, true).await?;
+        let recorded = records::for_patron(&self.db, patron).await?;
+        let known = self.mirror.ids_of(patron).await.map_err(db_err)?;
+        let mut seen = HashSet::new();
+        let mut wanted = Vec::new();
+        let new_ids = recorded
+            .iter()
+            .filter_map(|r| r.request_id.clone())
+            .chain(linked.iter().filter_map(|u| {
+                u.resource_sharing
+                    .as_ref()
+                    .and_then(|rs| rs.id.clone())
+                    .filter(|id| !id.trim().is_empty())
+            }))
+            .filter(|id| !known.contains(id));
+        let due = self
+            .mirror
+            .due_requests_of(patron, everything)
+            .await
+            .map_err(db_err)?;
+        for id in new_ids.chain(due) {
+            if seen.insert(id.clone()) {
+                wanted.push(id);
+            }
+        }
+        let by_id: HashMap<String, records::BorrowingRecord> = recorded
+            .into_iter()
+            .filter_map(|r| Some((r.request_id.clone()?, r)))
+            .collect();
+        let by_id = &by_id;
+        let read: Vec<PortResult<Option<BorrowingRequest>>> = futures::stream::iter(wanted)
+            .map(|id| async move {
+                self.read_into_mirror(via, patron, &id, by_id.get(&id), true)
+                    .await
+            })
+            .buffered(LIST_CONCURRENCY)
+            .collect()
+            .await;
+        for r in read {
+            r?;
+        }
+        // Loans apart: when they cannot be read, the requests still are
+        // (My requests shows each part it has).
+        let loans = match self.loans(via, patron, true).await {
+            Ok(loans) => Some(self.ill_loans(patron, &loans, &linked).await?),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a patron's loans from Alma; keeping the mirror's");
+                None
+            }
+        };
+        self.mirror
+            .listed(patron, loans.as_deref())
+            .await
+            .map_err(db_err)
+    }
+
+    /// The patron's ILL loans from Alma's loans, each with the RS request
+    /// it came through (a loan names its user request, which names the RS
+    /// request) and the renewals Kauko made; soonest due first.
+    async fn ill_loans(
+        &self,
+        patron: &PatronId,
+        loans: &[ItemLoan],
+        links: &[UserRequest],
+    ) -> PortResult<Vec<IllLoan>> {
+        let renewals = records::all_renewals(&self.db, patron).await?;
+        let rs_of = |user_request: Option<&str>| -> Option<String> {
+            let user_request = user_request?;
+            links
+                .iter()
+                .find(|u| u.request_id.as_deref() == Some(user_request))?
+                .resource_sharing
+                .as_ref()?
+                .id
+                .clone()
+        };
+        let mut out: Vec<IllLoan> = loans
+            .iter()
+            .filter(|l| self.is_ill_loan(l))
+            .filter_map(|l| {
+                let count = l
+                    .loan_id
+                    .as_deref()
+                    .and_then(|id| renewals.get(id))
+                    .copied()
+                    .unwrap_or(0);
+                mapping::loan_from(l, count, rs_of(code(&l.request_id)))
+            })
+            .collect();
+        out.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// The patron's user requests of these statuses (`active`, `history`;
+    /// cached unless `fresh`).
+    async fn user_requests(
+        &self,
+        via: &Client,
+        patron: &PatronId,
+        statuses: &[&str],
+        fresh: bool,
+    ) -> PortResult<Arc<Vec<UserRequest>>> {
+        let key = format!("user-requests:{}", statuses.join(","));
+        if !fresh {
+            if let Some(Cached::UserRequests(r)) = self.cache.get(patron.as_str(), &key).await {
+                return Ok(r);
+            }
         }
         let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
-        for status in ["active", "history"] {
+        for &status in statuses {
             let mut offset = 0u64;
             loop {
                 let (limit, off) = (PAGE.to_string(), offset.to_string());
-                let answer = self
-                    .client
+                let answer = via
                     .get(
                         &["users", patron.as_str(), "requests"],
                         &[("status", status), ("limit", &limit), ("offset", &off)],
@@ -368,7 +673,7 @@ impl AlmaBackend {
         self.cache
             .put(
                 patron.as_str(),
-                KEY,
+                &key,
                 generation,
                 Cached::UserRequests(all.clone()),
             )
@@ -376,19 +681,25 @@ impl AlmaBackend {
         Ok(all)
     }
 
-    /// The patron's active loans (cached).
-    async fn loans(&self, patron: &PatronId) -> PortResult<Arc<Vec<ItemLoan>>> {
+    /// The patron's active loans (cached unless `fresh`).
+    async fn loans(
+        &self,
+        via: &Client,
+        patron: &PatronId,
+        fresh: bool,
+    ) -> PortResult<Arc<Vec<ItemLoan>>> {
         const KEY: &str = "loans";
-        if let Some(Cached::Loans(l)) = self.cache.get(patron.as_str(), KEY).await {
-            return Ok(l);
+        if !fresh {
+            if let Some(Cached::Loans(l)) = self.cache.get(patron.as_str(), KEY).await {
+                return Ok(l);
+            }
         }
         let generation = self.cache.generation(patron.as_str()).await;
         let mut all = Vec::new();
         let mut offset = 0u64;
         loop {
             let (limit, off) = (PAGE.to_string(), offset.to_string());
-            let answer = self
-                .client
+            let answer = via
                 .get(
                     &["users", patron.as_str(), "loans"],
                     &[
@@ -495,6 +806,15 @@ impl AlmaBackend {
     }
 }
 
+/// Who made a request Kauko sees: the patron when Kauko sent it, Alma
+/// (the patron through Primo, or staff) otherwise.
+fn creator_of(patron: &PatronId, record: Option<&records::BorrowingRecord>) -> Actor {
+    match record {
+        Some(_) => Actor::Patron(patron.0.clone()),
+        None => Actor::LibrarySystem,
+    }
+}
+
 /// Alma's "user not found" is, for a patron's read, "not found".
 fn not_found_for_unknown_user(e: CallError) -> PortError {
     if e.is_unknown_user() {
@@ -566,9 +886,24 @@ impl ResourceSharing for AlmaBackend {
         id: &str,
     ) -> PortResult<BorrowingRequest> {
         let record = self.own_record(patron, id).await?;
-        let r = self.fetch_rs(patron, id, false).await?;
-        self.note_status(record.as_ref(), &r).await;
-        Ok(mapping::borrowing_from(&r, id, patron, record.as_ref()))
+        let mirrored = self.mirror.request(patron, id).await.map_err(db_err)?;
+        let limit =
+            chrono::Duration::from_std(self.settings.mirror.stale_after).unwrap_or_default();
+        if let Some((r, confirmed)) = &mirrored {
+            if Utc::now() - *confirmed < limit {
+                return Ok(r.clone());
+            }
+        }
+        match self
+            .read_into_mirror(&self.client, patron, id, record.as_ref(), false)
+            .await
+        {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err(PortError::NotFound),
+            // Alma down: what the mirror has.
+            Err(e) if e.is_transient() => mirrored.map(|(r, _)| r).ok_or(e),
+            Err(e) => Err(e),
+        }
     }
 
     async fn find_borrowing_request_by_external_id(
@@ -605,7 +940,15 @@ impl ResourceSharing for AlmaBackend {
         id: &str,
     ) -> PortResult<BorrowingRequest> {
         let record = self.own_record(patron, id).await?;
-        let before = self.fetch_rs(patron, id, true).await?;
+        let before = self.fetch_rs(&self.client, patron, id, true).await?;
+        // What Alma did meanwhile goes into the history first.
+        self.observe(
+            &mapping::borrowing_from(&before, id, patron, record.as_ref()),
+            creator_of(patron, record.as_ref()),
+            Actor::LibrarySystem,
+            SEEN_IN_ALMA,
+        )
+        .await;
         let status = code(&before.status)
             .map(BorrowingStatus::from_code)
             .unwrap_or(BorrowingStatus::RequestCreated);
@@ -627,7 +970,7 @@ impl ResourceSharing for AlmaBackend {
             .await;
         self.cache.invalidate_patron(patron.as_str()).await;
         deleted.map_err(not_found_for_unknown_user)?;
-        let mut after = match self.fetch_rs(patron, id, true).await {
+        let mut after = match self.fetch_rs(&self.client, patron, id, true).await {
             Ok(r) => (*r).clone(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot re-read a cancelled request");
@@ -642,103 +985,65 @@ impl ResourceSharing for AlmaBackend {
             });
         }
         self.note_status(record.as_ref(), &after).await;
-        Ok(mapping::borrowing_from(&after, id, patron, record.as_ref()))
+        let cancelled = mapping::borrowing_from(&after, id, patron, record.as_ref());
+        self.observe(
+            &cancelled,
+            creator_of(patron, record.as_ref()),
+            Actor::Patron(patron.0.clone()),
+            "cancel",
+        )
+        .await;
+        Ok(cancelled)
     }
 
     async fn list_borrowing_requests(
         &self,
         patron: &PatronId,
     ) -> PortResult<Vec<BorrowingRequest>> {
-        let recorded = records::for_patron(&self.db, patron).await?;
-        let linked = self.user_requests(patron).await?;
-        let mut seen = HashSet::new();
-        let mut wanted: Vec<(String, Option<records::BorrowingRecord>)> = Vec::new();
-        for record in recorded {
-            if let Some(id) = record.request_id.clone() {
-                if seen.insert(id.clone()) {
-                    wanted.push((id, Some(record)));
-                }
-            }
-        }
-        for ur in linked.iter() {
-            let Some(id) = ur.resource_sharing.as_ref().and_then(|rs| rs.id.clone()) else {
-                continue;
-            };
-            if seen.insert(id.clone()) {
-                wanted.push((id, None));
-            }
-        }
-        let fetched: Vec<_> = futures::stream::iter(wanted)
-            .map(|(id, record)| async move {
-                let r = self.fetch_rs(patron, &id, false).await;
-                (id, record, r)
-            })
-            .buffered(LIST_CONCURRENCY)
-            .collect()
-            .await;
-        let mut listed = Vec::new();
-        for (id, record, r) in fetched {
-            match r {
-                Ok(r) => {
-                    self.note_status(record.as_ref(), &r).await;
-                    let sort = record.as_ref().map(|rec| rec.created_at);
-                    listed.push((
-                        mapping::borrowing_from(&r, &id, patron, record.as_ref()),
-                        sort,
-                    ));
-                }
-                // Alma no longer knows it (401694): left out.
-                Err(PortError::NotFound) => {
-                    tracing::info!(request_id = %id, "an RS request Alma no longer has is left out")
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        listed.sort_by(|(a, ka), (b, kb)| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(kb.cmp(ka))
-                .then(b.id.cmp(&a.id))
-        });
-        Ok(listed.into_iter().map(|(r, _)| r).collect())
+        self.ensure_current(patron).await?;
+        self.mirror.requests_of(patron).await.map_err(db_err)
     }
 
     async fn list_loans(&self, patron: &PatronId) -> PortResult<Vec<IllLoan>> {
-        let loans = self.loans(patron).await?;
-        let ill: Vec<&ItemLoan> = loans.iter().filter(|l| self.is_ill_loan(l)).collect();
-        let renewals = records::all_renewals(&self.db, patron).await?;
-        // A loan names the user request it came through; that names the
-        // RS request.
-        let links = if ill.iter().any(|l| code(&l.request_id).is_some()) {
-            self.user_requests(patron).await.ok()
-        } else {
-            None
+        self.ensure_current(patron).await?;
+        match self.picture(patron).await? {
+            Some(p) if p.loans_at.is_some() => Ok(p.loans),
+            // Never read (that part failed): ask Alma now, as before the
+            // mirror, and say why when it cannot answer.
+            _ => {
+                let loans = self.loans(&self.client, patron, false).await?;
+                let linked = self
+                    .user_requests(&self.client, patron, &["active"], false)
+                    .await?;
+                let loans = self.ill_loans(patron, &loans, &linked).await?;
+                self.mirror
+                    .loans_read(patron, &loans)
+                    .await
+                    .map_err(db_err)?;
+                Ok(loans)
+            }
+        }
+    }
+
+    async fn snapshot(&self, patron: &PatronId) -> PortResult<Option<Snapshot>> {
+        // Without loans read yet, the list methods ask Alma for them.
+        let Some(picture) = self.picture(patron).await?.filter(|p| p.loans_at.is_some()) else {
+            return Ok(None);
         };
-        let rs_of = |user_request: Option<&str>| -> Option<String> {
-            let user_request = user_request?;
-            links
-                .as_ref()?
-                .iter()
-                .find(|u| u.request_id.as_deref() == Some(user_request))?
-                .resource_sharing
-                .as_ref()?
-                .id
-                .clone()
-        };
-        let mut out: Vec<IllLoan> = ill
-            .into_iter()
-            .filter_map(|l| {
-                let count = l
-                    .loan_id
-                    .as_deref()
-                    .and_then(|id| renewals.get(id))
-                    .copied()
-                    .unwrap_or(0);
-                mapping::loan_from(l, count, rs_of(code(&l.request_id)))
-            })
-            .collect();
-        out.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
-        Ok(out)
+        let stale = self.is_stale(&picture);
+        if let Err(e) = self.mirror.viewing(patron, stale).await {
+            tracing::warn!(error = %e, "cannot note a patron viewing their requests");
+        }
+        let requests = self.mirror.requests_of(patron).await.map_err(db_err)?;
+        Ok(Some(Snapshot {
+            freshness: self.freshness_of(&picture),
+            requests,
+            loans: picture.loans,
+        }))
+    }
+
+    async fn refresh(&self, patron: &PatronId) -> PortResult<()> {
+        self.refresh_patron(&self.client, patron, true).await
     }
 
     async fn renew_loan(&self, patron: &PatronId, loan_id: &str) -> PortResult<IllLoan> {
@@ -778,8 +1083,12 @@ impl ResourceSharing for AlmaBackend {
         {
             loan.loan_id = Some(loan_id.to_owned());
         }
-        mapping::loan_from(&loan, count, None)
-            .ok_or_else(|| PortError::Other("Alma's renewed loan has no due date".into()))
+        let renewed = mapping::loan_from(&loan, count, None)
+            .ok_or_else(|| PortError::Other("Alma's renewed loan has no due date".into()))?;
+        if let Err(e) = self.mirror.loan_renewed(patron, &renewed).await {
+            tracing::warn!(error = %e, "cannot record a renewal in the mirror; the sync will read the loan");
+        }
+        Ok(renewed)
     }
 
     async fn create_lending_request(

@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::port::{PortError, PortResult};
 use crate::storage::{json_col, parse_ts, ts, Db};
 
-fn db_err(e: sqlx::Error) -> PortError {
+pub(super) fn db_err(e: sqlx::Error) -> PortError {
     match &e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => PortError::Unavailable(e.to_string()),
         _ => PortError::Other(format!("Kauko's database: {e}")),

@@ -1,0 +1,383 @@
+//! The Alma mirror (issue 16): My requests from Kauko's database, a
+//! background sync that writes each change Alma made into the history
+//! once, and one call budget for every instance on one database. Against
+//! the Alma API simulator on loopback; SQLite and PostgreSQL.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::PatronId;
+use server::adapters::alma::sync::Step;
+use server::adapters::alma::{AlmaBackend, AlmaSettings};
+use server::alma_sim::{AlmaSim, Fault, NewSimLoan, SimHandle};
+use server::port::ResourceSharing;
+use server::storage::Db;
+use sqlx::Row;
+
+use support::alma::{alma_config, sim_config, KEY};
+
+const RS_READ: &str = "GET /users/{id}/resource-sharing-requests/{id}";
+
+/// An instance of the Alma adapter on `db` (`extra`: configuration).
+fn instance(sim: &SimHandle, db: &Db, extra: &[(&str, &str)]) -> Arc<AlmaBackend> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = alma_config(&sim.base_url, dir.path(), extra);
+    Arc::new(AlmaBackend::new(db.clone(), AlmaSettings::from_config(&config).unwrap()).unwrap())
+}
+
+/// An RS request placed in Alma outside Kauko (as through Primo); its id.
+async fn place(sim: &SimHandle, patron: &str, title: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/almaws/v1/users/{patron}/resource-sharing-requests",
+            sim.base_url
+        ))
+        .header("authorization", format!("apikey {KEY}"))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({
+            "format": {"value": "PHYSICAL"},
+            "citation_type": {"value": "BK"},
+            "title": title,
+            "agree_to_copyright_terms": true,
+            "pickup_location": {"value": "MAIN"},
+            "pickup_location_type": "LIBRARY"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "placing: {}", res.status());
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["request_id"].as_str().unwrap().to_owned()
+}
+
+/// Runs sync steps until nothing is due (at most `limit` steps).
+async fn drain(alma: &AlmaBackend, limit: usize) -> usize {
+    let mut steps = 0;
+    while steps < limit {
+        match alma.sync_step().await.unwrap() {
+            Step::Idle => break,
+            _ => steps += 1,
+        }
+    }
+    steps
+}
+
+/// The events of a request: (actor kind, action, from, to).
+async fn events(db: &Db, request_id: &str) -> Vec<(String, String, Option<String>, String)> {
+    sqlx::query(
+        "SELECT actor_kind, action, from_state, to_state FROM request_events \
+         WHERE side = 'borrowing' AND request_id = $1 ORDER BY seq",
+    )
+    .bind(request_id.to_owned())
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.get("actor_kind"),
+            r.get("action"),
+            r.get("from_state"),
+            r.get("to_state"),
+        )
+    })
+    .collect()
+}
+
+async fn both_databases<F, Fut>(test: F)
+where
+    F: Fn(Db, Db, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    // SQLite: two pools on one file, as two instances would have.
+    let (a, dir) = support::sqlite_db().await;
+    let url = format!("sqlite://{}/kauko.db", dir.path().display());
+    let b = Db::connect(&url, 4, Duration::from_secs(5)).await.unwrap();
+    test(a, b, "sqlite".into()).await;
+    drop(dir);
+    if let Some(url) = support::postgres_url().await {
+        let a = Db::connect(&url, 4, Duration::from_secs(5)).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = Db::connect(&url, 4, Duration::from_secs(5)).await.unwrap();
+        test(a, b, "postgres".into()).await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_in_alma_becomes_one_event_and_shows_in_my_requests() {
+    both_databases(|db_a, db_b, which| async move {
+        let sim = AlmaSim::start(sim_config()).await.unwrap();
+        let fast = [("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1")];
+        let a = instance(&sim, &db_a, &fast);
+        let b = instance(&sim, &db_b, &fast);
+        let patron = PatronId("mirror.patron".into());
+        let first = place(&sim, &patron.0, "Mirrored book one").await;
+        let second = place(&sim, &patron.0, "Mirrored book two").await;
+
+        // The first look reads Alma and fills the mirror: one `created`
+        // event per request, by the library system (placed outside Kauko).
+        let listed = a.list_borrowing_requests(&patron).await.unwrap();
+        assert_eq!(listed.len(), 2, "{which}");
+        for id in [&first, &second] {
+            assert_eq!(
+                events(&db_a, id).await,
+                vec![(
+                    "library_system".into(),
+                    "created".into(),
+                    None,
+                    "REQUEST_CREATED_BOR".into()
+                )],
+                "{which}"
+            );
+        }
+
+        // Warm: My requests costs Alma nothing.
+        sim.state.reset_stats();
+        for _ in 0..5 {
+            let snap = a.snapshot(&patron).await.unwrap().expect("a snapshot");
+            assert_eq!(snap.requests.len(), 2);
+            assert!(!snap.freshness.unwrap().stale);
+            assert_eq!(a.list_borrowing_requests(&patron).await.unwrap().len(), 2);
+        }
+        assert_eq!(sim.state.stats().calls, 0, "{which}: warm views call Alma");
+
+        // Alma staff move a request behind Kauko's back; both instances
+        // sync at once.
+        assert!(sim.state.set_status(&first, "SHIPPED_PHYSICALLY"));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let (sa, sb) = tokio::join!(drain(&a, 50), drain(&b, 50));
+        assert!(sa + sb >= 1, "{which}: the sync read something");
+        let snap = a.snapshot(&patron).await.unwrap().unwrap();
+        let seen = snap.requests.iter().find(|r| r.id == first).unwrap();
+        assert_eq!(seen.status.code(), "SHIPPED_PHYSICALLY", "{which}");
+        let changes = |e: &Vec<(String, String, Option<String>, String)>| {
+            e.iter()
+                .filter(|(_, action, _, _)| action == "alma_status")
+                .count()
+        };
+        let history = events(&db_a, &first).await;
+        assert_eq!(changes(&history), 1, "{which}: {history:?}");
+        assert_eq!(
+            history.last().unwrap(),
+            &(
+                "library_system".to_owned(),
+                "alma_status".to_owned(),
+                Some("REQUEST_CREATED_BOR".to_owned()),
+                "SHIPPED_PHYSICALLY".to_owned()
+            )
+        );
+        assert_eq!(changes(&events(&db_a, &second).await), 0, "{which}");
+
+        // A restart keeps the mirror and writes nothing twice.
+        drop((a, b));
+        let c = instance(&sim, &db_b, &fast);
+        sim.state.reset_stats();
+        assert_eq!(c.list_borrowing_requests(&patron).await.unwrap().len(), 2);
+        assert_eq!(sim.state.stats().calls, 0, "{which}: the mirror survived");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        drain(&c, 50).await;
+        assert_eq!(changes(&events(&db_a, &first).await), 1, "{which}");
+        assert_eq!(events(&db_a, &second).await.len(), 1, "{which}");
+        sim.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_closed_long_ago_is_no_longer_read() {
+    let (db, _dir) = support::sqlite_db().await;
+    let sim = AlmaSim::start(sim_config()).await.unwrap();
+    let a = instance(
+        &sim,
+        &db,
+        &[
+            ("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1"),
+            ("KAUKO_ALMA_SYNC_CLOSED_SECONDS", "1"),
+            ("KAUKO_ALMA_SYNC_FORGET_DAYS", "0"),
+        ],
+    );
+    let patron = PatronId("closing.patron".into());
+    let id = place(&sim, &patron.0, "Soon cancelled").await;
+    a.list_borrowing_requests(&patron).await.unwrap();
+    assert!(sim.state.set_status(&id, "CANCELED_BY_STAFF"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    drain(&a, 20).await;
+    let history = events(&db, &id).await;
+    assert_eq!(
+        history.last().unwrap().3,
+        "CANCELED_BY_STAFF",
+        "{history:?}"
+    );
+    // Closed (and forgotten at once): never read again, though its
+    // patron is still looked at.
+    sim.state.reset_stats();
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        drain(&a, 20).await;
+    }
+    let stats = sim.state.stats();
+    assert_eq!(stats.calls_by_route.get(RS_READ), None, "{stats:?}");
+    assert!(stats.calls > 0, "the patron is still read: {stats:?}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn with_alma_down_my_requests_serves_the_mirror_and_says_so() {
+    let (db, _dir) = support::sqlite_db().await;
+    let sim = AlmaSim::start(sim_config()).await.unwrap();
+    // Every look is stale: each one asks Alma first.
+    let a = instance(
+        &sim,
+        &db,
+        &[
+            ("KAUKO_ALMA_MIRROR_STALE_SECONDS", "0"),
+            ("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1"),
+            ("KAUKO_ALMA_MAX_CALLS_PER_SECOND", "10"),
+        ],
+    );
+    let patron = PatronId("down.patron".into());
+    for n in 0..3 {
+        place(&sim, &patron.0, &format!("Book {n}")).await;
+    }
+    sim.state.add_loan(NewSimLoan {
+        user_id: patron.0.clone(),
+        title: "A loan".into(),
+        author: None,
+        due_in_days: 14,
+        renewable: true,
+        rs_request_id: None,
+    });
+    assert_eq!(a.list_borrowing_requests(&patron).await.unwrap().len(), 3);
+    assert_eq!(a.list_loans(&patron).await.unwrap().len(), 1);
+
+    sim.state.set_fault(Fault::Unavailable);
+    assert_eq!(a.list_borrowing_requests(&patron).await.unwrap().len(), 3);
+    assert_eq!(a.list_loans(&patron).await.unwrap().len(), 1);
+    assert!(a.refresh(&patron).await.is_err());
+    let snap = a.snapshot(&patron).await.unwrap().unwrap();
+    assert_eq!(snap.requests.len(), 3);
+    let freshness = snap.freshness.unwrap();
+    assert!(freshness.unreachable && freshness.stale, "{freshness:?}");
+
+    // The sync keeps trying, within its share: 30 % of 10 a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.state.reset_stats();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        a.sync_step().await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let calls = sim.state.stats().calls;
+    assert!(
+        calls as f64 <= 3.0 * elapsed + 2.0,
+        "{calls} calls in {elapsed:.1} s while Alma was down"
+    );
+
+    // Back: the next look is current again.
+    sim.state.set_fault(Fault::None);
+    a.refresh(&patron).await.unwrap();
+    let freshness = a
+        .snapshot(&patron)
+        .await
+        .unwrap()
+        .unwrap()
+        .freshness
+        .unwrap();
+    assert!(!freshness.unreachable, "{freshness:?}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn the_sync_keeps_to_its_share_of_the_budget() {
+    let (db, _dir) = support::sqlite_db().await;
+    let sim = AlmaSim::start(sim_config()).await.unwrap();
+    let a = instance(
+        &sim,
+        &db,
+        &[
+            ("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1"),
+            ("KAUKO_ALMA_MAX_CALLS_PER_SECOND", "10"),
+            ("KAUKO_ALMA_SYNC_SHARE_PERCENT", "30"),
+        ],
+    );
+    let patron = PatronId("busy.patron".into());
+    for n in 0..12 {
+        place(&sim, &patron.0, &format!("Book {n}")).await;
+    }
+    a.list_borrowing_requests(&patron).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.state.reset_stats();
+    let before = a.stats();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        if a.sync_step().await.unwrap() == Step::Idle {
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let calls = sim.state.stats().calls;
+    let after = a.stats();
+    assert_eq!(
+        after.sync_calls - before.sync_calls,
+        calls,
+        "all of them the sync's"
+    );
+    // 3 a second (350 ms apart): at most one more for the window's edge.
+    assert!(
+        calls as f64 <= 3.0 * elapsed + 1.0 && calls >= 3,
+        "{calls} sync calls in {elapsed:.2} s"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_never_exceed_the_threshold() {
+    let Some(url) = support::postgres_url().await else {
+        return;
+    };
+    const LIMIT: u32 = 10;
+    let sim = AlmaSim::start(sim_config()).await.unwrap();
+    let patrons: Vec<PatronId> = (0..8)
+        .map(|i| PatronId(format!("budget.patron.{i}")))
+        .collect();
+    for p in &patrons {
+        for n in 0..2 {
+            place(&sim, &p.0, &format!("Book {n}")).await;
+        }
+    }
+    // Alma's threshold from now on is Kauko's limit.
+    sim.state.update_config(|c| c.threshold_per_second = LIMIT);
+    let extra = [
+        ("KAUKO_ALMA_MAX_CALLS_PER_SECOND", "10"),
+        ("KAUKO_ALMA_MAX_WAIT_MILLISECONDS", "30000"),
+    ];
+    let db_a = Db::connect(&url, 4, Duration::from_secs(5)).await.unwrap();
+    db_a.migrate().await.unwrap();
+    let db_b = Db::connect(&url, 4, Duration::from_secs(5)).await.unwrap();
+    let a = instance(&sim, &db_a, &extra);
+    let b = instance(&sim, &db_b, &extra);
+    sim.state.reset_stats();
+    // Every patron's first look, half on each instance, all at once:
+    // about 40 calls, each instance alone allowed 10 a second.
+    let looks = patrons.iter().enumerate().map(|(i, p)| {
+        let port = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move {
+            let (requests, loans) =
+                tokio::join!(port.list_borrowing_requests(p), port.list_loans(p));
+            (requests.unwrap().len(), loans.unwrap().len())
+        }
+    });
+    let answers = futures::future::join_all(looks).await;
+    assert!(answers.iter().all(|(r, _)| *r == 2), "{answers:?}");
+    let stats = sim.state.stats();
+    assert!(stats.calls >= 8 * 4, "{stats:?}");
+    assert_eq!(stats.throttled, 0, "{stats:?}");
+    assert!(
+        stats.max_calls_in_any_second <= u64::from(LIMIT),
+        "{} calls in one second (threshold {LIMIT})",
+        stats.max_calls_in_any_second
+    );
+    sim.stop().await;
+}
