@@ -38,6 +38,9 @@ if [ -n "$alma_port" ]; then
   # A failed delivery waits a minute before its next automatic try, so the
   # test of staff's "Retry now" (alma.spec.ts) is not raced by the worker.
   export KAUKO_OUTBOX_FIRST_BACKOFF_MILLISECONDS=60000
+  # Every look at My requests finds the mirror stale and asks Alma again
+  # (alma.spec.ts watches a change made in Alma arrive without a reload).
+  export KAUKO_ALMA_MIRROR_STALE_SECONDS=0
 fi
 export KAUKO_AUTH_ISSUER_URL="http://127.0.0.1:$idp_port"
 export KAUKO_AUTH_CLIENT_SECRET=kauko-dev-secret

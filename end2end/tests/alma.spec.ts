@@ -58,6 +58,28 @@ test("My requests from Alma: statuses, renew and cancel reach the library system
   expect(new Date(renewed.due_date).getTime()).toBeGreaterThan(Date.now() + 21 * 24 * 3600 * 1000);
 });
 
+test("a change made in Alma behind Kauko's back arrives on My requests without a reload", async ({ page }) => {
+  await signIn(page, "/my?lang=en", "aino");
+  const kalevala = row(page, /^Kalevala : the land of heroes/);
+  await expect(kalevala.getByText("On its way")).toBeVisible();
+  // Alma staff receive the book (the simulator's control API).
+  const request = (await simState(page)).rs_requests.find((r: any) => r.title.startsWith("Kalevala"));
+  const moved = await page.request.post(`${sim}/sim/rs-requests/${request.request_id}/status`, {
+    data: { status: "RECEIVED_PHYSICALLY" },
+  });
+  expect(moved.ok()).toBeTruthy();
+
+  // The server renders Kauko's mirror at once, saying how old it is...
+  const html = await (await page.request.get("/my?lang=en")).text();
+  expect(html).toContain("Updated 0 minutes ago");
+  // ... and the page asks Alma again and shows the change in place.
+  await page.goto("/my?lang=en");
+  await hydrated(page);
+  await expect(kalevala.getByText("Ready for pickup")).toBeVisible();
+  await expect(page.getByText(/^Updated \d+ minutes ago/)).toHaveCount(0);
+  await expectAccessible(page);
+});
+
 test("a request sent from Kauko is created in Alma and shown in My requests", async ({ page }) => {
   await signIn(page, "/request?lang=en", "bertil");
   await page.getByLabel("Book", { exact: true }).check();

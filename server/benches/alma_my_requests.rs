@@ -446,22 +446,13 @@ async fn run() {
     let sqlite = format!("sqlite://{}/kauko.db", dir.path().display());
     bench.setup("one instance, SQLite", &sqlite, 1).await;
 
-    let base = std::env::var("KAUKO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match Db::connect(&base, 1, Duration::from_secs(5)).await {
+    match common::postgres_schema().await {
         Err(e) => println!("\ntwo instances on PostgreSQL: skipped (not reachable: {e})"),
-        Ok(admin) => {
-            let schema = format!("kauko_bench_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin.pool)
-                .await
-                .expect("schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options[search_path]={schema}");
-            bench.setup("two instances, one PostgreSQL", &url, 2).await;
-            let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin.pool)
+        Ok(schema) => {
+            bench
+                .setup("two instances, one PostgreSQL", &schema.url, 2)
                 .await;
+            schema.drop().await;
         }
     }
 }

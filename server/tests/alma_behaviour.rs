@@ -11,7 +11,7 @@ use app::domain::{BorrowingStatus, PatronId};
 use server::alma_sim::{Fault, SimConfig};
 use server::port::contract::{new_request, unique};
 use server::port::PortError;
-use support::alma::{sim_config, AlmaHarness, KEY};
+use support::alma::{sim_config, AlmaHarness};
 
 fn patron() -> PatronId {
     PatronId(unique("patron"))
@@ -20,27 +20,7 @@ fn patron() -> PatronId {
 /// Creates a request straight in the simulator's Alma API, as Primo or
 /// staff in Alma would: Kauko has no record of it.
 async fn create_outside_kauko(h: &AlmaHarness, patron: &PatronId, title: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(format!(
-            "{}/almaws/v1/users/{}/resource-sharing-requests",
-            h.sim.base_url, patron.0
-        ))
-        .header("authorization", format!("apikey {KEY}"))
-        .header("accept", "application/json")
-        .json(&serde_json::json!({
-            "format": {"value": "PHYSICAL"},
-            "citation_type": {"value": "BK"},
-            "title": title,
-            "agree_to_copyright_terms": true,
-            "pickup_location": {"value": "MAIN"},
-            "pickup_location_type": "LIBRARY"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.unwrap();
-    body["request_id"].as_str().unwrap().to_owned()
+    support::alma::place_in_alma(&h.sim.base_url, &patron.0, title).await
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use server::port::ResourceSharing;
 use server::storage::Db;
 use sqlx::Row;
 
-use support::alma::{alma_config, sim_config, KEY};
+use support::alma::{alma_config, sim_config};
 
 const RS_READ: &str = "GET /users/{id}/resource-sharing-requests/{id}";
 
@@ -29,27 +29,7 @@ fn instance(sim: &SimHandle, db: &Db, extra: &[(&str, &str)]) -> Arc<AlmaBackend
 
 /// An RS request placed in Alma outside Kauko (as through Primo); its id.
 async fn place(sim: &SimHandle, patron: &str, title: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(format!(
-            "{}/almaws/v1/users/{patron}/resource-sharing-requests",
-            sim.base_url
-        ))
-        .header("authorization", format!("apikey {KEY}"))
-        .header("accept", "application/json")
-        .json(&serde_json::json!({
-            "format": {"value": "PHYSICAL"},
-            "citation_type": {"value": "BK"},
-            "title": title,
-            "agree_to_copyright_terms": true,
-            "pickup_location": {"value": "MAIN"},
-            "pickup_location_type": "LIBRARY"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "placing: {}", res.status());
-    let body: serde_json::Value = res.json().await.unwrap();
-    body["request_id"].as_str().unwrap().to_owned()
+    support::alma::place_in_alma(&sim.base_url, patron, title).await
 }
 
 /// Runs sync steps until nothing is due (at most `limit` steps).
@@ -379,5 +359,28 @@ async fn two_instances_on_one_postgres_never_exceed_the_threshold() {
         "{} calls in one second (threshold {LIMIT})",
         stats.max_calls_in_any_second
     );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_patron_looking_at_my_requests_is_read_first() {
+    let (db, _dir) = support::sqlite_db().await;
+    let sim = AlmaSim::start(sim_config()).await.unwrap();
+    let a = instance(&sim, &db, &[("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1")]);
+    let (early, looking) = (
+        PatronId("early.patron".into()),
+        PatronId("looking.patron".into()),
+    );
+    for p in [&early, &looking] {
+        place(&sim, &p.0, "A book").await;
+        a.list_borrowing_requests(p).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Both are due, `early` longer; `looking` opens My requests.
+    a.snapshot(&looking).await.unwrap().expect("mirrored");
+    assert_eq!(a.mirror().claim_patron().await.unwrap(), Some(looking));
+    assert_eq!(a.mirror().claim_patron().await.unwrap(), Some(early));
+    // Both claimed: another instance finds nothing to take.
+    assert_eq!(a.mirror().claim_patron().await.unwrap(), None);
     sim.stop().await;
 }

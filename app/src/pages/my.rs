@@ -90,7 +90,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                 {move || notice.get().filter(|n| !n.ok).map(|n| n.text)}
             </p>
         </div>
-        <Transition fallback=move || view! { <p role="status">{tr("my.loading")}</p> }>
+        <Suspense fallback=move || view! { <p role="status">{tr("my.loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(my) => view! { <MyLists my cancel renew/> }.into_any(),
@@ -103,7 +103,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
     .into_any()
 }

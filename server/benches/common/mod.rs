@@ -1,6 +1,7 @@
 //! What the storage benchmarks share: a size from the environment, a
 //! fresh SQLite database, and a fresh PostgreSQL schema (dropped after),
 //! when PostgreSQL answers.
+#![allow(dead_code)]
 
 use std::future::Future;
 use std::time::Duration;
@@ -31,31 +32,56 @@ where
     println!("SQLite:");
     bench(db).await;
 
-    let base = std::env::var("KAUKO_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match Db::connect(&base, 1, Duration::from_secs(5)).await {
+    match postgres_schema().await {
         Err(e) => println!("PostgreSQL: skipped (not reachable: {e})"),
-        Ok(admin) => {
-            let schema = format!("kauko_bench_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin.pool)
-                .await
-                .expect("schema");
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options[search_path]={schema}");
-            let db = Db::connect(&url, 4, Duration::from_secs(5))
+        Ok(schema) => {
+            let db = Db::connect(&schema.url, 4, Duration::from_secs(5))
                 .await
                 .expect("postgres");
             db.migrate().await.expect("migrations");
             println!("PostgreSQL:");
             bench(db.clone()).await;
             db.pool.close().await;
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin.pool)
-                .await
-                .expect("drop");
+            schema.drop().await;
         }
     }
+}
+
+/// A new schema in the test PostgreSQL, for one benchmark.
+pub struct PgSchema {
+    /// A URL whose connections use the schema.
+    pub url: String,
+    name: String,
+    admin: Db,
+}
+
+impl PgSchema {
+    pub async fn drop(self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&self.admin.pool)
+            .await
+            .expect("drop");
+    }
+}
+
+/// A new PostgreSQL schema, if PostgreSQL answers.
+pub async fn postgres_schema() -> Result<PgSchema, String> {
+    let base = std::env::var("KAUKO_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = Db::connect(&base, 1, Duration::from_secs(5))
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = format!("kauko_bench_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE SCHEMA {name}"))
+        .execute(&admin.pool)
+        .await
+        .expect("schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Ok(PgSchema {
+        url: format!("{base}{sep}options[search_path]={name}"),
+        name,
+        admin,
+    })
 }
 
 /// Refreshes the planner's statistics after filling.

@@ -29,6 +29,31 @@ pub fn alma_config(base_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]
     Config::from_sources("", vars).unwrap()
 }
 
+/// Creates an RS request straight in the simulator's Alma API, as Primo or
+/// staff in Alma would (Kauko has no record of it); its id.
+pub async fn place_in_alma(sim_base_url: &str, patron: &str, title: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{sim_base_url}/almaws/v1/users/{patron}/resource-sharing-requests"
+        ))
+        .header("authorization", format!("apikey {KEY}"))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({
+            "format": {"value": "PHYSICAL"},
+            "citation_type": {"value": "BK"},
+            "title": title,
+            "agree_to_copyright_terms": true,
+            "pickup_location": {"value": "MAIN"},
+            "pickup_location_type": "LIBRARY"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "placing a request in the simulator");
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["request_id"].as_str().unwrap().to_owned()
+}
+
 pub fn sim_config() -> SimConfig {
     SimConfig {
         api_keys: vec![KEY.into()],
