@@ -259,11 +259,15 @@ pub async fn load_my_requests(#[server(default)] fresh: bool) -> Result<MyReques
     let now = chrono::Utc::now();
     let today = now.date_naive();
     let outbox = super::ssr::outbox().ok();
-    if fresh {
-        if let Err(e) = port.refresh(&patron).await {
-            leptos::logging::warn!("my requests: refresh: {e}");
-        }
-    }
+    // Read again just now: current, whatever the copy's threshold.
+    let refreshed = fresh
+        && match port.refresh(&patron).await {
+            Ok(()) => true,
+            Err(e) => {
+                leptos::logging::warn!("my requests: refresh: {e}");
+                false
+            }
+        };
     let snapshot = match port.snapshot(&patron).await {
         Ok(s) => s,
         Err(e) => {
@@ -310,7 +314,7 @@ pub async fn load_my_requests(#[server(default)] fresh: bool) -> Result<MyReques
             log("loans", &e);
             failure_key(&e).to_owned()
         });
-    let stale = freshness.is_some_and(|f| f.stale || f.unreachable);
+    let stale = !refreshed && freshness.is_some_and(|f| f.stale || f.unreachable);
     Ok(MyRequests {
         received,
         active,
