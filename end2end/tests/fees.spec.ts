@@ -31,6 +31,7 @@ test("staff set a rule; a shipped loan is billed, invoiced, exported to SAP and 
   await form.getByLabel("Billable event").selectOption("lending_loan");
   await form.getByLabel("Applies to").selectOption("partner");
   await form.getByLabel(/^Library code/).fill("DE-GBV:7");
+  await form.getByLabel("Material").selectOption("book");
   await form.getByLabel("Net price").fill("-5");
   await form.getByLabel("Valid from").fill(today());
   await form.getByRole("button", { name: "Add the rule" }).click();
@@ -38,7 +39,9 @@ test("staff set a rule; a shipped loan is billed, invoiced, exported to SAP and 
   await form.getByLabel("Net price").fill("12,50");
   await form.getByRole("button", { name: "Add the rule" }).click();
   await expect(page.getByRole("status").filter({ hasText: /Rule \d+ was added/ })).toBeVisible();
-  await expect(page.getByRole("table", { name: "Fee rules and when they apply" }).getByText("Göttingen loans")).toBeVisible();
+  const ruleRow = page.getByRole("table", { name: "Fee rules and when they apply" }).getByRole("row").filter({ hasText: "Göttingen loans" });
+  await expect(ruleRow).toBeVisible();
+  await expect(ruleRow).toContainText("Book");
   // The same rule again overlaps.
   await form.getByRole("button", { name: "Add the rule" }).click();
   await expect(page.getByRole("alert").filter({ hasText: /overlaps rule \d+ \(Göttingen loans\)/ })).toBeVisible();
@@ -108,6 +111,13 @@ test("staff set a rule; a shipped loan is billed, invoiced, exported to SAP and 
   const xlsx = await page.request.get((await run.getByRole("link", { name: "Excel (XLSX)" }).getAttribute("href"))!);
   expect(xlsx.status()).toBe(200);
   expect((await xlsx.body()).subarray(0, 2).toString()).toBe("PK");
+
+  // Both downloads are on record: when, who, which run, which file.
+  await page.goto("/staff/fees?tab=invoices&lang=en");
+  const downloads = page.getByRole("table", { name: /Who downloaded which invoice file/ });
+  for (const file of ["sap.csv", "sap.xlsx"]) {
+    await expect(downloads.getByRole("row").filter({ hasText: file }).first()).toContainText(`${today()} – ${today()}`);
+  }
 
   // The invoice: printable in Swedish, Finvoice, then a credit note.
   await invoiceLink.click();

@@ -18,7 +18,8 @@
 //!   then spread evenly over two seconds ("paced"), with the background
 //!   sync running at its share;
 //! - **change**: statuses changed in the simulator behind Kauko's back,
-//!   timed until the mirror shows them (sync interval KAUKO_BENCH_SYNC_SECONDS).
+//!   timed until the mirror shows them (sync interval KAUKO_BENCH_SYNC_SECONDS,
+//!   default 180).
 
 mod common;
 
@@ -245,17 +246,22 @@ impl Bench {
     async fn setup(&self, label: &str, db_url: &str, instances_wanted: usize) {
         let rounds = env("KAUKO_BENCH_ROUNDS", 3);
         let cold = env("KAUKO_BENCH_COLD_PATRONS", 20).min(self.patrons.len());
-        let sync_seconds = env("KAUKO_BENCH_SYNC_SECONDS", 30) as u64;
+        // A patron's pass costs about two calls (their user requests and their
+        // loans; requests only when changed), so one round over every
+        // patron takes about patrons × 2 / (limit × 30 %) seconds: 133 s
+        // for 200 patrons at 10/s. The interval must be longer than that.
+        let sync_seconds = env("KAUKO_BENCH_SYNC_SECONDS", 180) as u64;
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut instances = Vec::new();
         for _ in 0..instances_wanted {
             instances.push(self.instance(db_url, dir.path(), sync_seconds).await);
         }
         println!(
-            "\n== {label}: {} instance(s), {} patrons, Alma's threshold and Kauko's limit {}/s, sync share 30 %, active requests re-read every {sync_seconds} s",
+            "\n== {label}: {} instance(s), {} patrons, Alma's threshold and Kauko's limit {}/s, sync share 30 %, active requests re-read every {sync_seconds} s (a round over every patron at about 2 calls each: {:.0} s)",
             instances.len(),
             self.patrons.len(),
-            self.threshold
+            self.threshold,
+            self.patrons.len() as f64 * 2.0 / (f64::from(self.threshold) * 0.3),
         );
 
         // Cold: the first patrons' first look, all at once.

@@ -410,6 +410,9 @@ pub struct FeesConfig {
     pub settle_milliseconds: u64,
     /// Days from the invoice date to the due date.
     pub payment_days: u32,
+    /// A request needed within this many days of being made is urgent
+    /// (fee rules may price urgent requests apart).
+    pub urgent_days: u32,
     /// The seller: the library's university.
     pub seller_name: String,
     pub seller_business_id: String,
@@ -442,6 +445,7 @@ impl Default for FeesConfig {
             poll_interval_milliseconds: 2000,
             settle_milliseconds: 3000,
             payment_days: 14,
+            urgent_days: 7,
             seller_name: "Helsingin yliopisto".into(),
             seller_business_id: "0313471-7".into(),
             seller_vat_number: Some("FI03134717".into()),
@@ -600,6 +604,9 @@ pub struct AuthConfig {
     /// grants the staff role.
     pub staff_claim: String,
     pub staff_value: String,
+    /// The claim (string or array of strings) whose values are the
+    /// patron's groups, kept for fee rules by patron group.
+    pub groups_claim: String,
     /// Minutes without activity before a session ends.
     pub session_idle_minutes: u64,
     /// Hours after sign-in when a session ends regardless.
@@ -625,6 +632,7 @@ impl Default for AuthConfig {
             user_id_claim: "sub".into(),
             staff_claim: "groups".into(),
             staff_value: "kauko-staff".into(),
+            groups_claim: "groups".into(),
             session_idle_minutes: 60,
             session_max_hours: 12,
             role_recheck_minutes: 60,
@@ -800,6 +808,12 @@ pub struct AlmaConfig {
     /// My requests from a mirror older than this says how old it is and
     /// asks Alma again (as the patron's look, first in line).
     pub mirror_stale_seconds: u64,
+    /// How often the lending task list is read into the lending mirror
+    /// (fees price what it sees shipped); 0: never. Needs `rs_library`.
+    pub lending_sync_seconds: u64,
+    /// The lending statuses whose task lists are read (Alma answers at most
+    /// 100 requests per list).
+    pub lending_statuses: Vec<String>,
 }
 
 impl Default for AlmaConfig {
@@ -821,6 +835,12 @@ impl Default for AlmaConfig {
             sync_closed_seconds: 86_400,
             sync_forget_days: 30,
             mirror_stale_seconds: 600,
+            lending_sync_seconds: 300,
+            lending_statuses: vec![
+                "REQUEST_CREATED_LEND".into(),
+                "SHIPPED_PHYSICALLY".into(),
+                "SHIPPED_DIGITALLY".into(),
+            ],
         }
     }
 }

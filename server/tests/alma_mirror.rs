@@ -20,10 +20,13 @@ use support::alma::{alma_config, sim_config};
 
 const RS_READ: &str = "GET /users/{id}/resource-sharing-requests/{id}";
 
-/// An instance of the Alma adapter on `db` (`extra`: configuration).
+/// An instance of the Alma adapter on `db` (`extra`: configuration; the
+/// lending task list is not read unless `extra` says so).
 fn instance(sim: &SimHandle, db: &Db, extra: &[(&str, &str)]) -> Arc<AlmaBackend> {
     let dir = tempfile::tempdir().unwrap();
-    let config = alma_config(&sim.base_url, dir.path(), extra);
+    let mut vars = vec![("KAUKO_ALMA_LENDING_SYNC_SECONDS", "0")];
+    vars.extend_from_slice(extra);
+    let config = alma_config(&sim.base_url, dir.path(), &vars);
     Arc::new(AlmaBackend::new(db.clone(), AlmaSettings::from_config(&config).unwrap()).unwrap())
 }
 
@@ -283,10 +286,15 @@ async fn the_sync_keeps_to_its_share_of_the_budget() {
         ],
     );
     let patron = PatronId("busy.patron".into());
+    let mut ids = Vec::new();
     for n in 0..12 {
-        place(&sim, &patron.0, &format!("Book {n}")).await;
+        ids.push(place(&sim, &patron.0, &format!("Book {n}")).await);
     }
     a.list_borrowing_requests(&patron).await.unwrap();
+    // Every request moves in Alma: the sync has twelve to read.
+    for id in &ids {
+        assert!(sim.state.set_status(id, "SHIPPED_PHYSICALLY"));
+    }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     sim.state.reset_stats();
     let before = a.stats();
@@ -383,4 +391,226 @@ async fn a_patron_looking_at_my_requests_is_read_first() {
     // Both claimed: another instance finds nothing to take.
     assert_eq!(a.mirror().claim_patron().await.unwrap(), None);
     sim.stop().await;
+}
+
+#[tokio::test]
+async fn the_sync_spots_changes_through_the_patrons_listing_and_reads_only_those() {
+    both_databases(|db, _, which| async move {
+        let sim = AlmaSim::start(sim_config()).await.unwrap();
+        let a = instance(&sim, &db, &[("KAUKO_ALMA_SYNC_ACTIVE_SECONDS", "1")]);
+        let patron = PatronId("listing.patron".into());
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            ids.push(place(&sim, &patron.0, &format!("Listed book {n}")).await);
+        }
+        assert_eq!(a.list_borrowing_requests(&patron).await.unwrap().len(), 4);
+
+        // One request moves in Alma; the patron's next pass lists their
+        // user requests, sees that one's status differ from the last pass
+        // and reads that request alone.
+        assert!(sim.state.set_status(&ids[2], "SHIPPED_PHYSICALLY"));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        sim.state.reset_stats();
+        assert_eq!(a.sync_step().await.unwrap(), Step::Patron, "{which}");
+        let stats = sim.state.stats();
+        assert_eq!(
+            stats.calls_by_route.get(RS_READ),
+            Some(&1),
+            "{which}: {stats:?}"
+        );
+        let history = events(&db, &ids[2]).await;
+        assert_eq!(
+            history.last().unwrap().3,
+            "SHIPPED_PHYSICALLY",
+            "{which}: {history:?}"
+        );
+        let snap = a.snapshot(&patron).await.unwrap().unwrap();
+        let seen = snap.requests.iter().find(|r| r.id == ids[2]).unwrap();
+        assert_eq!(seen.status.code(), "SHIPPED_PHYSICALLY", "{which}");
+
+        // Nothing changed since: the next pass reads no request at all,
+        // and the unchanged ones are not due on their own either.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        sim.state.reset_stats();
+        let steps = drain(&a, 20).await;
+        let stats = sim.state.stats();
+        assert!(steps >= 1, "{which}");
+        assert_eq!(
+            stats.calls_by_route.get(RS_READ),
+            None,
+            "{which}: {stats:?}"
+        );
+
+        // A request that closes leaves the active listing: read once, its
+        // close recorded once.
+        assert!(sim.state.set_status(&ids[0], "CANCELED_BY_STAFF"));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        sim.state.reset_stats();
+        drain(&a, 20).await;
+        let stats = sim.state.stats();
+        assert_eq!(
+            stats.calls_by_route.get(RS_READ),
+            Some(&1),
+            "{which}: {stats:?}"
+        );
+        let closed = events(&db, &ids[0]).await;
+        assert_eq!(closed.last().unwrap().3, "CANCELED_BY_STAFF", "{which}");
+        assert_eq!(
+            closed.iter().filter(|e| e.1 == "alma_status").count(),
+            1,
+            "{which}: {closed:?}"
+        );
+        sim.stop().await;
+    })
+    .await;
+}
+
+/// A lending request placed in the simulator for `partner`, as a partner
+/// library (or Alma's own intake) would; its id.
+async fn lend(a: &AlmaBackend, partner: &str, title: &str, needed_by: Option<&str>) -> String {
+    a.create_lending_request(app::domain::NewLendingRequest {
+        external_id: format!("L-{title}"),
+        partner_code: partner.into(),
+        requester: app::domain::RequesterContact {
+            library_name: "Partner library".into(),
+            contact_name: None,
+            email: "ill@partner.example.org".into(),
+        },
+        citation: app::domain::Citation {
+            kind: Some(app::domain::CitationType::Book),
+            title: title.into(),
+            ..Default::default()
+        },
+        service: app::domain::ServiceType::Loan,
+        delivery_address: None,
+        max_cost: None,
+        needed_by: needed_by.map(|d| d.parse().unwrap()),
+        note: None,
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+async fn lending_events(db: &Db) -> Vec<(String, String, String)> {
+    sqlx::query(
+        "SELECT request_id, action, to_state FROM request_events WHERE side = 'lending' ORDER BY seq",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("request_id"), r.get("action"), r.get("to_state")))
+    .collect()
+}
+
+#[tokio::test]
+async fn lending_moved_in_alma_is_read_from_the_task_list_and_billed_once() {
+    both_databases(|db_a, db_b, which| async move {
+        let sim = AlmaSim::start(sim_config()).await.unwrap();
+        server::alma_sim::demo::seed(&sim.state);
+        let lending = [("KAUKO_ALMA_LENDING_SYNC_SECONDS", "1")];
+        let a = instance(&sim, &db_a, &lending);
+        let b = instance(&sim, &db_b, &lending);
+        let loan = lend(&a, "NLSE", &format!("Lent book {which}"), None).await;
+        let waiting = lend(&a, "NLSE", &format!("Waiting book {which}"), None).await;
+
+        // A pass: both listed as created, one `created` event each.
+        let pass = a.sync_lending().await.unwrap();
+        assert_eq!((pass.listed, pass.events), (2, 2), "{which}: {pass:?}");
+
+        // Alma staff ship one; two instances read the task list at once:
+        // one `ship` event.
+        assert!(sim.state.set_status(&loan, "SHIPPED_PHYSICALLY"));
+        let (pa, pb) = tokio::join!(a.sync_lending(), b.sync_lending());
+        assert_eq!(
+            pa.unwrap().events + pb.unwrap().events,
+            1,
+            "{which}: the change written once"
+        );
+        assert_eq!(
+            lending_events(&db_a).await,
+            vec![
+                (
+                    loan.clone(),
+                    "created".into(),
+                    "REQUEST_CREATED_LEND".into()
+                ),
+                (
+                    waiting.clone(),
+                    "created".into(),
+                    "REQUEST_CREATED_LEND".into()
+                ),
+                (loan.clone(), "ship".into(), "SHIPPED_PHYSICALLY".into()),
+            ],
+            "{which}"
+        );
+
+        // The fee ledger prices the shipment, once, for the partner.
+        let config = server::config::Config::from_sources(
+            "",
+            [("KAUKO_FEES_SETTLE_MILLISECONDS", "0")].map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let fees = server::fees::Fees::new(db_a.clone(), &config);
+        server::fees::store::add_rule(
+            &db_a,
+            app::fees::NewRule {
+                name: "Kaukolaina".into(),
+                billable: app::fees::Billable::LendingLoan,
+                scope: app::fees::Scope::Everyone,
+                conditions: app::fees::Conditions::default(),
+                amount_cents: 1500,
+                currency: "EUR".into(),
+                vat_applies: false,
+                vat_basis_points: 0,
+                valid_from: chrono::Utc::now().date_naive() - chrono::Duration::days(1),
+                valid_to: None,
+            },
+            "staff-anna",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(fees.plan().await.unwrap(), 1, "{which}");
+        let lines = server::fees::store::lines_of_request(&db_a, "lending", &loan)
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 1, "{which}");
+        assert_eq!(
+            (lines[0].customer.as_str(), lines[0].amounts.net),
+            ("NLSE", 1500),
+            "{which}"
+        );
+        assert!(lines[0].description.starts_with("Lent book"), "{which}");
+        assert_eq!(a.sync_lending().await.unwrap().events, 0, "{which}");
+        assert_eq!(fees.plan().await.unwrap(), 0, "{which}: nothing twice");
+
+        // Returned: it leaves the lists and is read itself; completed, it
+        // is not followed any more.
+        assert!(sim.state.set_status(&loan, "RETURNED_BY_PARTNER"));
+        let pass = a.sync_lending().await.unwrap();
+        assert_eq!((pass.read, pass.events), (1, 1), "{which}: {pass:?}");
+        assert!(sim.state.set_status(&loan, "REQUEST_COMPLETED"));
+        assert_eq!(a.sync_lending().await.unwrap().events, 1, "{which}");
+        sim.state.reset_stats();
+        let pass = a.sync_lending().await.unwrap();
+        assert_eq!(pass.read, 0, "{which}: completed, not read: {pass:?}");
+        let stats = sim.state.stats();
+        assert_eq!(
+            stats.calls, 3,
+            "{which}: one task list per status, nothing else: {stats:?}"
+        );
+
+        // The sync runs a pass when one is due, on one instance at a time.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let (sa, sb) = tokio::join!(a.sync_step(), b.sync_step());
+        let lending_steps = [sa.unwrap(), sb.unwrap()]
+            .iter()
+            .filter(|s| **s == Step::Lending)
+            .count();
+        assert_eq!(lending_steps, 1, "{which}");
+        sim.stop().await;
+    })
+    .await;
 }

@@ -16,10 +16,13 @@ use std::path::PathBuf;
 
 use app::domain::history::Side;
 use app::domain::partner::Partner;
-use app::domain::{Citation, CitationType, NewLendingRequest, RequesterContact, ServiceType};
+use app::domain::{
+    Citation, CitationType, Format, NewBorrowingRequest, NewLendingRequest, PatronId,
+    RequesterContact, ServiceType,
+};
 use app::fees::{
-    Amounts, Billable, Customer, CustomerError, FeeLine, Invoice, InvoiceKind, LedgerError,
-    LineChange, LineKind, NewRule, PartnerGroup, Payer, RuleError, Scope,
+    Amounts, Billable, Conditions, Customer, CustomerError, FeeLine, Invoice, InvoiceKind,
+    LedgerError, LineChange, LineKind, NewRule, PartnerGroup, Payer, RuleError, Scope, Urgency,
 };
 use app::i18n::Lang;
 use chrono::{Duration, NaiveDate, Utc};
@@ -74,6 +77,7 @@ fn rule(
         name: name.into(),
         billable,
         scope,
+        conditions: Conditions::default(),
         amount_cents: cents,
         currency: "EUR".into(),
         vat_applies: vat.is_some(),
@@ -555,6 +559,226 @@ async fn fees_follow_the_history_on_postgres() {
         return;
     };
     fees_follow_the_history(db).await;
+}
+
+/// Rules with conditions: the material, the urgency (needed within
+/// `fees.urgent_days`) and, for patron fees, the patron's group from their
+/// sign-in each pick their own rule; the most specific wins.
+async fn rule_conditions(db: Db) {
+    let config = config();
+    let fees = Fees::new(db.clone(), &config);
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let today = Utc::now().date_naive();
+    let since = today - Duration::days(30);
+    let with = |name: &str, billable, cents, conditions: Conditions| NewRule {
+        conditions,
+        ..rule(name, billable, Scope::Everyone, cents, None, since)
+    };
+    let mut ids = std::collections::HashMap::new();
+    for r in [
+        with("Kopio", Billable::LendingCopy, 800, Conditions::default()),
+        with(
+            "Artikkeli",
+            Billable::LendingCopy,
+            600,
+            Conditions {
+                material: Some(CitationType::Article),
+                ..Default::default()
+            },
+        ),
+        with(
+            "Kiire",
+            Billable::LendingCopy,
+            2000,
+            Conditions {
+                urgency: Some(Urgency::Urgent),
+                ..Default::default()
+            },
+        ),
+        with("Nouto", Billable::PatronPickup, 300, Conditions::default()),
+        with(
+            "Henkilökunta",
+            Billable::PatronPickup,
+            0,
+            Conditions {
+                patron_group: Some("staff-members".into()),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let name = r.name.clone();
+        let id = store::add_rule(&db, r, "staff-anna")
+            .await
+            .unwrap()
+            .unwrap();
+        ids.insert(name, id);
+    }
+    // A patron group on a fee a partner pays is refused; the same
+    // conditions twice overlap.
+    assert_eq!(
+        store::add_rule(
+            &db,
+            with(
+                "Ryhmä",
+                Billable::LendingCopy,
+                100,
+                Conditions {
+                    patron_group: Some("students".into()),
+                    ..Default::default()
+                },
+            ),
+            "staff-anna",
+        )
+        .await
+        .unwrap(),
+        Err(RuleError::BadPatronGroup)
+    );
+    assert!(matches!(
+        store::add_rule(
+            &db,
+            with(
+                "Artikkeli 2",
+                Billable::LendingCopy,
+                700,
+                Conditions {
+                    material: Some(CitationType::Article),
+                    ..Default::default()
+                },
+            ),
+            "staff-anna",
+        )
+        .await
+        .unwrap(),
+        Err(RuleError::Overlaps { .. })
+    ));
+
+    // Three copies: an article, an urgent book chapter, a book needed
+    // later.
+    let mut copies = Vec::new();
+    for (kind, needed_by) in [
+        (CitationType::Article, None),
+        (CitationType::Chapter, Some(today + Duration::days(3))),
+        (CitationType::Book, Some(today + Duration::days(30))),
+    ] {
+        let mut request = lending("FI-TUNI", "Kopio", ServiceType::Copy);
+        request.citation.kind = Some(kind);
+        if kind != CitationType::Book {
+            request.citation.container_title = Some("Sananjalka".into());
+        }
+        request.needed_by = needed_by;
+        let id = local.create_lending_request(request).await.unwrap().id;
+        step(&desk, Side::Lending, &id, "accept", |_| {}).await;
+        step(&desk, Side::Lending, &id, "send_copy", |i| {
+            i.link = Some("https://kauko.example.fi/copies/x".into())
+        })
+        .await;
+        copies.push(id);
+    }
+
+    // Two patrons collect a loan: a student, and a staff member (their
+    // groups from the sign-in).
+    let mut pickups = Vec::new();
+    for (patron, groups) in [
+        ("cond.student", vec!["students".to_owned()]),
+        (
+            "cond.staff",
+            vec!["staff-members".to_owned(), "library".to_owned()],
+        ),
+    ] {
+        server::letters::store::remember_patron(&db, patron, None, None, None, None)
+            .await
+            .unwrap();
+        server::letters::store::remember_groups(&db, patron, &groups)
+            .await
+            .unwrap();
+        let id = local
+            .create_borrowing_request(
+                &PatronId(patron.into()),
+                NewBorrowingRequest {
+                    external_id: unique("cond"),
+                    citation: Citation {
+                        kind: Some(CitationType::Book),
+                        title: "Seitsemän veljestä".into(),
+                        ..Default::default()
+                    },
+                    format: Format::Physical,
+                    pickup_location: Some("MAIN".into()),
+                    needed_by: None,
+                    note: None,
+                    copyright_accepted: false,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let b = Side::Borrowing;
+        step(&desk, b, &id, "send_to_partner", |i| {
+            i.partner = Some("FI-TUNI".into())
+        })
+        .await;
+        step(&desk, b, &id, "partner_will_supply", |_| {}).await;
+        step(&desk, b, &id, "shipped_physically", |_| {}).await;
+        step(&desk, b, &id, "received", |_| {}).await;
+        step(&desk, b, &id, "lend_to_patron", |i| {
+            i.due_date = Some(today + Duration::days(28))
+        })
+        .await;
+        pickups.push(id);
+    }
+
+    assert_eq!(fees.plan().await.unwrap(), 5, "five billable events");
+    let priced = |side: &'static str, id: String| {
+        let db = db.clone();
+        async move {
+            let lines = store::lines_of_request(&db, side, &id).await.unwrap();
+            assert_eq!(lines.len(), 1, "{side} {id}: {lines:?}");
+            (lines[0].rule_id.unwrap(), lines[0].amounts.net)
+        }
+    };
+    assert_eq!(
+        priced("lending", copies[0].clone()).await,
+        (ids["Artikkeli"], 600),
+        "an article"
+    );
+    assert_eq!(
+        priced("lending", copies[1].clone()).await,
+        (ids["Kiire"], 2000),
+        "needed within 7 days: urgent"
+    );
+    assert_eq!(
+        priced("lending", copies[2].clone()).await,
+        (ids["Kopio"], 800),
+        "a book needed in a month: the general rule"
+    );
+    assert_eq!(
+        priced("borrowing", pickups[0].clone()).await,
+        (ids["Nouto"], 300),
+        "a student"
+    );
+    assert_eq!(
+        priced("borrowing", pickups[1].clone()).await,
+        (ids["Henkilökunta"], 0),
+        "staff members' group"
+    );
+}
+
+#[tokio::test]
+async fn rule_conditions_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    rule_conditions(db).await;
+}
+
+#[tokio::test]
+async fn rule_conditions_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    rule_conditions(db).await;
 }
 
 // --- Files ---------------------------------------------------------------

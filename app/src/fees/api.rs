@@ -63,7 +63,23 @@ pub fn rule_from_form(
     vat_rate: Option<String>,
     valid_from: String,
     valid_to: Option<String>,
+    conditions: [Option<String>; 3],
 ) -> Result<super::NewRule, Refusal> {
+    let [material, urgency, patron_group] = conditions.map(blank_to_none);
+    let conditions = super::Conditions {
+        material: material
+            .map(|m| {
+                super::CitationType::from_code(&m)
+                    .ok_or_else(|| Refusal::new("fees.error.material"))
+            })
+            .transpose()?,
+        urgency: urgency
+            .map(|u| {
+                super::Urgency::from_code(&u).ok_or_else(|| Refusal::new("fees.error.urgency"))
+            })
+            .transpose()?,
+        patron_group,
+    };
     let billable =
         super::Billable::from_code(&billable).ok_or_else(|| Refusal::new("fees.error.billable"))?;
     let scope = match scope.as_str() {
@@ -89,6 +105,7 @@ pub fn rule_from_form(
         name: name.trim().to_owned(),
         billable,
         scope,
+        conditions,
         amount_cents,
         currency: currency.trim().to_ascii_uppercase(),
         vat_applies,
@@ -137,6 +154,9 @@ pub async fn fees_add_rule(
     vat_rate: Option<String>,
     valid_from: String,
     valid_to: Option<String>,
+    material: Option<String>,
+    urgency: Option<String>,
+    patron_group: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     let rule = match rule_from_form(
@@ -150,6 +170,7 @@ pub async fn fees_add_rule(
         vat_rate,
         valid_from,
         valid_to,
+        [material, urgency, patron_group],
     ) {
         Ok(r) => r,
         Err(refusal) => return Ok(Err(refusal)),
@@ -306,6 +327,12 @@ pub async fn fees_run(from: String, to: String) -> Result<Outcome, ServerFnError
 pub async fn fees_runs() -> Result<Vec<InvoiceRun>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.runs().await.map_err(ssr::error)
+}
+
+#[server(endpoint = "staff/fees/exports", input = GetUrl)]
+pub async fn fees_exports() -> Result<Vec<super::ExportRecord>, ServerFnError> {
+    crate::api::ssr::require_staff()?;
+    ssr::office()?.exports().await.map_err(ssr::error)
 }
 
 #[server(endpoint = "staff/fees/invoice", input = GetUrl)]

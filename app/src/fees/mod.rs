@@ -4,7 +4,9 @@
 //! - **Rules** say what an event costs: a lending loan shipped, a copy
 //!   sent, a loan lost, a patron's pickup. A rule is for one partner, a
 //!   partner group (Finnish, Nordic, other) or everyone, with validity
-//!   dates; two rules for the same thing and scope may not overlap in time.
+//!   dates, and may add conditions on the request ([`Conditions`]: its
+//!   material, its urgency, the patron's group); two rules for the same
+//!   thing, scope and conditions may not overlap in time.
 //! - **Lines** are the ledger: written once when a request reaches a
 //!   billable event, in integer cents, never edited. An adjustment or a
 //!   waiver is a new line that refers to the first; a credit note reverses
@@ -16,6 +18,8 @@ pub mod api;
 pub mod page;
 
 use chrono::NaiveDate;
+
+pub use crate::domain::CitationType;
 use serde::{Deserialize, Serialize};
 
 /// What a fee is charged for: the history event that makes it due.
@@ -187,12 +191,100 @@ impl Scope {
     }
 }
 
+/// How soon the request is needed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    #[default]
+    Normal,
+    Urgent,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 2] = [Urgency::Normal, Urgency::Urgent];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::Urgent => "urgent",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.code() == code)
+    }
+
+    /// A request is urgent when it is needed within `urgent_days` of the
+    /// day it was made (`fees.urgent_days`); one with no "needed by" date
+    /// is not.
+    pub fn of(created: NaiveDate, needed_by: Option<NaiveDate>, urgent_days: u32) -> Self {
+        match needed_by {
+            Some(by) if (by - created).num_days() <= i64::from(urgent_days) => Urgency::Urgent,
+            _ => Urgency::Normal,
+        }
+    }
+}
+
+/// Conditions a rule adds to its scope; each unset one holds for any
+/// request. Among the rules that match, the most specific wins: a
+/// partner's own before its group's before everyone's, then a rule with
+/// a material before one without, then urgency, then patron group.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Conditions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material: Option<CitationType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    /// A patron group (from the sign-in's groups claim); only for fees
+    /// patrons pay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patron_group: Option<String>,
+}
+
+impl Conditions {
+    fn matches(&self, facts: &Facts) -> bool {
+        self.material.is_none_or(|m| facts.material == Some(m))
+            && self.urgency.is_none_or(|u| facts.urgency == Some(u))
+            && self
+                .patron_group
+                .as_ref()
+                .is_none_or(|g| facts.patron_groups.iter().any(|p| p == g))
+    }
+
+    fn rank(&self) -> (bool, bool, bool) {
+        (
+            self.material.is_some(),
+            self.urgency.is_some(),
+            self.patron_group.is_some(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Conditions::default()
+    }
+}
+
+/// What is known of the request an event belongs to, for choosing its
+/// rule.
+#[derive(Clone, Debug, Default)]
+pub struct Facts<'a> {
+    /// The partner who pays (partner fees).
+    pub partner: Option<&'a str>,
+    pub group: Option<PartnerGroup>,
+    pub material: Option<CitationType>,
+    pub urgency: Option<Urgency>,
+    /// The patron's groups (patron fees).
+    pub patron_groups: &'a [String],
+}
+
 /// A fee rule as staff write it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewRule {
     pub name: String,
     pub billable: Billable,
     pub scope: Scope,
+    #[serde(default)]
+    pub conditions: Conditions,
     /// Net amount per event, in cents.
     pub amount_cents: i64,
     /// ISO 4217, e.g. `EUR`.
@@ -229,6 +321,8 @@ pub enum RuleError {
         name: String,
     },
     UnknownPartner(String),
+    /// A patron group on a fee a partner pays, or one too long.
+    BadPatronGroup,
 }
 
 impl RuleError {
@@ -241,6 +335,7 @@ impl RuleError {
             RuleError::EndsBeforeStart => "fees.error.dates",
             RuleError::Overlaps { .. } => "fees.error.overlap",
             RuleError::UnknownPartner(_) => "fees.error.partner",
+            RuleError::BadPatronGroup => "fees.error.patron_group",
         }
     }
 
@@ -284,10 +379,20 @@ pub fn check_rule(
     if rule.valid_to.is_some_and(|to| to < rule.valid_from) {
         return Err(RuleError::EndsBeforeStart);
     }
+    if let Some(group) = &rule.conditions.patron_group {
+        if rule.billable.payer() != Payer::Patron
+            || group.trim().is_empty()
+            || group.trim() != group
+            || group.chars().count() > 64
+        {
+            return Err(RuleError::BadPatronGroup);
+        }
+    }
     if let Some(other) = existing.iter().find(|r| {
         Some(r.id) != replacing
             && r.rule.billable == rule.billable
             && r.rule.scope == rule.scope
+            && r.rule.conditions == rule.conditions
             && overlaps(&r.rule, rule)
     }) {
         return Err(RuleError::Overlaps {
@@ -303,8 +408,7 @@ pub fn check_rule(
 pub fn choose_rule<'a>(
     rules: &'a [FeeRule],
     billable: Billable,
-    partner: Option<&str>,
-    group: Option<PartnerGroup>,
+    facts: &Facts,
     day: NaiveDate,
 ) -> Option<&'a FeeRule> {
     rules
@@ -313,9 +417,17 @@ pub fn choose_rule<'a>(
             r.rule.billable == billable
                 && r.rule.valid_from <= day
                 && r.rule.valid_to.is_none_or(|to| day <= to)
-                && r.rule.scope.matches(partner, group)
+                && r.rule.scope.matches(facts.partner, facts.group)
+                && r.rule.conditions.matches(facts)
         })
-        .max_by_key(|r| (r.rule.scope.rank(), r.rule.valid_from, r.id))
+        .max_by_key(|r| {
+            (
+                r.rule.scope.rank(),
+                r.rule.conditions.rank(),
+                r.rule.valid_from,
+                r.id,
+            )
+        })
 }
 
 /// A line's money: net, VAT and gross, in cents.
@@ -794,6 +906,21 @@ impl LedgerError {
     }
 }
 
+/// A file staff downloaded: the export audit trail (`fee_exports`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRecord {
+    /// When (RFC 3339, UTC) and by whom.
+    pub at: String,
+    pub by: String,
+    /// The invoice run's period (a run's SAP file, or the run an
+    /// invoice belongs to).
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The invoice's number, for an invoice's file.
+    pub invoice_number: Option<String>,
+    /// The file (`sap.csv`, `sap.xlsx`, `finvoice.xml`, ...).
+    pub file: String,
+}
+
 /// What the server gives the staff page. Errors (`Err(String)`) are for
 /// the log; the page says "try again".
 #[cfg(feature = "ssr")]
@@ -835,6 +962,8 @@ pub trait FeeOffice: Send + Sync {
         staff: &str,
     ) -> Result<Result<String, LedgerError>, String>;
     async fn reconcile(&self, from: NaiveDate, to: NaiveDate) -> Result<Reconciliation, String>;
+    /// The latest downloads of fee files, newest first.
+    async fn exports(&self) -> Result<Vec<ExportRecord>, String>;
 }
 
 #[cfg(test)]
@@ -852,6 +981,7 @@ mod tests {
                 name: format!("rule {id}"),
                 billable: Billable::LendingLoan,
                 scope,
+                conditions: Conditions::default(),
                 amount_cents: cents,
                 currency: "EUR".into(),
                 vat_applies: true,
@@ -974,7 +1104,12 @@ mod tests {
             ),
         ];
         let pick = |p: &str, g, d: &str| {
-            choose_rule(&rules, Billable::LendingLoan, Some(p), Some(g), day(d)).map(|r| r.id)
+            let facts = Facts {
+                partner: Some(p),
+                group: Some(g),
+                ..Facts::default()
+            };
+            choose_rule(&rules, Billable::LendingLoan, &facts, day(d)).map(|r| r.id)
         };
         assert_eq!(pick("FI-X", PartnerGroup::Finnish, "2026-03-01"), Some(1));
         assert_eq!(pick("NO-Y", PartnerGroup::Nordic, "2026-03-01"), Some(2));
@@ -982,7 +1117,12 @@ mod tests {
         assert_eq!(pick("SE-LU", PartnerGroup::Nordic, "2026-07-01"), Some(2));
         assert_eq!(pick("FI-X", PartnerGroup::Finnish, "2025-12-31"), None);
         assert_eq!(
-            choose_rule(&rules, Billable::LendingCopy, None, None, day("2026-03-01")),
+            choose_rule(
+                &rules,
+                Billable::LendingCopy,
+                &Facts::default(),
+                day("2026-03-01")
+            ),
             None
         );
     }
@@ -1030,6 +1170,119 @@ mod tests {
         assert_eq!(
             check_rule(&new, &existing, None),
             Err(RuleError::BadCurrency)
+        );
+    }
+
+    #[test]
+    fn conditions_pick_the_rule_for_the_material_the_urgency_and_the_patron_group() {
+        let with = |id, conditions: Conditions, billable, cents| {
+            let mut r = rule(id, Scope::Everyone, "2026-01-01", None, cents);
+            r.rule.conditions = conditions;
+            r.rule.billable = billable;
+            r
+        };
+        let rules = vec![
+            with(1, Conditions::default(), Billable::LendingCopy, 1000),
+            with(
+                2,
+                Conditions {
+                    material: Some(CitationType::Article),
+                    ..Default::default()
+                },
+                Billable::LendingCopy,
+                800,
+            ),
+            with(
+                3,
+                Conditions {
+                    urgency: Some(Urgency::Urgent),
+                    ..Default::default()
+                },
+                Billable::LendingCopy,
+                2500,
+            ),
+            with(
+                4,
+                Conditions {
+                    material: Some(CitationType::Article),
+                    urgency: Some(Urgency::Urgent),
+                    ..Default::default()
+                },
+                Billable::LendingCopy,
+                1800,
+            ),
+            with(5, Conditions::default(), Billable::PatronPickup, 300),
+            with(
+                6,
+                Conditions {
+                    patron_group: Some("staff-members".into()),
+                    ..Default::default()
+                },
+                Billable::PatronPickup,
+                0,
+            ),
+        ];
+        let copy = |material, urgency| {
+            let facts = Facts {
+                partner: Some("FI-X"),
+                group: Some(PartnerGroup::Finnish),
+                material,
+                urgency: Some(urgency),
+                patron_groups: &[],
+            };
+            choose_rule(&rules, Billable::LendingCopy, &facts, day("2026-05-01")).map(|r| r.id)
+        };
+        assert_eq!(copy(Some(CitationType::Book), Urgency::Normal), Some(1));
+        assert_eq!(copy(Some(CitationType::Article), Urgency::Normal), Some(2));
+        assert_eq!(copy(Some(CitationType::Chapter), Urgency::Urgent), Some(3));
+        assert_eq!(copy(Some(CitationType::Article), Urgency::Urgent), Some(4));
+        assert_eq!(copy(None, Urgency::Normal), Some(1), "unknown material");
+        let groups = |g: &[String]| {
+            let facts = Facts {
+                patron_groups: g,
+                ..Facts::default()
+            };
+            choose_rule(&rules, Billable::PatronPickup, &facts, day("2026-05-01")).map(|r| r.id)
+        };
+        assert_eq!(groups(&["students".into()]), Some(5));
+        assert_eq!(
+            groups(&["students".into(), "staff-members".into()]),
+            Some(6)
+        );
+        assert_eq!(groups(&[]), Some(5));
+
+        // Urgent: needed within `urgent_days` of the request.
+        let d = day("2026-05-01");
+        assert_eq!(Urgency::of(d, None, 7), Urgency::Normal);
+        assert_eq!(Urgency::of(d, Some(day("2026-05-08")), 7), Urgency::Urgent);
+        assert_eq!(Urgency::of(d, Some(day("2026-05-09")), 7), Urgency::Normal);
+        assert_eq!(Urgency::of(d, Some(day("2026-04-20")), 7), Urgency::Urgent);
+    }
+
+    #[test]
+    fn rules_with_other_conditions_do_not_overlap_and_patron_groups_are_for_patron_fees() {
+        let existing = vec![rule(1, Scope::Everyone, "2026-01-01", None, 1000)];
+        let mut new = rule(9, Scope::Everyone, "2026-01-01", None, 500).rule;
+        new.conditions.material = Some(CitationType::Book);
+        assert_eq!(check_rule(&new, &existing, None), Ok(()));
+        let mut same = existing.clone();
+        same[0].rule.conditions.material = Some(CitationType::Book);
+        assert!(matches!(
+            check_rule(&new, &same, None),
+            Err(RuleError::Overlaps { id: 1, .. })
+        ));
+        new.conditions.patron_group = Some("students".into());
+        assert_eq!(
+            check_rule(&new, &existing, None),
+            Err(RuleError::BadPatronGroup),
+            "a partner pays for a lending loan"
+        );
+        new.billable = Billable::PatronPickup;
+        assert_eq!(check_rule(&new, &existing, None), Ok(()));
+        new.conditions.patron_group = Some(" students".into());
+        assert_eq!(
+            check_rule(&new, &existing, None),
+            Err(RuleError::BadPatronGroup)
         );
     }
 

@@ -8,12 +8,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{
-    fees_customers, fees_invoice, fees_lines, fees_reconcile, fees_rules, fees_runs, FeesAddRule,
-    FeesChangeLine, FeesCredit, FeesEndRule, FeesRun, FeesSaveCustomer, Outcome, Refusal,
+    fees_customers, fees_exports, fees_invoice, fees_lines, fees_reconcile, fees_rules, fees_runs,
+    FeesAddRule, FeesChangeLine, FeesCredit, FeesEndRule, FeesRun, FeesSaveCustomer, Outcome,
+    Refusal,
 };
 use super::{
-    format_cents, format_rate, reference_paper, Amounts, Billable, Customer, FeeLine, FeeRule,
-    Invoice, InvoiceKind, InvoiceRun, LineKind, PartnerGroup, Reconciliation, Scope,
+    format_cents, format_rate, reference_paper, Amounts, Billable, CitationType, Conditions,
+    Customer, ExportRecord, FeeLine, FeeRule, Invoice, InvoiceKind, InvoiceRun, LineKind,
+    PartnerGroup, Reconciliation, Scope, Urgency,
 };
 use crate::components::page::PageTitle;
 use crate::i18n::{t, t_args, Lang};
@@ -253,6 +255,26 @@ fn scope_text(lang: Lang, scope: &Scope) -> String {
     }
 }
 
+/// A rule's conditions in words ("Article, urgent, patron group
+/// students"), or "any request".
+fn conditions_text(lang: Lang, c: &Conditions) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = c.material {
+        parts.push(t(lang, m.label_key()));
+    }
+    if let Some(u) = c.urgency {
+        parts.push(t(lang, &format!("fees.urgency.{}", u.code())));
+    }
+    if let Some(g) = &c.patron_group {
+        parts.push(t_args(lang, "fees.rules.group_named", &[("group", g)]));
+    }
+    if parts.is_empty() {
+        t(lang, "fees.rules.any_request")
+    } else {
+        parts.join(", ")
+    }
+}
+
 #[component]
 fn RulesTab() -> impl IntoView {
     let add = ServerAction::<FeesAddRule>::new();
@@ -293,6 +315,7 @@ fn RuleTable(rows: Vec<FeeRule>, end: ServerAction<FeesEndRule>) -> impl IntoVie
                     <th scope="col">{tr("fees.col.rule")}</th>
                     <th scope="col">{tr("fees.col.billable")}</th>
                     <th scope="col">{tr("fees.col.scope")}</th>
+                    <th scope="col">{tr("fees.col.conditions")}</th>
                     <th scope="col">{tr("fees.col.net")}</th>
                     <th scope="col">{tr("fees.col.vat")}</th>
                     <th scope="col">{tr("fees.col.valid")}</th>
@@ -302,6 +325,7 @@ fn RuleTable(rows: Vec<FeeRule>, end: ServerAction<FeesEndRule>) -> impl IntoVie
                     {rows.into_iter().map(|r| {
                         let billable_key = r.rule.billable.name_key();
                         let scope = r.rule.scope.clone();
+                        let conditions = r.rule.conditions.clone();
                         let (cents, cur) = (r.rule.amount_cents, r.rule.currency.clone());
                         let vat = if r.rule.vat_applies { format!("{} %", format_rate(r.rule.vat_basis_points, ',')) } else { "–".to_owned() };
                         let valid = format!("{} – {}", r.rule.valid_from, r.rule.valid_to.map(|d| d.to_string()).unwrap_or_default());
@@ -313,6 +337,7 @@ fn RuleTable(rows: Vec<FeeRule>, end: ServerAction<FeesEndRule>) -> impl IntoVie
                                 <td>{r.rule.name.clone()}</td>
                                 <td>{move || t(i18n.lang(), &billable_key)}</td>
                                 <td>{move || scope_text(i18n.lang(), &scope)}</td>
+                                <td>{move || conditions_text(i18n.lang(), &conditions)}</td>
                                 <td class="num">{move || money(i18n.lang(), cents, &cur)}</td>
                                 <td>{vat}</td>
                                 <td>{valid}</td>
@@ -350,6 +375,20 @@ fn RuleForm(add: ServerAction<FeesAddRule>) -> impl IntoView {
             view! { <option value=g.code()>{move || t(i18n.lang(), &key)}</option> }
         })
         .collect_view();
+    let materials = CitationType::ALL
+        .into_iter()
+        .map(|m| {
+            let key = m.label_key();
+            view! { <option value=m.code()>{move || t(i18n.lang(), key)}</option> }
+        })
+        .collect_view();
+    let urgencies = Urgency::ALL
+        .into_iter()
+        .map(|u| {
+            let key = format!("fees.urgency.{}", u.code());
+            view! { <option value=u.code()>{move || t(i18n.lang(), &key)}</option> }
+        })
+        .collect_view();
     view! {
         <ActionForm action=add attr:class="filters">
             <div class="field">
@@ -372,6 +411,26 @@ fn RuleForm(add: ServerAction<FeesAddRule>) -> impl IntoView {
                 <label for="rule-partner">{tr("fees.rules.partner")}</label>
                 <input id="rule-partner" name="partner" aria-describedby="rule-partner-hint"/>
                 <p id="rule-partner-hint" class="hint">{tr("fees.rules.partner_hint")}</p>
+            </div>
+            <div class="field">
+                <label for="rule-material">{tr("fees.rules.material")}</label>
+                <select id="rule-material" name="material">
+                    <option value="">{tr("fees.rules.any")}</option>
+                    {materials}
+                </select>
+            </div>
+            <div class="field">
+                <label for="rule-urgency">{tr("fees.rules.urgency")}</label>
+                <select id="rule-urgency" name="urgency" aria-describedby="rule-urgency-hint">
+                    <option value="">{tr("fees.rules.any")}</option>
+                    {urgencies}
+                </select>
+                <p id="rule-urgency-hint" class="hint">{tr("fees.rules.urgency_hint")}</p>
+            </div>
+            <div class="field">
+                <label for="rule-group">{tr("fees.rules.patron_group")}</label>
+                <input id="rule-group" name="patron_group" maxlength="64" aria-describedby="rule-group-hint"/>
+                <p id="rule-group-hint" class="hint">{tr("fees.rules.patron_group_hint")}</p>
             </div>
             <div class="field">
                 <label for="rule-amount">{tr("fees.rules.amount")}</label>
@@ -548,6 +607,62 @@ fn RunsTab() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <Downloads version=Signal::derive(move || run.version().get())/>
+    }
+}
+
+/// The export audit trail: who downloaded which fee file, when.
+#[component]
+fn Downloads(version: Signal<usize>) -> impl IntoView {
+    let exports = Resource::new(move || version.get(), |_| fees_exports());
+    view! {
+        <section aria-labelledby="fees-downloads">
+            <h2 id="fees-downloads">{tr("fees.downloads.title")}</h2>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match exports.await {
+                        Ok(rows) if rows.is_empty() => view! { <p>{tr("fees.downloads.empty")}</p> }.into_any(),
+                        Ok(rows) => view! { <DownloadTable rows/> }.into_any(),
+                        Err(_) => failed(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DownloadTable(rows: Vec<ExportRecord>) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="fees-downloads-caption">
+            <table class="import-table">
+                <caption id="fees-downloads-caption">{tr("fees.downloads.caption")}</caption>
+                <thead><tr>
+                    <th scope="col">{tr("fees.downloads.when")}</th>
+                    <th scope="col">{tr("fees.downloads.who")}</th>
+                    <th scope="col">{tr("fees.downloads.what")}</th>
+                    <th scope="col">{tr("fees.downloads.file")}</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| {
+                        let when = r.at.get(..16).unwrap_or(&r.at).replace('T', " ");
+                        let what = match (&r.invoice_number, r.period) {
+                            (Some(n), _) => n.clone(),
+                            (None, Some((from, to))) => format!("{from} – {to}"),
+                            (None, None) => "–".to_owned(),
+                        };
+                        view! {
+                            <tr>
+                                <td>{when}" UTC"</td>
+                                <td>{r.by}</td>
+                                <td>{what}</td>
+                                <td>{r.file}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

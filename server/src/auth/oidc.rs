@@ -48,6 +48,7 @@ pub struct Provider {
     scopes: Vec<String>,
     user_id_claim: String,
     staff_claim: String,
+    groups_claim: String,
     staff_value: String,
     http: reqwest::Client,
     /// The discovery document and keys, and when an unknown key last made
@@ -73,6 +74,8 @@ pub struct SignedIn {
     pub email: Option<String>,
     /// The `locale` claim (`fi-FI`, `sv`), when the provider sends one.
     pub locale: Option<String>,
+    /// The groups claim's values (at most 50, each at most 64 characters).
+    pub groups: Vec<String>,
     pub id_token: String,
 }
 
@@ -92,6 +95,7 @@ impl Provider {
             scopes: config.scopes.clone(),
             user_id_claim: config.user_id_claim.clone(),
             staff_claim: config.staff_claim.clone(),
+            groups_claim: config.groups_claim.clone(),
             staff_value: config.staff_value.clone(),
             http,
             discovered: tokio::sync::RwLock::new(None),
@@ -267,6 +271,19 @@ impl Provider {
                 staff,
             },
             email: claims.email().map(|e| e.as_str().to_owned()),
+            groups: match raw.get(&self.groups_claim) {
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(Value::Array(values)) => values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            }
+            .into_iter()
+            .filter(|g| !g.is_empty() && g.chars().count() <= 64)
+            .take(50)
+            .collect(),
             locale: raw
                 .get("locale")
                 .and_then(Value::as_str)

@@ -301,7 +301,7 @@ pub async fn callback(
     };
     tracing::info!(user_id = %signed_in.viewer.user_id, staff = signed_in.viewer.staff, "signed in");
     // What letters need: the address, the name, the language in use and
-    // the sign-in's locale.
+    // the sign-in's locale; and the patron's groups (fee rules).
     if let Err(e) = crate::letters::store::remember_patron(
         &state.db,
         &signed_in.viewer.user_id,
@@ -311,7 +311,14 @@ pub async fn callback(
         Some(lang),
     )
     .await
-    {
+    .and(
+        crate::letters::store::remember_groups(
+            &state.db,
+            &signed_in.viewer.user_id,
+            &signed_in.groups,
+        )
+        .await,
+    ) {
         tracing::warn!(error = %e, "cannot remember the patron's address for letters");
     }
     let max_age = i64::try_from(state.config.auth.session_max_hours).unwrap_or(12) * 3600;

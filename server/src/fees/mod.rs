@@ -29,8 +29,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::history::RequestEvent;
-use app::fees::{amounts, choose_rule, Billable, FeeRule, PartnerGroup, Payer};
-use chrono::Utc;
+use app::fees::{
+    amounts, choose_rule, Billable, CitationType, Facts, FeeRule, PartnerGroup, Payer, Urgency,
+};
+use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 use tokio::sync::Notify;
 
@@ -50,6 +52,10 @@ pub(crate) struct Billed {
     pub customer: String,
     pub country: Option<String>,
     pub title: String,
+    /// What rules with conditions look at (app::fees::Conditions).
+    pub material: Option<CitationType>,
+    pub urgency: Urgency,
+    pub patron_groups: Vec<String>,
 }
 
 impl Fees {
@@ -165,26 +171,44 @@ impl Fees {
         request_id: &str,
     ) -> Result<Option<Billed>, sqlx::Error> {
         if side == "lending" {
-            let Some(row) =
-                sqlx::query("SELECT partner_code, body FROM lending_requests WHERE id = $1")
-                    .bind(request_id)
-                    .fetch_optional(&self.db.pool)
-                    .await?
+            let Some(row) = sqlx::query(
+                "SELECT partner_code, body, kind, created_at FROM lending_requests WHERE id = $1",
+            )
+            .bind(request_id)
+            .fetch_optional(&self.db.pool)
+            .await?
             else {
-                return Ok(None);
+                // On Alma: a lending request moved in Alma, from the
+                // lending mirror.
+                let Some((partner, title, kind, created_at, needed_by)) =
+                    crate::adapters::alma::lending::billed_lending(&self.db, request_id).await?
+                else {
+                    return Ok(None);
+                };
+                let needed_by = needed_by.and_then(|d| d.parse::<NaiveDate>().ok());
+                let (material, urgency) = self.facts(kind, &created_at, needed_by);
+                let country = self.country_of(&partner).await?;
+                return Ok(Some(Billed {
+                    customer: partner,
+                    country,
+                    title,
+                    material,
+                    urgency,
+                    patron_groups: Vec::new(),
+                }));
             };
             let partner: String = row.try_get("partner_code")?;
             let body: String = row.try_get("body")?;
             let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let country: Option<String> =
-                sqlx::query_scalar("SELECT body FROM partners WHERE code = $1")
-                    .bind(&partner)
-                    .fetch_optional(&self.db.pool)
-                    .await?
-                    .and_then(|b: String| {
-                        serde_json::from_str::<app::domain::partner::Partner>(&b).ok()
-                    })
-                    .and_then(|p| p.address.country);
+            let needed_by = body["needed_by"]
+                .as_str()
+                .and_then(|d| d.parse::<NaiveDate>().ok());
+            let (material, urgency) = self.facts(
+                row.try_get("kind")?,
+                &row.try_get::<String, _>("created_at")?,
+                needed_by,
+            );
+            let country = self.country_of(&partner).await?;
             Ok(Some(Billed {
                 customer: partner,
                 country,
@@ -192,10 +216,15 @@ impl Fees {
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),
+                material,
+                urgency,
+                patron_groups: Vec::new(),
             }))
         } else {
-            let Some(row) =
-                sqlx::query("SELECT patron_id, citation FROM borrowing_requests WHERE id = $1")
+            let Some(row) = sqlx::query(
+                "SELECT r.patron_id, r.citation, r.kind, r.created_at, r.needed_by, p.groups \
+                 FROM borrowing_requests r LEFT JOIN patrons p ON p.id = r.patron_id WHERE r.id = $1",
+            )
                     .bind(request_id)
                     .fetch_optional(&self.db.pool)
                     .await?
@@ -205,12 +234,57 @@ impl Fees {
             let patron: String = row.try_get("patron_id")?;
             let citation: String = row.try_get("citation")?;
             let citation: serde_json::Value = serde_json::from_str(&citation).unwrap_or_default();
+            let needed_by = row
+                .try_get::<Option<String>, _>("needed_by")?
+                .and_then(|d| d.parse::<NaiveDate>().ok());
+            let (material, urgency) = self.facts(
+                row.try_get("kind")?,
+                &row.try_get::<String, _>("created_at")?,
+                needed_by,
+            );
+            let patron_groups = row
+                .try_get::<Option<String>, _>("groups")?
+                .and_then(|g| serde_json::from_str(&g).ok())
+                .unwrap_or_default();
             Ok(Some(Billed {
                 customer: patron,
                 country: None,
                 title: citation["title"].as_str().unwrap_or_default().to_owned(),
+                material,
+                urgency,
+                patron_groups,
             }))
         }
+    }
+
+    /// The country of a partner library, from its record.
+    async fn country_of(&self, partner: &str) -> Result<Option<String>, sqlx::Error> {
+        Ok(
+            sqlx::query_scalar("SELECT body FROM partners WHERE code = $1")
+                .bind(partner)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .and_then(|b: String| {
+                    serde_json::from_str::<app::domain::partner::Partner>(&b).ok()
+                })
+                .and_then(|p| p.address.country),
+        )
+    }
+
+    /// A request's material (from its kind) and urgency (needed within
+    /// `fees.urgent_days` of being made).
+    fn facts(
+        &self,
+        kind: Option<String>,
+        created_at: &str,
+        needed_by: Option<NaiveDate>,
+    ) -> (Option<CitationType>, Urgency) {
+        let material = kind.as_deref().and_then(CitationType::from_code);
+        let urgency = match crate::storage::parse_ts(created_at) {
+            Ok(created) => Urgency::of(created.date_naive(), needed_by, self.config.urgent_days),
+            Err(_) => Urgency::Normal,
+        };
+        (material, urgency)
     }
 
     /// Writes the event's charge line (or why there is none), once.
@@ -235,7 +309,14 @@ impl Fees {
             ),
             Payer::Patron => (None, None),
         };
-        let Some(rule) = choose_rule(rules, billable, partner, group, day) else {
+        let facts = Facts {
+            partner,
+            group,
+            material: billed.material,
+            urgency: Some(billed.urgency),
+            patron_groups: &billed.patron_groups,
+        };
+        let Some(rule) = choose_rule(rules, billable, &facts, day) else {
             store::skip(&self.db, event, billable, "no_rule").await?;
             return Ok(false);
         };

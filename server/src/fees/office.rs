@@ -1,8 +1,8 @@
 //! The staff page's view of the fees ([`app::fees::FeeOffice`]).
 
 use app::fees::{
-    Customer, CustomerError, FeeLine, FeeOffice, FeeRule, Invoice, InvoiceRun, LedgerError,
-    LineChange, NewRule, Reconciliation, RuleError,
+    Customer, CustomerError, ExportRecord, FeeLine, FeeOffice, FeeRule, Invoice, InvoiceRun,
+    LedgerError, LineChange, NewRule, Reconciliation, RuleError,
 };
 use chrono::NaiveDate;
 
@@ -99,5 +99,9 @@ impl FeeOffice for Fees {
 
     async fn reconcile(&self, from: NaiveDate, to: NaiveDate) -> Result<Reconciliation, String> {
         Fees::reconcile(self, from, to).await.map_err(err)
+    }
+
+    async fn exports(&self) -> Result<Vec<ExportRecord>, String> {
+        store::exports(&self.db, 200).await.map_err(err)
     }
 }

@@ -2,8 +2,9 @@
 
 use app::domain::history::RequestEvent;
 use app::fees::{
-    amounts, check_customer, check_rule, Amounts, Billable, Customer, CustomerError, FeeLine,
-    FeeRule, LedgerError, LineChange, LineKind, NewRule, PartnerGroup, Payer, RuleError, Scope,
+    amounts, check_customer, check_rule, Amounts, Billable, CitationType, Conditions, Customer,
+    CustomerError, ExportRecord, FeeLine, FeeRule, LedgerError, LineChange, LineKind, NewRule,
+    PartnerGroup, Payer, RuleError, Scope, Urgency,
 };
 use chrono::{NaiveDate, Utc};
 use sqlx::any::AnyRow;
@@ -37,12 +38,24 @@ fn rule_from_row(row: &AnyRow) -> Result<FeeRule, sqlx::Error> {
     };
     let billable: String = row.try_get("billable")?;
     let valid_to: Option<String> = row.try_get("valid_to")?;
+    let material: Option<String> = row.try_get("material")?;
+    let urgency: Option<String> = row.try_get("urgency")?;
+    let conditions = Conditions {
+        material: material
+            .map(|m| CitationType::from_code(&m).ok_or_else(|| bad("material")))
+            .transpose()?,
+        urgency: urgency
+            .map(|u| Urgency::from_code(&u).ok_or_else(|| bad("urgency")))
+            .transpose()?,
+        patron_group: row.try_get("patron_group")?,
+    };
     Ok(FeeRule {
         id: row.try_get("id")?,
         rule: NewRule {
             name: row.try_get("name")?,
             billable: Billable::from_code(&billable).ok_or_else(|| bad("billable"))?,
             scope,
+            conditions,
             amount_cents: row.try_get("amount_cents")?,
             currency: row.try_get("currency")?,
             vat_applies: row.try_get::<i64, _>("vat_applies")? != 0,
@@ -100,8 +113,8 @@ pub async fn add_rule(
     }
     let (kind, value) = scope_parts(&rule.scope);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO fee_rules (name, billable, scope_kind, scope_value, amount_cents, currency, vat_applies, vat_basis_points, valid_from, valid_to, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO fee_rules (name, billable, scope_kind, scope_value, amount_cents, currency, vat_applies, vat_basis_points, valid_from, valid_to, created_by, created_at, material, urgency, patron_group) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&rule.name)
     .bind(rule.billable.code())
@@ -115,6 +128,9 @@ pub async fn add_rule(
     .bind(rule.valid_to.map(|d| d.to_string()))
     .bind(staff)
     .bind(ts(Utc::now()))
+    .bind(rule.conditions.material.map(|m| m.code()))
+    .bind(rule.conditions.urgency.map(|u| u.code()))
+    .bind(rule.conditions.patron_group.clone())
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -517,4 +533,35 @@ pub async fn customers(db: &Db) -> Result<Vec<Customer>, sqlx::Error> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
     Ok(out)
+}
+
+/// The latest `limit` downloads of fee files (the export audit trail),
+/// newest first, with the run's period and the invoice's number.
+pub async fn exports(db: &Db, limit: i64) -> Result<Vec<ExportRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT e.exported_at, e.exported_by, e.format, r.period_from, r.period_to, i.number \
+         FROM fee_exports e LEFT JOIN fee_runs r ON r.id = e.run_id \
+         LEFT JOIN fee_invoices i ON i.id = e.invoice_id \
+         ORDER BY e.exported_at DESC, e.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let from: Option<String> = row.try_get("period_from")?;
+            let to: Option<String> = row.try_get("period_to")?;
+            let period = match (from, to) {
+                (Some(f), Some(t)) => Some((parse_date(&f)?, parse_date(&t)?)),
+                _ => None,
+            };
+            Ok(ExportRecord {
+                at: row.try_get("exported_at")?,
+                by: row.try_get("exported_by")?,
+                period,
+                invoice_number: row.try_get("number")?,
+                file: row.try_get("format")?,
+            })
+        })
+        .collect()
 }

@@ -232,6 +232,18 @@ pub async fn retry(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Remembers the patron's groups from their sign-in (fee rules by patron
+/// group read them); after `remember_patron`, which creates the row.
+pub async fn remember_groups(db: &Db, id: &str, groups: &[String]) -> Result<(), sqlx::Error> {
+    let groups = serde_json::to_string(groups).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("UPDATE patrons SET groups = $1 WHERE id = $2")
+        .bind(groups)
+        .bind(id.to_owned())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// Remembers what Kauko knows of a patron for writing to them: at sign-in
 /// (name, address, locale, the language in use) and when they choose a
 /// language while signed in (`lang` only).

@@ -24,7 +24,7 @@ use axum::response::IntoResponse;
 use axum::Extension;
 use sqlx::Row;
 
-use crate::storage::{parse_ts, Db};
+use crate::storage::{Db, DbKind};
 use crate::web::AppState;
 
 pub struct SqlStatistics {
@@ -44,7 +44,7 @@ impl SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        self.read(&history_sql(side), side, from_year, to_year)
+        self.read(&history_sql(side, self.db.kind), side, from_year, to_year)
             .await
     }
 
@@ -62,16 +62,19 @@ impl SqlStatistics {
             .fetch_all(&self.db.pool)
             .await
             .map_err(|e| e.to_string())?;
+        // Times arrive as microseconds since 1970 (worked out in SQL), so
+        // tens of thousands of rows cost no text allocation or parsing.
+        let at = |micros: i64| {
+            chrono::DateTime::from_timestamp_micros(micros)
+                .ok_or_else(|| sqlx::Error::Decode(format!("bad time {micros}").into()))
+        };
         let when = |row: &sqlx::any::AnyRow, col: &str| -> Result<_, sqlx::Error> {
-            row.try_get::<Option<String>, _>(col)?
-                .as_deref()
-                .map(parse_ts)
-                .transpose()
+            row.try_get::<Option<i64>, _>(col)?.map(at).transpose()
         };
         rows.iter()
             .map(|row| -> Result<RequestSummary, sqlx::Error> {
                 Ok(RequestSummary {
-                    created: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                    created: at(row.try_get::<i64, _>("created_at")?)?,
                     kind: row.try_get("kind")?,
                     partner: row.try_get("partner_code")?,
                     sent: when(row, "sent_at")?,
@@ -131,26 +134,47 @@ fn codes(list: &[&str]) -> String {
         .join(", ")
 }
 
+/// A stored time (RFC 3339 text, UTC, microseconds: see
+/// `storage::ts`) as microseconds since 1970, worked out by the database.
+/// On SQLite, text of another length falls back to milliseconds.
+fn micros(kind: DbKind, col: &str) -> String {
+    match kind {
+        DbKind::Sqlite => format!(
+            "(CASE WHEN length({col}) = 27 \
+               THEN unixepoch({col}) * 1000000 + CAST(substr({col}, 21, 6) AS INTEGER) \
+               ELSE CAST(round((julianday({col}) - 2440587.5) * 86400000.0) AS INTEGER) * 1000 END)"
+        ),
+        DbKind::Postgres => {
+            format!("CAST(EXTRACT(EPOCH FROM CAST({col} AS TIMESTAMPTZ)) * 1000000 AS BIGINT)")
+        }
+    }
+}
+
 /// The summaries read from `request_milestones` (kept by a trigger on
-/// every event; see its migration): one row per request, no grouping.
-fn milestones_sql(side: Side) -> String {
+/// every event; see its migration): one row per request, no grouping, in
+/// no particular order (the figures do not depend on it).
+fn milestones_sql(side: Side, kind: DbKind) -> String {
     let table = match side {
         Side::Borrowing => "borrowing_requests",
         Side::Lending => "lending_requests",
     };
     format!(
-        "SELECT r.id, r.created_at, r.kind, r.partner_code, m.sent_at, m.shipped_at, m.received_at, \
+        "SELECT {created} AS created_at, r.kind, r.partner_code, {sent} AS sent_at, \
+           {shipped} AS shipped_at, {received} AS received_at, \
            COALESCE(m.unfilled, 0) AS unfilled, COALESCE(m.cancelled, 0) AS cancelled, m.reason, \
            COALESCE(m.renewals, 0) AS renewals \
          FROM {table} r LEFT JOIN request_milestones m ON m.side = $1 AND m.request_id = r.id \
-         WHERE r.created_at >= $2 AND r.created_at < $3 \
-         ORDER BY r.created_at, r.id"
+         WHERE r.created_at >= $2 AND r.created_at < $3",
+        created = micros(kind, "r.created_at"),
+        sent = micros(kind, "m.sent_at"),
+        shipped = micros(kind, "m.shipped_at"),
+        received = micros(kind, "m.received_at"),
     )
 }
 
 /// The same summaries worked out from every event of the period at once
 /// (the definition the milestones table must agree with).
-fn history_sql(side: Side) -> String {
+fn history_sql(side: Side, kind: DbKind) -> String {
     let [sent, shipped, received, unfilled, cancelled] = milestones::of(side);
     let table = match side {
         Side::Borrowing => "borrowing_requests",
@@ -158,21 +182,19 @@ fn history_sql(side: Side) -> String {
     };
     let ended = codes(&[unfilled, cancelled].concat());
     format!(
-        "SELECT r.id, r.created_at, r.kind, r.partner_code, \
-           MIN(CASE WHEN e.to_state IN ({sent}) THEN e.at END) AS sent_at, \
-           MIN(CASE WHEN e.to_state IN ({shipped}) THEN e.at END) AS shipped_at, \
-           MIN(CASE WHEN e.to_state IN ({received}) THEN e.at END) AS received_at, \
+        "SELECT {created} AS created_at, r.kind, r.partner_code, \
+           {sent_at} AS sent_at, {shipped_at} AS shipped_at, {received_at} AS received_at, \
            COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
            COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
            MAX(CASE WHEN e.to_state IN ({ended}) AND (e.from_state IS NULL OR e.from_state <> e.to_state) THEN e.note END) AS reason, \
            COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
          FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.id \
          WHERE r.created_at >= $2 AND r.created_at < $3 \
-         GROUP BY r.id, r.created_at, r.kind, r.partner_code \
-         ORDER BY r.created_at, r.id",
-        sent = codes(sent),
-        shipped = codes(shipped),
-        received = codes(received),
+         GROUP BY r.id, r.created_at, r.kind, r.partner_code",
+        created = micros(kind, "r.created_at"),
+        sent_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(sent))),
+        shipped_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(shipped))),
+        received_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(received))),
         unfilled = codes(unfilled),
         cancelled = codes(cancelled),
         renewal = milestones::RENEWAL_GRANTED,
@@ -187,8 +209,13 @@ impl StatisticsSource for SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        self.read(&milestones_sql(side), side, from_year, to_year)
-            .await
+        self.read(
+            &milestones_sql(side, self.db.kind),
+            side,
+            from_year,
+            to_year,
+        )
+        .await
     }
 
     async fn years(&self) -> Result<Vec<i32>, String> {
@@ -246,16 +273,6 @@ pub struct CsvQuery {
     year: Option<i32>,
 }
 
-/// A CSV cell that a spreadsheet would read as a formula gets a leading
-/// apostrophe (reasons and partner names are typed by people).
-fn defuse(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text
-    }
-}
-
 /// `GET /staff/statistics/{side}/{chart}.csv?year=YYYY`: a chart's numbers
 /// (staff only), with the headings in the reader's language.
 pub async fn csv(
@@ -295,7 +312,10 @@ pub async fn csv(
     heading.extend(table.columns.iter().map(|c| app::i18n::t(lang, c)));
     let mut rows = vec![heading];
     for (label, cells) in &table.rows {
-        let mut row = vec![defuse(app::stats::chart::label_text(lang, label))];
+        // A label a spreadsheet would read as a formula stays text (reasons
+        // and partner names are typed by people).
+        let label = app::stats::chart::label_text(lang, label);
+        let mut row = vec![app::domain::csv::spreadsheet_safe(&label).into_owned()];
         row.extend(cells.iter().map(|c| c.plain()));
         rows.push(row);
     }

@@ -69,6 +69,21 @@ pub struct PatronPicture {
     pub listed_at: Option<DateTime<Utc>>,
     /// When the last read failed (Alma down), if it did after `listed_at`.
     pub failed_at: Option<DateTime<Utc>>,
+    /// The patron goes first in the sync until then (they opened My
+    /// requests).
+    pub viewing_until: Option<DateTime<Utc>>,
+}
+
+/// What a patron's user-request listing says of their mirrored requests
+/// (`Mirror::check_listing`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListingCheck {
+    /// Listed with the status noted at the last read: unchanged, confirmed
+    /// without reading them.
+    pub confirmed: Vec<String>,
+    /// Listed with another status, or listed last time and not now (they
+    /// closed, most likely), or due for their backstop read: read them.
+    pub to_read: Vec<String>,
 }
 
 /// What observing a request did.
@@ -131,8 +146,8 @@ impl Mirror {
         let observed = match before {
             None => {
                 let inserted = sqlx::query(
-                    "INSERT INTO alma_mirror_requests (request_id, patron_id, request, status, closed, created_at, confirmed_at, changed_at, due_at, gone) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 0) ON CONFLICT (request_id) DO NOTHING",
+                    "INSERT INTO alma_mirror_requests (request_id, patron_id, request, status, closed, created_at, confirmed_at, changed_at, read_at, due_at, gone) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, 0) ON CONFLICT (request_id) DO NOTHING",
                 )
                 .bind(r.id.clone())
                 .bind(r.patron_id.0.clone())
@@ -170,7 +185,7 @@ impl Mirror {
                 let changed_at = parse_ts(&row.try_get::<String, _>("changed_at")?)?;
                 if old == status {
                     sqlx::query(
-                        "UPDATE alma_mirror_requests SET request = $1, confirmed_at = $2, due_at = $3, gone = 0 \
+                        "UPDATE alma_mirror_requests SET request = $1, confirmed_at = $2, read_at = $2, due_at = $3, gone = 0 \
                          WHERE request_id = $4",
                     )
                     .bind(body)
@@ -182,7 +197,7 @@ impl Mirror {
                     Observed::Same
                 } else {
                     let changed = sqlx::query(
-                        "UPDATE alma_mirror_requests SET request = $1, status = $2, closed = $3, confirmed_at = $4, changed_at = $4, due_at = $5, gone = 0 \
+                        "UPDATE alma_mirror_requests SET request = $1, status = $2, closed = $3, confirmed_at = $4, changed_at = $4, read_at = $4, due_at = $5, gone = 0 \
                          WHERE request_id = $6 AND status = $7",
                     )
                     .bind(body)
@@ -219,6 +234,102 @@ impl Mirror {
         };
         tx.commit().await?;
         Ok(observed)
+    }
+
+    /// Compares the patron's active user requests (`listed`: RS request id
+    /// → the status the listing shows) with what the mirror noted at the
+    /// last read of the patron, and confirms the unchanged ones at once:
+    /// one listing call stands for a read of each. A request the listing
+    /// keeps confirming is still read itself once per `closed_every`
+    /// after its last read (a backstop, should the listing's status ever
+    /// miss a change). Requests new to the mirror are the caller's.
+    pub async fn check_listing(
+        &self,
+        patron: &PatronId,
+        listed: &std::collections::HashMap<String, String>,
+    ) -> Result<ListingCheck, sqlx::Error> {
+        let rows: Vec<(String, Option<String>, i64, String)> = sqlx::query_as(
+            "SELECT request_id, listed_status, closed, COALESCE(read_at, confirmed_at) \
+             FROM alma_mirror_requests WHERE patron_id = $1 AND gone = 0",
+        )
+        .bind(patron.0.clone())
+        .fetch_all(&self.db.pool)
+        .await?;
+        let now = Utc::now();
+        let backstop = chrono::Duration::from_std(self.settings.closed_every)
+            .unwrap_or(chrono::Duration::days(1));
+        let mut check = ListingCheck::default();
+        let mut confirm = Vec::new();
+        for (id, noted, closed, read_at) in rows {
+            match (listed.get(&id), noted) {
+                (Some(now_listed), Some(noted)) if *now_listed == noted && closed == 0 => {
+                    let next = parse_ts(&read_at)? + backstop;
+                    if next <= now {
+                        check.to_read.push(id);
+                    } else {
+                        confirm.push((id, noted, ts(next)));
+                    }
+                }
+                (Some(_), _) => check.to_read.push(id),
+                // Listed last time, not now: it left the active requests.
+                (None, Some(_)) => check.to_read.push(id),
+                // Not listed then or now: read at its own pace.
+                (None, None) => {}
+            }
+        }
+        if !confirm.is_empty() {
+            let mut tx = self.db.begin_write().await?;
+            for (id, noted, next) in confirm {
+                let done = sqlx::query(
+                    "UPDATE alma_mirror_requests SET confirmed_at = $1, due_at = $2 \
+                     WHERE request_id = $3 AND listed_status = $4 AND closed = 0 AND gone = 0",
+                )
+                .bind(ts(now))
+                .bind(next)
+                .bind(id.clone())
+                .bind(noted)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done == 1 {
+                    check.confirmed.push(id);
+                } else {
+                    check.to_read.push(id);
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(check)
+    }
+
+    /// Notes what the patron's active user requests showed, for the next
+    /// `check_listing`: the listed status of each open request, none for
+    /// the rest.
+    pub async fn note_listing(
+        &self,
+        patron: &PatronId,
+        listed: &std::collections::HashMap<String, String>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE alma_mirror_requests SET listed_status = NULL \
+             WHERE patron_id = $1 AND listed_status IS NOT NULL",
+        )
+        .bind(patron.0.clone())
+        .execute(&mut *tx)
+        .await?;
+        for (id, status) in listed {
+            sqlx::query(
+                "UPDATE alma_mirror_requests SET listed_status = $1 \
+                 WHERE request_id = $2 AND patron_id = $3 AND closed = 0",
+            )
+            .bind(status.clone())
+            .bind(id.clone())
+            .bind(patron.0.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// Alma no longer has this request: left out of My requests, not read
@@ -310,7 +421,7 @@ impl Mirror {
     /// What the mirror holds of the patron; `None` before the first read.
     pub async fn patron(&self, patron: &PatronId) -> Result<Option<PatronPicture>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT loans, loans_at, listed_at, failed_at FROM alma_mirror_patrons WHERE patron_id = $1",
+            "SELECT loans, loans_at, listed_at, failed_at, viewing_until FROM alma_mirror_patrons WHERE patron_id = $1",
         )
         .bind(patron.0.clone())
         .fetch_optional(&self.db.pool)
@@ -326,6 +437,7 @@ impl Mirror {
                 loans_at: at("loans_at")?,
                 listed_at: at("listed_at")?,
                 failed_at: at("failed_at")?,
+                viewing_until: at("viewing_until")?,
             })
         })
         .transpose()
@@ -466,11 +578,22 @@ impl Mirror {
     }
 
     /// The patron opened My requests: they go first for a while, and a
-    /// stale picture is due at once.
-    pub async fn viewing(&self, patron: &PatronId, stale: bool) -> Result<(), sqlx::Error> {
+    /// stale picture is due at once. `picture` is what was just read of
+    /// them: the write (at most once a minute per patron) is not even
+    /// tried when it would change nothing, so page views do not queue for
+    /// SQLite's one writer.
+    pub async fn viewing(
+        &self,
+        patron: &PatronId,
+        picture: &PatronPicture,
+        stale: bool,
+    ) -> Result<(), sqlx::Error> {
         let now = Utc::now();
-        // Written at most once a minute per patron.
-        let soon = ts(now + chrono::Duration::seconds(60));
+        let soon = now + chrono::Duration::seconds(60);
+        if picture.viewing_until.is_some_and(|until| until >= soon) {
+            return Ok(());
+        }
+        let soon = ts(soon);
         let until = later(self.settings.viewing_for);
         let due = if stale { ts(now) } else { String::new() };
         sqlx::query(

@@ -28,6 +28,7 @@ pub mod budget;
 pub mod cache;
 pub mod client;
 pub mod errors;
+pub mod lending;
 pub mod mapping;
 pub mod mirror;
 pub mod records;
@@ -98,6 +99,10 @@ pub struct AlmaSettings {
     pub cancellable_statuses: Vec<BorrowingStatus>,
     /// Renewals Kauko makes per loan.
     pub max_renewals: u32,
+    /// How often the lending task list is read (`None`: never).
+    pub lending_every: Option<Duration>,
+    /// The lending statuses whose task lists are read.
+    pub lending_statuses: Vec<String>,
     /// Waits before retrying a throttled (429) call; after the last,
     /// `RateLimited`.
     pub retry_backoff: Vec<Duration>,
@@ -123,6 +128,8 @@ impl AlmaSettings {
             override_blocks: config.alma.override_blocks,
             cancellable_statuses: cancellable(&config),
             max_renewals: config.requests.max_renewals,
+            lending_every: lending_every(&config),
+            lending_statuses: config.alma.lending_statuses.clone(),
             retry_backoff: [500, 1000, 2000]
                 .into_iter()
                 .map(Duration::from_millis)
@@ -162,8 +169,20 @@ impl AlmaSettings {
         settings.override_blocks = alma.override_blocks;
         settings.cancellable_statuses = cancellable(config);
         settings.max_renewals = config.requests.max_renewals;
+        settings.lending_every = lending_every(config);
+        settings.lending_statuses = alma
+            .lending_statuses
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
         Ok(settings)
     }
+}
+
+fn lending_every(config: &Config) -> Option<Duration> {
+    (config.alma.lending_sync_seconds > 0)
+        .then(|| Duration::from_secs(config.alma.lending_sync_seconds))
 }
 
 fn mirror_settings(config: &Config) -> MirrorSettings {
@@ -203,6 +222,8 @@ pub struct AlmaBackend {
     cache: PatronCache,
     counters: Arc<Counters>,
     mirror: Mirror,
+    /// Lending requests, mirrored for the fee ledger (`lending.rs`).
+    lending: lending::LendingMirror,
     /// One patron's first read at a time (My requests asks for requests
     /// and loans at once).
     first_reads: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
@@ -236,6 +257,7 @@ impl AlmaBackend {
         Ok(Self {
             cache: PatronCache::new(settings.cache_ttl, counters.clone()),
             mirror: Mirror::new(db.clone(), settings.mirror.clone()),
+            lending: lending::LendingMirror::new(db.clone()),
             first_reads: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_idle(Duration::from_secs(300))
@@ -469,7 +491,7 @@ impl AlmaBackend {
         let before = self.picture(patron).await?;
         if let Some(p) = &before {
             if !self.is_stale(p) {
-                if let Err(e) = self.mirror.viewing(patron, false).await {
+                if let Err(e) = self.mirror.viewing(patron, p, false).await {
                     tracing::warn!(error = %e, "cannot note a patron viewing their requests");
                 }
                 return Ok(());
@@ -530,6 +552,25 @@ impl AlmaBackend {
             &["active"]
         };
         let linked = self.user_requests(via, patron, statuses, true).await?;
+        // What the listing shows of each RS request's status: after the
+        // first read, an unchanged one is confirmed without reading it.
+        let listed: HashMap<String, String> = linked
+            .iter()
+            .filter_map(|u| {
+                let rs = u.resource_sharing.as_ref()?;
+                let id = rs.id.clone().filter(|id| !id.trim().is_empty())?;
+                Some((id, rs.status.as_ref()?.value.clone()?))
+            })
+            .collect();
+        let check = if with_history {
+            mirror::ListingCheck::default()
+        } else {
+            self.mirror
+                .check_listing(patron, &listed)
+                .await
+                .map_err(db_err)?
+        };
+        let confirmed: HashSet<&String> = check.confirmed.iter().collect();
         let recorded = records::for_patron(&self.db, patron).await?;
         let known = self.mirror.ids_of(patron).await.map_err(db_err)?;
         let mut seen = HashSet::new();
@@ -549,7 +590,10 @@ impl AlmaBackend {
             .due_requests_of(patron, everything)
             .await
             .map_err(db_err)?;
-        for id in new_ids.chain(due) {
+        for id in new_ids
+            .chain(check.to_read.iter().cloned())
+            .chain(due.into_iter().filter(|id| !confirmed.contains(id)))
+        {
             if seen.insert(id.clone()) {
                 wanted.push(id);
             }
@@ -570,6 +614,10 @@ impl AlmaBackend {
         for r in read {
             r?;
         }
+        self.mirror
+            .note_listing(patron, &listed)
+            .await
+            .map_err(db_err)?;
         // Loans apart: when they cannot be read, the requests still are
         // (My requests shows each part it has).
         let loans = match self.loans(via, patron, true).await {
@@ -1031,7 +1079,7 @@ impl ResourceSharing for AlmaBackend {
             return Ok(None);
         };
         let stale = self.is_stale(&picture);
-        if let Err(e) = self.mirror.viewing(patron, stale).await {
+        if let Err(e) = self.mirror.viewing(patron, &picture, stale).await {
             tracing::warn!(error = %e, "cannot note a patron viewing their requests");
         }
         let requests = self.mirror.requests_of(patron).await.map_err(db_err)?;

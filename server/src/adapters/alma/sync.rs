@@ -3,9 +3,14 @@
 //! (by staff, by a partner, by time) into the request's history.
 //!
 //! One step at a time per instance: the patron most due (patrons looking
-//! at My requests first) gets a full read (user requests, to find RS
-//! requests placed outside Kauko; the requests due; loans); otherwise the
-//! request most due is read. Active requests come round every
+//! at My requests first) gets a pass: their active user requests (one
+//! call, which finds RS requests placed outside Kauko and shows each one's
+//! status), a read of each request whose listed status differs from the
+//! last pass or that left the list, of any request due on its own, and
+//! their loans. Requests the listing shows unchanged are confirmed without
+//! a read (still read themselves once per `alma.sync_closed_seconds`), so
+//! a patron's pass costs about two calls, not one per request. Otherwise
+//! the request most due is read. Active requests come round every
 //! `alma.sync_active_seconds`, closed ones every `alma.sync_closed_seconds`
 //! until `alma.sync_forget_days` after they closed, then never. Instances
 //! claim work in the database (a patron with a lease, a request by moving
@@ -30,6 +35,8 @@ pub enum Step {
     Patron,
     /// A request was read (or tried).
     Request,
+    /// The lending task list was read (or tried).
+    Lending,
     /// Nothing was due.
     Idle,
 }
@@ -38,6 +45,17 @@ impl AlmaBackend {
     /// One step of the sync (tests call it directly).
     pub async fn sync_step(&self) -> Result<Step, PortError> {
         let via = self.client.for_sync();
+        match self.lending_step().await {
+            Ok(Some(pass)) => {
+                tracing::debug!(?pass, "sync: lending task list read");
+                return Ok(Step::Lending);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(error = %e, "sync: the lending task list could not be read; tried again next time");
+                return Ok(Step::Lending);
+            }
+        }
         if let Some(patron) = self.mirror.claim_patron().await.map_err(db_err)? {
             if let Err(e) = self.refresh_patron(&via, &patron, false).await {
                 tracing::info!(error = %e, "sync: a patron's read failed; tried again later");

@@ -1,0 +1,313 @@
+//! Lending requests on Alma, mirrored for the fee ledger: on Alma, staff
+//! ship and copy in Alma, so Kauko reads the lending task list and writes
+//! each change it sees into the request's history (side `lending`), where
+//! the fee worker prices it like any other (`server/src/fees`): Kauko's
+//! ledger decides what is billable, not Alma's `reported` flag (never
+//! read or set here).
+//!
+//! A pass, every `alma.lending_sync_seconds` on one instance at a time
+//! (claimed in the database), at the sync's share of the call budget:
+//! - the task list (`GET /task-lists/rs/lending-requests?library=&status=`)
+//!   for each status in `alma.lending_statuses` (by default created,
+//!   shipped physically, shipped digitally): Alma answers at most 100 per
+//!   filter, so a full answer is logged as possibly cut short;
+//! - each mirrored request still open that no list showed is read itself
+//!   (`GET /partners/{code}/lending-requests/{id}`): it moved on
+//!   (returned, completed, cancelled) or out of the filters.
+//!
+//! Events, written once in the transaction that updates the mirror row,
+//! and only from the status the row was read with (two instances, or a
+//! pass run twice, record a change once): the first sight is `created`;
+//! a change to `SHIPPED_PHYSICALLY` is `ship` (a loan sent: billable), to
+//! `SHIPPED_DIGITALLY` `send_copy` (a copy sent: billable), anything else
+//! `alma_status`. A request first seen already shipped gets both.
+
+use app::domain::history::{Actor, NewEvent, Side};
+use app::domain::CitationType;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::client::Client;
+use super::records::db_err;
+use super::wire::{code, RsRequest, RsRequestList};
+use super::{mapping, AlmaBackend, LENDING_NOT_FOUND, SEEN_IN_ALMA};
+use crate::port::PortError;
+use crate::storage::{ts, Db};
+
+/// What a lending pass did (for the operator, tests and the benchmark).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LendingPass {
+    /// Requests the task lists showed.
+    pub listed: usize,
+    /// Open requests no list showed, read one by one.
+    pub read: usize,
+    /// Events written (new requests and changes).
+    pub events: usize,
+}
+
+/// The history action of a lending request reaching `status` in Alma.
+fn action_for(status: &str) -> &'static str {
+    match status {
+        "SHIPPED_PHYSICALLY" => "ship",
+        "SHIPPED_DIGITALLY" => "send_copy",
+        _ => SEEN_IN_ALMA,
+    }
+}
+
+/// Statuses after which a lending request is not followed any more.
+fn is_closed(status: &str) -> bool {
+    matches!(
+        status,
+        "REQUEST_COMPLETED"
+            | "REQUEST_COMPLETED_LEND"
+            | "CANCELLED"
+            | "CANCELED"
+            | "REJECTED"
+            | "LOCATE_FAILED"
+            | "EXPIRED"
+            | "DELETED"
+    )
+}
+
+/// The lending mirror's rows (`alma_mirror_lending`).
+pub struct LendingMirror {
+    db: Db,
+}
+
+impl LendingMirror {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Takes the next pass when it is due (one instance at a time): true
+    /// when this instance should run it now.
+    pub async fn claim_pass(&self, every: std::time::Duration) -> Result<bool, sqlx::Error> {
+        let now = Utc::now();
+        let next = now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::minutes(5));
+        let taken = sqlx::query(
+            "UPDATE alma_sync_jobs SET due_at = $1 WHERE name = 'lending' AND due_at <= $2",
+        )
+        .bind(ts(next))
+        .bind(ts(now))
+        .execute(&self.db.pool)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
+    }
+
+    /// The open requests the mirror follows: (request id, partner code).
+    pub async fn open(&self) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT request_id, partner_code FROM alma_mirror_lending WHERE closed = 0 ORDER BY confirmed_at",
+        )
+        .fetch_all(&self.db.pool)
+        .await
+    }
+
+    /// Records what Alma answered for a lending request; returns the
+    /// events written.
+    pub async fn observe(&self, r: &RsRequest, partner: &str) -> Result<usize, sqlx::Error> {
+        let Some(id) = r.request_id.clone().filter(|id| !id.trim().is_empty()) else {
+            return Ok(0);
+        };
+        let Some(status) = code(&r.status).map(str::to_owned) else {
+            return Ok(0);
+        };
+        let now = Utc::now();
+        let asked = mapping::lending_from_alma(r, partner);
+        let created: DateTime<Utc> = mapping::alma_created_at(r).unwrap_or(now);
+        let closed = i64::from(is_closed(&status));
+        let mut tx = self.db.begin_write().await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT status FROM alma_mirror_lending WHERE request_id = $1")
+                .bind(id.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut events = Vec::new();
+        match before {
+            None => {
+                let inserted = sqlx::query(
+                    "INSERT INTO alma_mirror_lending (request_id, partner_code, external_id, title, kind, needed_by, status, closed, created_at, confirmed_at, changed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (request_id) DO NOTHING",
+                )
+                .bind(id.clone())
+                .bind(partner.to_owned())
+                .bind(r.external_id.clone())
+                .bind(asked.citation.title.clone())
+                .bind(asked.citation.kind.map(CitationType::code))
+                .bind(asked.needed_by.map(|d| d.format("%Y-%m-%d").to_string()))
+                .bind(status.clone())
+                .bind(closed)
+                .bind(ts(created))
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    events.push(("created", None, status.clone()));
+                    if action_for(&status) != SEEN_IN_ALMA {
+                        events.push((action_for(&status), None, status.clone()));
+                    }
+                }
+            }
+            Some(old) if old == status => {
+                sqlx::query(
+                    "UPDATE alma_mirror_lending SET confirmed_at = $1 WHERE request_id = $2",
+                )
+                .bind(ts(now))
+                .bind(id.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            Some(old) => {
+                let changed = sqlx::query(
+                    "UPDATE alma_mirror_lending SET status = $1, closed = $2, confirmed_at = $3, changed_at = $3 \
+                     WHERE request_id = $4 AND status = $5",
+                )
+                .bind(status.clone())
+                .bind(closed)
+                .bind(ts(now))
+                .bind(id.clone())
+                .bind(old.clone())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 1 {
+                    events.push((action_for(&status), Some(old), status.clone()));
+                }
+            }
+        }
+        for (action, from, to) in &events {
+            crate::history::record(
+                &mut *tx,
+                &NewEvent {
+                    side: Side::Lending,
+                    request_id: id.clone(),
+                    actor: Actor::LibrarySystem,
+                    action: (*action).to_owned(),
+                    from_state: from.clone(),
+                    to_state: to.clone(),
+                    partner: Some(partner.to_owned()),
+                    note: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(events.len())
+    }
+
+    /// Alma no longer has the request: not followed any more.
+    pub async fn gone(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE alma_mirror_lending SET closed = 1 WHERE request_id = $1")
+            .bind(id.to_owned())
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// What billing needs of a mirrored lending request: (partner code,
+/// title, kind, created at, needed by).
+pub async fn billed_lending(
+    db: &Db,
+    id: &str,
+) -> Result<Option<(String, String, Option<String>, String, Option<String>)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT partner_code, title, kind, created_at, needed_by FROM alma_mirror_lending WHERE request_id = $1",
+    )
+    .bind(id.to_owned())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("partner_code")?,
+            r.try_get("title")?,
+            r.try_get("kind")?,
+            r.try_get("created_at")?,
+            r.try_get("needed_by")?,
+        ))
+    })
+    .transpose()
+}
+
+impl AlmaBackend {
+    /// One lending pass (tests and the sync call it; see the module).
+    pub async fn sync_lending(&self) -> Result<LendingPass, PortError> {
+        let Some(library) = self.settings.rs_library.clone() else {
+            return Ok(LendingPass::default());
+        };
+        let via = self.client.for_sync();
+        let mut pass = LendingPass::default();
+        let mut seen = std::collections::HashSet::new();
+        for status in &self.settings.lending_statuses {
+            let list = self.task_list(&via, &library, status).await?;
+            if list.len() >= 100 {
+                tracing::warn!(
+                    status,
+                    "Alma's lending task list answered 100 requests, its most: some may be left out until they move on"
+                );
+            }
+            for r in &list {
+                let partner = code(&r.partner).unwrap_or_default().to_owned();
+                pass.listed += 1;
+                pass.events += self.lending.observe(r, &partner).await.map_err(db_err)?;
+                if let Some(id) = &r.request_id {
+                    seen.insert(id.clone());
+                }
+            }
+        }
+        for (id, partner) in self.lending.open().await.map_err(db_err)? {
+            if seen.contains(&id) {
+                continue;
+            }
+            pass.read += 1;
+            let answer = via
+                .get(&["partners", &partner, "lending-requests", &id], &[])
+                .await;
+            match answer {
+                Ok(a) => {
+                    let r: RsRequest = a.json()?;
+                    pass.events += self.lending.observe(&r, &partner).await.map_err(db_err)?;
+                }
+                Err(e) if e.has_code(LENDING_NOT_FOUND) => {
+                    tracing::info!(request_id = %id, "a lending request Alma no longer has is not followed");
+                    self.lending.gone(&id).await.map_err(db_err)?;
+                }
+                Err(e) => return Err(e.to_port()),
+            }
+        }
+        Ok(pass)
+    }
+
+    async fn task_list(
+        &self,
+        via: &Client,
+        library: &str,
+        status: &str,
+    ) -> Result<Vec<RsRequest>, PortError> {
+        let answer = via
+            .get(
+                &["task-lists", "rs", "lending-requests"],
+                &[("library", library), ("status", status)],
+            )
+            .await
+            .map_err(|e| e.to_port())?;
+        let list: RsRequestList = answer.json()?;
+        Ok(list.user_resource_sharing_request)
+    }
+
+    /// Runs a lending pass when one is due (one instance at a time).
+    pub(crate) async fn lending_step(&self) -> Result<Option<LendingPass>, PortError> {
+        let Some(every) = self.settings.lending_every else {
+            return Ok(None);
+        };
+        if self.settings.rs_library.is_none() {
+            return Ok(None);
+        }
+        if !self.lending.claim_pass(every).await.map_err(db_err)? {
+            return Ok(None);
+        }
+        self.sync_lending().await.map(Some)
+    }
+}
