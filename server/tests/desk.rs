@@ -272,16 +272,7 @@ async fn refusing_a_renewal(db: Db) {
         .unwrap()
         .id;
     let b = Side::Borrowing;
-    step(&desk, b, &id, "send_to_partner", |i| {
-        i.partner = Some("FI-OY".into())
-    })
-    .await;
-    step(&desk, b, &id, "shipped_physically", |_| {}).await;
-    step(&desk, b, &id, "received", |_| {}).await;
-    step(&desk, b, &id, "lend_to_patron", |i| {
-        i.due_date = NaiveDate::from_ymd_opt(2031, 1, 1)
-    })
-    .await;
+    support::through_to_loan(&desk, &id, "FI-OY", NaiveDate::from_ymd_opt(2031, 1, 1)).await;
     let loan = local.list_loans(&me).await.unwrap().remove(0);
     local.renew_loan(&me, &loan.id).await.unwrap();
     let now = desk.request(b, &id).await.unwrap();

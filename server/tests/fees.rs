@@ -30,7 +30,7 @@ use server::adapters::local::{LocalBackend, LocalRules};
 use server::config::{Config, FeesConfig};
 use server::desk::LocalDesk;
 use server::fees::{export, finvoice, store, Fees};
-use server::port::contract::{partner, unique};
+use server::port::contract::{new_request, partner, unique};
 use server::port::ResourceSharing;
 use server::storage::Db;
 use support::step;
@@ -700,34 +700,20 @@ async fn rule_conditions(db: Db) {
             .create_borrowing_request(
                 &PatronId(patron.into()),
                 NewBorrowingRequest {
-                    external_id: unique("cond"),
                     citation: Citation {
                         kind: Some(CitationType::Book),
                         title: "Seitsemän veljestä".into(),
                         ..Default::default()
                     },
                     format: Format::Physical,
-                    pickup_location: Some("MAIN".into()),
                     needed_by: None,
-                    note: None,
-                    copyright_accepted: false,
+                    ..new_request(&unique("cond"))
                 },
             )
             .await
             .unwrap()
             .id;
-        let b = Side::Borrowing;
-        step(&desk, b, &id, "send_to_partner", |i| {
-            i.partner = Some("FI-TUNI".into())
-        })
-        .await;
-        step(&desk, b, &id, "partner_will_supply", |_| {}).await;
-        step(&desk, b, &id, "shipped_physically", |_| {}).await;
-        step(&desk, b, &id, "received", |_| {}).await;
-        step(&desk, b, &id, "lend_to_patron", |i| {
-            i.due_date = Some(today + Duration::days(28))
-        })
-        .await;
+        support::through_to_loan(&desk, &id, "FI-TUNI", Some(today + Duration::days(28))).await;
         pickups.push(id);
     }
 

@@ -410,3 +410,21 @@ pub async fn step(
         "{action} writes one event"
     );
 }
+
+/// Takes a borrowing request from submitted to lent to the patron: sent
+/// to `partner`, shipped, received, on loan until `due`.
+pub async fn through_to_loan(
+    desk: &server::desk::LocalDesk,
+    id: &str,
+    partner: &str,
+    due: Option<chrono::NaiveDate>,
+) {
+    let b = app::domain::history::Side::Borrowing;
+    step(desk, b, id, "send_to_partner", |i| {
+        i.partner = Some(partner.into())
+    })
+    .await;
+    step(desk, b, id, "shipped_physically", |_| {}).await;
+    step(desk, b, id, "received", |_| {}).await;
+    step(desk, b, id, "lend_to_patron", |i| i.due_date = due).await;
+}
