@@ -13,7 +13,9 @@
 //!   Kauko's limit, shared by all instances);
 //! - **fill**: the other patrons' mirror is filled by a helper adapter
 //!   allowed 500 calls a second (standing in for the sync having read them
-//!   over time; the simulator's threshold is lifted meanwhile);
+//!   over time; the simulator's threshold is lifted meanwhile), and every
+//!   patron's next pass is spread evenly over the sync interval, as a
+//!   running sync leaves them;
 //! - **rounds**: every patron opens My requests, all at once ("burst"),
 //!   then spread evenly over two seconds ("paced"), with the background
 //!   sync running at its share;
@@ -319,6 +321,20 @@ impl Bench {
             self.patrons.len() - cold,
             t.elapsed().as_secs_f64()
         );
+        // As a sync that had been running would have left them: each
+        // patron's next pass spread evenly over the interval (not all at
+        // once, as the fill made them).
+        let n = self.patrons.len().max(1) as i64;
+        for (i, patron) in self.patrons.iter().enumerate() {
+            let due = chrono::Utc::now()
+                + chrono::Duration::milliseconds(sync_seconds as i64 * 1000 * i as i64 / n);
+            sqlx::query("UPDATE alma_mirror_patrons SET due_at = $1 WHERE patron_id = $2")
+                .bind(server::storage::ts(due))
+                .bind(patron.clone())
+                .execute(&instances[0].db.pool)
+                .await
+                .expect("the mirror");
+        }
 
         // Warm rounds, the sync running beside them.
         let syncs: Vec<_> = instances

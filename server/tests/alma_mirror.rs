@@ -152,6 +152,13 @@ async fn a_change_in_alma_becomes_one_event_and_shows_in_my_requests() {
             )
         );
         assert_eq!(changes(&events(&db_a, &second).await), 0, "{which}");
+        // Statistics count the Alma requests from the mirror and its
+        // history: two requests this year, one shipped by its partner.
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        let stats = app::stats::load(&server::stats::SqlStatistics::new(db_a.clone()), Some(year))
+            .await
+            .unwrap();
+        assert_eq!(stats.borrowing.requests.now, 2, "{which}");
 
         // A restart keeps the mirror and writes nothing twice.
         drop((a, b));
@@ -531,19 +538,11 @@ async fn lending_moved_in_alma_is_read_from_the_task_list_and_billed_once() {
         assert_eq!(
             lending_events(&db_a).await,
             vec![
-                (
-                    loan.clone(),
-                    "created".into(),
-                    "REQUEST_CREATED_LEND".into()
-                ),
-                (
-                    waiting.clone(),
-                    "created".into(),
-                    "REQUEST_CREATED_LEND".into()
-                ),
-                (loan.clone(), "ship".into(), "SHIPPED_PHYSICALLY".into()),
+                (loan.clone(), "created".into(), "RequestReceived".into()),
+                (waiting.clone(), "created".into(), "RequestReceived".into()),
+                (loan.clone(), "ship".into(), "Loaned".into()),
             ],
-            "{which}"
+            "{which}: in Kauko's lending states"
         );
 
         // The fee ledger prices the shipment, once, for the partner.
@@ -600,6 +599,18 @@ async fn lending_moved_in_alma_is_read_from_the_task_list_and_billed_once() {
         assert_eq!(
             stats.calls, 3,
             "{which}: one task list per status, nothing else: {stats:?}"
+        );
+
+        // Statistics count Alma's lending requests as Kauko's: two this
+        // year, one shipped (filled) and returned.
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        let stats = app::stats::load(&server::stats::SqlStatistics::new(db_a.clone()), Some(year))
+            .await
+            .unwrap();
+        assert_eq!(
+            (stats.lending.requests.now, stats.lending.filled.now),
+            (2, 1),
+            "{which}"
         );
 
         // The sync runs a pass when one is due, on one instance at a time.

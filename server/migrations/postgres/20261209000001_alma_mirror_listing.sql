@@ -9,3 +9,9 @@
 -- listing keeps confirming is still read once per `alma.sync_closed_seconds`.
 ALTER TABLE alma_mirror_requests ADD COLUMN listed_status TEXT;
 ALTER TABLE alma_mirror_requests ADD COLUMN read_at TEXT;
+
+-- What statistics count Alma requests by (server/src/stats): the material
+-- (Kauko's citation type code) and the partner asked, as last read.
+ALTER TABLE alma_mirror_requests ADD COLUMN kind TEXT;
+ALTER TABLE alma_mirror_requests ADD COLUMN partner_code TEXT;
+CREATE INDEX alma_mirror_requests_created ON alma_mirror_requests (created_at);

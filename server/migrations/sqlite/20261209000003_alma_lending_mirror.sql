@@ -18,6 +18,7 @@ CREATE TABLE alma_mirror_lending (
     changed_at   TEXT NOT NULL
 );
 CREATE INDEX alma_mirror_lending_open ON alma_mirror_lending (closed, confirmed_at);
+CREATE INDEX alma_mirror_lending_created ON alma_mirror_lending (created_at);
 
 -- Periodic sync jobs shared by every instance: the one that moves due_at
 -- ahead runs the job.

@@ -150,55 +150,80 @@ fn micros(kind: DbKind, col: &str) -> String {
     }
 }
 
+/// Where a side's requests are: Kauko's own table, and on Alma the
+/// mirror the sync keeps (whose history it writes): (table, id column,
+/// extra condition).
+fn request_tables(side: Side) -> [(&'static str, &'static str, &'static str); 2] {
+    match side {
+        Side::Borrowing => [
+            ("borrowing_requests", "id", ""),
+            ("alma_mirror_requests", "request_id", "AND r.gone = 0"),
+        ],
+        Side::Lending => [
+            ("lending_requests", "id", ""),
+            ("alma_mirror_lending", "request_id", ""),
+        ],
+    }
+}
+
 /// The summaries read from `request_milestones` (kept by a trigger on
 /// every event; see its migration): one row per request, no grouping, in
 /// no particular order (the figures do not depend on it).
 fn milestones_sql(side: Side, kind: DbKind) -> String {
-    let table = match side {
-        Side::Borrowing => "borrowing_requests",
-        Side::Lending => "lending_requests",
-    };
-    format!(
-        "SELECT {created} AS created_at, r.kind, r.partner_code, {sent} AS sent_at, \
-           {shipped} AS shipped_at, {received} AS received_at, \
-           COALESCE(m.unfilled, 0) AS unfilled, COALESCE(m.cancelled, 0) AS cancelled, m.reason, \
-           COALESCE(m.renewals, 0) AS renewals \
-         FROM {table} r LEFT JOIN request_milestones m ON m.side = $1 AND m.request_id = r.id \
-         WHERE r.created_at >= $2 AND r.created_at < $3",
-        created = micros(kind, "r.created_at"),
-        sent = micros(kind, "m.sent_at"),
-        shipped = micros(kind, "m.shipped_at"),
-        received = micros(kind, "m.received_at"),
-    )
+    request_tables(side)
+        .map(|(table, id, only)| {
+            format!(
+                "SELECT {created} AS created_at, r.kind, r.partner_code, {sent} AS sent_at, \
+                   {shipped} AS shipped_at, {received} AS received_at, \
+                   COALESCE(m.unfilled, 0) AS unfilled, COALESCE(m.cancelled, 0) AS cancelled, m.reason, \
+                   COALESCE(m.renewals, 0) AS renewals \
+                 FROM {table} r LEFT JOIN request_milestones m ON m.side = $1 AND m.request_id = r.{id} \
+                 WHERE r.created_at >= $2 AND r.created_at < $3 {only}",
+                created = micros(kind, "r.created_at"),
+                sent = micros(kind, "m.sent_at"),
+                shipped = micros(kind, "m.shipped_at"),
+                received = micros(kind, "m.received_at"),
+            )
+        })
+        .join(" UNION ALL ")
 }
 
 /// The same summaries worked out from every event of the period at once
 /// (the definition the milestones table must agree with).
 fn history_sql(side: Side, kind: DbKind) -> String {
     let [sent, shipped, received, unfilled, cancelled] = milestones::of(side);
-    let table = match side {
-        Side::Borrowing => "borrowing_requests",
-        Side::Lending => "lending_requests",
-    };
     let ended = codes(&[unfilled, cancelled].concat());
-    format!(
-        "SELECT {created} AS created_at, r.kind, r.partner_code, \
-           {sent_at} AS sent_at, {shipped_at} AS shipped_at, {received_at} AS received_at, \
-           COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
-           COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
-           MAX(CASE WHEN e.to_state IN ({ended}) AND (e.from_state IS NULL OR e.from_state <> e.to_state) THEN e.note END) AS reason, \
-           COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
-         FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.id \
-         WHERE r.created_at >= $2 AND r.created_at < $3 \
-         GROUP BY r.id, r.created_at, r.kind, r.partner_code",
-        created = micros(kind, "r.created_at"),
-        sent_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(sent))),
-        shipped_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(shipped))),
-        received_at = micros(kind, &format!("MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)", codes(received))),
-        unfilled = codes(unfilled),
-        cancelled = codes(cancelled),
-        renewal = milestones::RENEWAL_GRANTED,
-    )
+    let first = |codes_of: &[&str]| {
+        micros(
+            kind,
+            &format!(
+                "MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)",
+                codes(codes_of)
+            ),
+        )
+    };
+    request_tables(side)
+        .map(|(table, id, only)| {
+            format!(
+                "SELECT {created} AS created_at, r.kind, r.partner_code, \
+                   {sent_at} AS sent_at, {shipped_at} AS shipped_at, {received_at} AS received_at, \
+                   COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
+                   COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
+                   MAX(CASE WHEN e.to_state IN ({ended}) AND (e.from_state IS NULL OR e.from_state <> e.to_state) THEN e.note END) AS reason, \
+                   COALESCE(SUM(CASE WHEN e.action = '{renewal}' THEN 1 ELSE 0 END), 0) AS renewals \
+                 FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.{id} \
+                 WHERE r.created_at >= $2 AND r.created_at < $3 {only} \
+                 GROUP BY r.{id}, r.created_at, r.kind, r.partner_code",
+                created = micros(kind, "r.created_at"),
+                sent_at = first(sent),
+                shipped_at = first(shipped),
+                received_at = first(received),
+                unfilled = codes(unfilled),
+                cancelled = codes(cancelled),
+                renewal = milestones::RENEWAL_GRANTED,
+            )
+        })
+        .join(" UNION ALL ")
 }
 
 #[async_trait]
@@ -223,7 +248,12 @@ impl StatisticsSource for SqlStatistics {
         // first request at or after each year's start) instead of reading
         // every request's date.
         let mut years = Vec::new();
-        for table in ["borrowing_requests", "lending_requests"] {
+        for table in [
+            "borrowing_requests",
+            "lending_requests",
+            "alma_mirror_requests",
+            "alma_mirror_lending",
+        ] {
             let sql = format!("SELECT MIN(created_at) FROM {table} WHERE created_at >= $1");
             let mut from = String::from("0000");
             while let Some(first) = sqlx::query_scalar::<_, Option<String>>(&sql)

@@ -20,7 +20,9 @@
 //! pass run twice, record a change once): the first sight is `created`;
 //! a change to `SHIPPED_PHYSICALLY` is `ship` (a loan sent: billable), to
 //! `SHIPPED_DIGITALLY` `send_copy` (a copy sent: billable), anything else
-//! `alma_status`. A request first seen already shipped gets both.
+//! `alma_status`. A request first seen further on gets both. The events'
+//! states are Kauko's lending states ([`kauko_state`]), so statistics
+//! count Alma's requests as Kauko's.
 
 use app::domain::history::{Actor, NewEvent, Side};
 use app::domain::CitationType;
@@ -52,6 +54,30 @@ fn action_for(status: &str) -> &'static str {
         "SHIPPED_DIGITALLY" => "send_copy",
         _ => SEEN_IN_ALMA,
     }
+}
+
+/// The state of Kauko's lending model an Alma lending status stands for
+/// (what the history records, so the desk's timeline, statistics and fees
+/// read Alma's requests as Kauko's): created → received, shipped
+/// physically → on loan, shipped digitally → copy completed, returned →
+/// loan completed, completed → completed after what came before,
+/// cancelled, rejected or not located → cancelled or unfilled. Another
+/// code is kept as Alma's.
+fn kauko_state(status: &str, before: Option<&str>) -> String {
+    match status {
+        "REQUEST_CREATED_LEND" => "RequestReceived",
+        "SHIPPED_PHYSICALLY" => "Loaned",
+        "SHIPPED_DIGITALLY" => "CopyCompleted",
+        "RETURNED_BY_PARTNER" => "LoanCompleted",
+        "REQUEST_COMPLETED" | "REQUEST_COMPLETED_LEND" => match before {
+            Some("SHIPPED_DIGITALLY") => "CopyCompleted",
+            _ => "LoanCompleted",
+        },
+        "CANCELLED" | "CANCELED" => "Cancelled",
+        "REJECTED" | "LOCATE_FAILED" | "EXPIRED" => "Unfilled",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// Statuses after which a lending request is not followed any more.
@@ -144,9 +170,14 @@ impl LendingMirror {
                 .await?
                 .rows_affected();
                 if inserted == 1 {
-                    events.push(("created", None, status.clone()));
-                    if action_for(&status) != SEEN_IN_ALMA {
-                        events.push((action_for(&status), None, status.clone()));
+                    let received = kauko_state("REQUEST_CREATED_LEND", None);
+                    events.push(("created", None, received.clone()));
+                    if status != "REQUEST_CREATED_LEND" {
+                        events.push((
+                            action_for(&status),
+                            Some(received),
+                            kauko_state(&status, None),
+                        ));
                     }
                 }
             }
@@ -173,7 +204,12 @@ impl LendingMirror {
                 .await?
                 .rows_affected();
                 if changed == 1 {
-                    events.push((action_for(&status), Some(old), status.clone()));
+                    let from = kauko_state(&old, None);
+                    events.push((
+                        action_for(&status),
+                        Some(from),
+                        kauko_state(&status, Some(&old)),
+                    ));
                 }
             }
         }

@@ -128,6 +128,7 @@ impl Mirror {
     pub async fn observe(
         &self,
         r: &BorrowingRequest,
+        partner: Option<&str>,
         creator: Actor,
         actor: Actor,
         action: &str,
@@ -136,6 +137,9 @@ impl Mirror {
         let body = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let status = r.status.code().to_owned();
         let closed = i64::from(r.status.is_final());
+        // What statistics count by: the material and the partner asked.
+        let kind = r.citation.kind.map(|k| k.code().to_owned());
+        let partner = partner.map(str::to_owned);
         let mut tx = self.db.begin_write().await?;
         let before = sqlx::query(
             "SELECT status, changed_at FROM alma_mirror_requests WHERE request_id = $1",
@@ -146,8 +150,8 @@ impl Mirror {
         let observed = match before {
             None => {
                 let inserted = sqlx::query(
-                    "INSERT INTO alma_mirror_requests (request_id, patron_id, request, status, closed, created_at, confirmed_at, changed_at, read_at, due_at, gone) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, 0) ON CONFLICT (request_id) DO NOTHING",
+                    "INSERT INTO alma_mirror_requests (request_id, patron_id, request, status, closed, created_at, confirmed_at, changed_at, read_at, due_at, gone, kind, partner_code) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, 0, $9, $10) ON CONFLICT (request_id) DO NOTHING",
                 )
                 .bind(r.id.clone())
                 .bind(r.patron_id.0.clone())
@@ -157,6 +161,8 @@ impl Mirror {
                 .bind(ts(r.created_at))
                 .bind(ts(now))
                 .bind(self.next_read(r, now))
+                .bind(kind.clone())
+                .bind(partner.clone())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -185,20 +191,22 @@ impl Mirror {
                 let changed_at = parse_ts(&row.try_get::<String, _>("changed_at")?)?;
                 if old == status {
                     sqlx::query(
-                        "UPDATE alma_mirror_requests SET request = $1, confirmed_at = $2, read_at = $2, due_at = $3, gone = 0 \
-                         WHERE request_id = $4",
+                        "UPDATE alma_mirror_requests SET request = $1, confirmed_at = $2, read_at = $2, due_at = $3, gone = 0, \
+                         kind = $5, partner_code = COALESCE($6, partner_code) WHERE request_id = $4",
                     )
                     .bind(body)
                     .bind(ts(now))
                     .bind(self.next_read(r, changed_at))
                     .bind(r.id.clone())
+                    .bind(kind.clone())
+                    .bind(partner.clone())
                     .execute(&mut *tx)
                     .await?;
                     Observed::Same
                 } else {
                     let changed = sqlx::query(
-                        "UPDATE alma_mirror_requests SET request = $1, status = $2, closed = $3, confirmed_at = $4, changed_at = $4, read_at = $4, due_at = $5, gone = 0 \
-                         WHERE request_id = $6 AND status = $7",
+                        "UPDATE alma_mirror_requests SET request = $1, status = $2, closed = $3, confirmed_at = $4, changed_at = $4, read_at = $4, due_at = $5, gone = 0, \
+                         kind = $8, partner_code = COALESCE($9, partner_code) WHERE request_id = $6 AND status = $7",
                     )
                     .bind(body)
                     .bind(status.clone())
@@ -207,6 +215,8 @@ impl Mirror {
                     .bind(self.next_read(r, now))
                     .bind(r.id.clone())
                     .bind(old.clone())
+                    .bind(kind.clone())
+                    .bind(partner.clone())
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -304,12 +314,16 @@ impl Mirror {
 
     /// Notes what the patron's active user requests showed, for the next
     /// `check_listing`: the listed status of each open request, none for
-    /// the rest.
+    /// the rest. A listed request just read (`read_now`) is not read on
+    /// its own again before its backstop (`closed_every`): the patron's
+    /// passes watch it through the listing.
     pub async fn note_listing(
         &self,
         patron: &PatronId,
         listed: &std::collections::HashMap<String, String>,
+        read_now: &std::collections::HashSet<String>,
     ) -> Result<(), sqlx::Error> {
+        let backstop = later(self.settings.closed_every);
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "UPDATE alma_mirror_requests SET listed_status = NULL \
@@ -319,13 +333,17 @@ impl Mirror {
         .execute(&mut *tx)
         .await?;
         for (id, status) in listed {
+            // Just read: next on its own at the backstop; otherwise its
+            // read stays as planned.
+            let due = read_now.contains(id).then(|| backstop.clone());
             sqlx::query(
-                "UPDATE alma_mirror_requests SET listed_status = $1 \
+                "UPDATE alma_mirror_requests SET listed_status = $1, due_at = COALESCE($4, due_at) \
                  WHERE request_id = $2 AND patron_id = $3 AND closed = 0",
             )
             .bind(status.clone())
             .bind(id.clone())
             .bind(patron.0.clone())
+            .bind(due)
             .execute(&mut *tx)
             .await?;
         }

@@ -407,6 +407,7 @@ impl AlmaBackend {
         let created = mapping::borrowing_from(found, &id, patron, record.as_ref());
         self.observe(
             &created,
+            code(&found.partner),
             Actor::Patron(patron.0.clone()),
             Actor::LibrarySystem,
             SEEN_IN_ALMA,
@@ -420,8 +421,19 @@ impl AlmaBackend {
     /// Records what Alma said of a request in the mirror (and its history).
     /// A failure is logged, not the caller's: the change happened in Alma,
     /// and the sync records it when it next reads the request.
-    async fn observe(&self, r: &BorrowingRequest, creator: Actor, actor: Actor, action: &str) {
-        if let Err(e) = self.mirror.observe(r, creator, actor, action).await {
+    async fn observe(
+        &self,
+        r: &BorrowingRequest,
+        partner: Option<&str>,
+        creator: Actor,
+        actor: Actor,
+        action: &str,
+    ) {
+        if let Err(e) = self
+            .mirror
+            .observe(r, partner, creator, actor, action)
+            .await
+        {
             tracing::warn!(error = %e, request_id = %r.id, "cannot record an Alma request in the mirror; the sync will");
         }
     }
@@ -442,6 +454,7 @@ impl AlmaBackend {
                 let mapped = mapping::borrowing_from(&r, id, patron, record);
                 self.observe(
                     &mapped,
+                    code(&r.partner),
                     creator_of(patron, record),
                     Actor::LibrarySystem,
                     SEEN_IN_ALMA,
@@ -615,7 +628,7 @@ impl AlmaBackend {
             r?;
         }
         self.mirror
-            .note_listing(patron, &listed)
+            .note_listing(patron, &listed, &seen)
             .await
             .map_err(db_err)?;
         // Loans apart: when they cannot be read, the requests still are
@@ -992,6 +1005,7 @@ impl ResourceSharing for AlmaBackend {
         // What Alma did meanwhile goes into the history first.
         self.observe(
             &mapping::borrowing_from(&before, id, patron, record.as_ref()),
+            code(&before.partner),
             creator_of(patron, record.as_ref()),
             Actor::LibrarySystem,
             SEEN_IN_ALMA,
@@ -1036,6 +1050,7 @@ impl ResourceSharing for AlmaBackend {
         let cancelled = mapping::borrowing_from(&after, id, patron, record.as_ref());
         self.observe(
             &cancelled,
+            code(&after.partner),
             creator_of(patron, record.as_ref()),
             Actor::Patron(patron.0.clone()),
             "cancel",
