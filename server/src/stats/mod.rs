@@ -1,12 +1,14 @@
-//! Statistics on Kauko's database: each request of a period summarised from
-//! its history in one grouped query per side (the milestones of
-//! `app::stats::milestones` as the first time an event reached them), so
-//! the figures are computed from a few thousand rows, not from every
-//! event; and the CSV export of every chart's numbers
-//! (`GET /staff/statistics/{side}/{chart}.csv?year=YYYY`).
+//! Statistics on Kauko's database: each request of a period with its
+//! milestones (`request_milestones`, kept by a trigger on every history
+//! event: first sent, shipped, received; ended unfilled or cancelled;
+//! renewals), Kauko's own requests and, on Alma, those of the mirrors the
+//! sync keeps; one JSON array per query, so the figures are computed from
+//! a few thousand requests, not from every event; and the CSV export of
+//! every chart's numbers (`GET /staff/statistics/{side}/{chart}.csv?year=YYYY`).
 //!
-//! Nothing is precomputed: every figure is read from the append-only
-//! history when asked, so it cannot go stale.
+//! The milestones change in the same transaction as the history, so the
+//! figures cannot go stale; `summaries_from_history` works them out from
+//! every event at once, and the tests check that both agree.
 
 pub mod analytics;
 pub mod import;
@@ -24,7 +26,7 @@ use axum::response::IntoResponse;
 use axum::Extension;
 use sqlx::Row;
 
-use crate::storage::{Db, DbKind};
+use crate::storage::{parse_ts, Db, DbKind};
 use crate::web::AppState;
 
 pub struct SqlStatistics {
@@ -44,10 +46,14 @@ impl SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        self.read(&history_sql(side, self.db.kind), side, from_year, to_year)
+        self.read(&history_sql(side), side, from_year, to_year)
             .await
     }
 
+    /// Runs a summaries query (`sql`: one row per request) and reads its
+    /// rows as one JSON array the database builds (`json_group_array`,
+    /// `json_agg`): tens of thousands of requests cross the driver as one
+    /// value instead of row by row, which was most of the page's time.
     async fn read(
         &self,
         sql: &str,
@@ -55,38 +61,65 @@ impl SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        let rows = sqlx::query(sql)
+        let columns =
+            "q.created_at, q.kind, q.partner_code, q.sent_at, q.shipped_at, q.received_at, \
+                       q.unfilled, q.cancelled, q.reason, q.renewals";
+        let all = match self.db.kind {
+            DbKind::Sqlite => format!("SELECT json_group_array(json_array({columns})) FROM ({sql}) q"),
+            DbKind::Postgres => format!(
+                "SELECT COALESCE(CAST(json_agg(json_build_array({columns})) AS TEXT), '[]') FROM ({sql}) q"
+            ),
+        };
+        let json: String = sqlx::query_scalar(&all)
             .bind(side.code())
             .bind(format!("{from_year:04}-01-01"))
             .bind(format!("{:04}-01-01", to_year + 1))
-            .fetch_all(&self.db.pool)
+            .fetch_one(&self.db.pool)
             .await
             .map_err(|e| e.to_string())?;
-        // Times arrive as microseconds since 1970 (worked out in SQL), so
-        // tens of thousands of rows cost no text allocation or parsing.
-        let at = |micros: i64| {
-            chrono::DateTime::from_timestamp_micros(micros)
-                .ok_or_else(|| sqlx::Error::Decode(format!("bad time {micros}").into()))
-        };
-        let when = |row: &sqlx::any::AnyRow, col: &str| -> Result<_, sqlx::Error> {
-            row.try_get::<Option<i64>, _>(col)?.map(at).transpose()
-        };
-        rows.iter()
-            .map(|row| -> Result<RequestSummary, sqlx::Error> {
-                Ok(RequestSummary {
-                    created: at(row.try_get::<i64, _>("created_at")?)?,
-                    kind: row.try_get("kind")?,
-                    partner: row.try_get("partner_code")?,
-                    sent: when(row, "sent_at")?,
-                    shipped: when(row, "shipped_at")?,
-                    received: when(row, "received_at")?,
-                    unfilled: row.try_get::<i64, _>("unfilled")? > 0,
-                    cancelled: row.try_get::<i64, _>("cancelled")? > 0,
-                    reason: row.try_get("reason")?,
-                    renewals: u32::try_from(row.try_get::<i64, _>("renewals")?).unwrap_or(0),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+            i64,
+            Option<String>,
+            i64,
+        );
+        let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let when = |t: Option<String>| t.as_deref().map(parse_ts).transpose();
+        rows.into_iter()
+            .map(
+                |(
+                    created,
+                    kind,
+                    partner,
+                    sent,
+                    shipped,
+                    received,
+                    unfilled,
+                    cancelled,
+                    reason,
+                    renewals,
+                )| {
+                    Ok(RequestSummary {
+                        created: parse_ts(&created)?,
+                        kind,
+                        partner,
+                        sent: when(sent)?,
+                        shipped: when(shipped)?,
+                        received: when(received)?,
+                        unfilled: unfilled > 0,
+                        cancelled: cancelled > 0,
+                        reason,
+                        renewals: u32::try_from(renewals).unwrap_or(0),
+                    })
+                },
+            )
+            .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(|e| e.to_string())
     }
 
@@ -134,22 +167,6 @@ fn codes(list: &[&str]) -> String {
         .join(", ")
 }
 
-/// A stored time (RFC 3339 text, UTC, microseconds: see
-/// `storage::ts`) as microseconds since 1970, worked out by the database.
-/// On SQLite, text of another length falls back to milliseconds.
-fn micros(kind: DbKind, col: &str) -> String {
-    match kind {
-        DbKind::Sqlite => format!(
-            "(CASE WHEN length({col}) = 27 \
-               THEN unixepoch({col}) * 1000000 + CAST(substr({col}, 21, 6) AS INTEGER) \
-               ELSE CAST(round((julianday({col}) - 2440587.5) * 86400000.0) AS INTEGER) * 1000 END)"
-        ),
-        DbKind::Postgres => {
-            format!("CAST(EXTRACT(EPOCH FROM CAST({col} AS TIMESTAMPTZ)) * 1000000 AS BIGINT)")
-        }
-    }
-}
-
 /// Where a side's requests are: Kauko's own table, and on Alma the
 /// mirror the sync keeps (whose history it writes): (table, id column,
 /// extra condition).
@@ -169,20 +186,15 @@ fn request_tables(side: Side) -> [(&'static str, &'static str, &'static str); 2]
 /// The summaries read from `request_milestones` (kept by a trigger on
 /// every event; see its migration): one row per request, no grouping, in
 /// no particular order (the figures do not depend on it).
-fn milestones_sql(side: Side, kind: DbKind) -> String {
+fn milestones_sql(side: Side) -> String {
     request_tables(side)
         .map(|(table, id, only)| {
             format!(
-                "SELECT {created} AS created_at, r.kind, r.partner_code, {sent} AS sent_at, \
-                   {shipped} AS shipped_at, {received} AS received_at, \
+                "SELECT r.created_at, r.kind, r.partner_code, m.sent_at, m.shipped_at, m.received_at, \
                    COALESCE(m.unfilled, 0) AS unfilled, COALESCE(m.cancelled, 0) AS cancelled, m.reason, \
                    COALESCE(m.renewals, 0) AS renewals \
                  FROM {table} r LEFT JOIN request_milestones m ON m.side = $1 AND m.request_id = r.{id} \
-                 WHERE r.created_at >= $2 AND r.created_at < $3 {only}",
-                created = micros(kind, "r.created_at"),
-                sent = micros(kind, "m.sent_at"),
-                shipped = micros(kind, "m.shipped_at"),
-                received = micros(kind, "m.received_at"),
+                 WHERE r.created_at >= $2 AND r.created_at < $3 {only}"
             )
         })
         .join(" UNION ALL ")
@@ -190,22 +202,19 @@ fn milestones_sql(side: Side, kind: DbKind) -> String {
 
 /// The same summaries worked out from every event of the period at once
 /// (the definition the milestones table must agree with).
-fn history_sql(side: Side, kind: DbKind) -> String {
+fn history_sql(side: Side) -> String {
     let [sent, shipped, received, unfilled, cancelled] = milestones::of(side);
     let ended = codes(&[unfilled, cancelled].concat());
     let first = |codes_of: &[&str]| {
-        micros(
-            kind,
-            &format!(
-                "MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)",
-                codes(codes_of)
-            ),
+        format!(
+            "MIN(CASE WHEN e.to_state IN ({}) THEN e.at END)",
+            codes(codes_of)
         )
     };
     request_tables(side)
         .map(|(table, id, only)| {
             format!(
-                "SELECT {created} AS created_at, r.kind, r.partner_code, \
+                "SELECT r.created_at, r.kind, r.partner_code, \
                    {sent_at} AS sent_at, {shipped_at} AS shipped_at, {received_at} AS received_at, \
                    COALESCE(MAX(CASE WHEN e.to_state IN ({unfilled}) THEN 1 ELSE 0 END), 0) AS unfilled, \
                    COALESCE(MAX(CASE WHEN e.to_state IN ({cancelled}) THEN 1 ELSE 0 END), 0) AS cancelled, \
@@ -214,7 +223,6 @@ fn history_sql(side: Side, kind: DbKind) -> String {
                  FROM {table} r LEFT JOIN request_events e ON e.side = $1 AND e.request_id = r.{id} \
                  WHERE r.created_at >= $2 AND r.created_at < $3 {only} \
                  GROUP BY r.{id}, r.created_at, r.kind, r.partner_code",
-                created = micros(kind, "r.created_at"),
                 sent_at = first(sent),
                 shipped_at = first(shipped),
                 received_at = first(received),
@@ -234,13 +242,8 @@ impl StatisticsSource for SqlStatistics {
         from_year: i32,
         to_year: i32,
     ) -> Result<Vec<RequestSummary>, String> {
-        self.read(
-            &milestones_sql(side, self.db.kind),
-            side,
-            from_year,
-            to_year,
-        )
-        .await
+        self.read(&milestones_sql(side), side, from_year, to_year)
+            .await
     }
 
     async fn years(&self) -> Result<Vec<i32>, String> {
