@@ -434,6 +434,16 @@ async fn the_sync_spots_changes_through_the_patrons_listing_and_reads_only_those
         let snap = a.snapshot(&patron).await.unwrap().unwrap();
         let seen = snap.requests.iter().find(|r| r.id == ids[2]).unwrap();
         assert_eq!(seen.status.code(), "SHIPPED_PHYSICALLY", "{which}");
+        // Read just now and listed: not read on its own before its
+        // backstop (a day); the patron's passes watch it.
+        let due: Option<String> =
+            sqlx::query_scalar("SELECT due_at FROM alma_mirror_requests WHERE request_id = $1")
+                .bind(ids[2].clone())
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        let hour = server::storage::ts(chrono::Utc::now() + chrono::Duration::hours(1));
+        assert!(due.as_deref() > Some(hour.as_str()), "{which}: due {due:?}");
 
         // Nothing changed since: the next pass reads no request at all,
         // and the unchanged ones are not due on their own either.

@@ -690,12 +690,16 @@ async fn rule_conditions(db: Db) {
             vec!["staff-members".to_owned(), "library".to_owned()],
         ),
     ] {
-        server::letters::store::remember_patron(&db, patron, None, None, None, None)
-            .await
-            .unwrap();
-        server::letters::store::remember_groups(&db, patron, &groups)
-            .await
-            .unwrap();
+        server::letters::store::remember_patron(
+            &db,
+            patron,
+            server::letters::store::PatronDetails {
+                groups: Some(&groups),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let id = local
             .create_borrowing_request(
                 &PatronId(patron.into()),

@@ -137,10 +137,12 @@ async fn patron_letters_follow_the_history(db: Db) {
     store::remember_patron(
         &db,
         &me.0,
-        Some("Maija Meikäläinen"),
-        Some("maija@example.fi"),
-        Some("sv-FI"),
-        None,
+        store::PatronDetails {
+            name: Some("Maija Meikäläinen"),
+            email: Some("maija@example.fi"),
+            locale: Some("sv-FI"),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -191,9 +193,16 @@ async fn patron_letters_follow_the_history(db: Db) {
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"sv\">"));
 
     // The patron now chooses Finnish in Kauko: it wins over the locale.
-    store::remember_patron(&db, &me.0, None, None, None, Some(Lang::Fi))
-        .await
-        .unwrap();
+    store::remember_patron(
+        &db,
+        &me.0,
+        store::PatronDetails {
+            lang: Some(Lang::Fi),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let b = Side::Borrowing;
     step(&s.desk, b, &id, "send_to_partner", |i| {
         i.partner = Some("FI-TUNI".into())
@@ -421,10 +430,11 @@ async fn a_letter_claimed_by_a_worker_that_died_is_sent_once(db: Db) {
     store::remember_patron(
         &db,
         &me.0,
-        Some("Aino"),
-        Some("aino@example.fi"),
-        None,
-        None,
+        store::PatronDetails {
+            name: Some("Aino"),
+            email: Some("aino@example.fi"),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -244,7 +244,7 @@ pub struct Conditions {
 impl Conditions {
     fn matches(&self, facts: &Facts) -> bool {
         self.material.is_none_or(|m| facts.material == Some(m))
-            && self.urgency.is_none_or(|u| facts.urgency == Some(u))
+            && self.urgency.is_none_or(|u| facts.urgency == u)
             && self
                 .patron_group
                 .as_ref()
@@ -258,10 +258,6 @@ impl Conditions {
             self.patron_group.is_some(),
         )
     }
-
-    pub fn is_empty(&self) -> bool {
-        *self == Conditions::default()
-    }
 }
 
 /// What is known of the request an event belongs to, for choosing its
@@ -272,7 +268,7 @@ pub struct Facts<'a> {
     pub partner: Option<&'a str>,
     pub group: Option<PartnerGroup>,
     pub material: Option<CitationType>,
-    pub urgency: Option<Urgency>,
+    pub urgency: Urgency,
     /// The patron's groups (patron fees).
     pub patron_groups: &'a [String],
 }
@@ -1227,7 +1223,7 @@ mod tests {
                 partner: Some("FI-X"),
                 group: Some(PartnerGroup::Finnish),
                 material,
-                urgency: Some(urgency),
+                urgency,
                 patron_groups: &[],
             };
             choose_rule(&rules, Billable::LendingCopy, &facts, day("2026-05-01")).map(|r| r.id)

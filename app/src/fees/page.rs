@@ -358,37 +358,33 @@ fn RuleTable(rows: Vec<FeeRule>, end: ServerAction<FeesEndRule>) -> impl IntoVie
     }
 }
 
+/// A select's options: each value with its label's translation key.
+fn options(items: Vec<(&'static str, String)>) -> impl IntoView {
+    let i18n = use_i18n();
+    items
+        .into_iter()
+        .map(|(value, key)| view! { <option value=value>{move || t(i18n.lang(), &key)}</option> })
+        .collect_view()
+}
+
 #[component]
 fn RuleForm(add: ServerAction<FeesAddRule>) -> impl IntoView {
-    let i18n = use_i18n();
-    let billables = Billable::ALL
-        .into_iter()
-        .map(|b| {
-            let key = b.name_key();
-            view! { <option value=b.code()>{move || t(i18n.lang(), &key)}</option> }
-        })
-        .collect_view();
-    let groups = PartnerGroup::ALL
-        .into_iter()
-        .map(|g| {
-            let key = format!("fees.scope.{}", g.code());
-            view! { <option value=g.code()>{move || t(i18n.lang(), &key)}</option> }
-        })
-        .collect_view();
-    let materials = CitationType::ALL
-        .into_iter()
-        .map(|m| {
-            let key = m.label_key();
-            view! { <option value=m.code()>{move || t(i18n.lang(), key)}</option> }
-        })
-        .collect_view();
-    let urgencies = Urgency::ALL
-        .into_iter()
-        .map(|u| {
-            let key = format!("fees.urgency.{}", u.code());
-            view! { <option value=u.code()>{move || t(i18n.lang(), &key)}</option> }
-        })
-        .collect_view();
+    let billables = options(Billable::ALL.map(|b| (b.code(), b.name_key())).into());
+    let groups = options(
+        PartnerGroup::ALL
+            .map(|g| (g.code(), format!("fees.scope.{}", g.code())))
+            .into(),
+    );
+    let materials = options(
+        CitationType::ALL
+            .map(|m| (m.code(), m.label_key().to_owned()))
+            .into(),
+    );
+    let urgencies = options(
+        Urgency::ALL
+            .map(|u| (u.code(), format!("fees.urgency.{}", u.code())))
+            .into(),
+    );
     view! {
         <ActionForm action=add attr:class="filters">
             <div class="field">

@@ -305,21 +305,17 @@ pub async fn callback(
     if let Err(e) = crate::letters::store::remember_patron(
         &state.db,
         &signed_in.viewer.user_id,
-        Some(&signed_in.viewer.name),
-        signed_in.email.as_deref(),
-        signed_in.locale.as_deref(),
-        Some(lang),
+        crate::letters::store::PatronDetails {
+            name: Some(&signed_in.viewer.name),
+            email: signed_in.email.as_deref(),
+            locale: signed_in.locale.as_deref(),
+            lang: Some(lang),
+            groups: Some(&signed_in.groups),
+        },
     )
     .await
-    .and(
-        crate::letters::store::remember_groups(
-            &state.db,
-            &signed_in.viewer.user_id,
-            &signed_in.groups,
-        )
-        .await,
-    ) {
-        tracing::warn!(error = %e, "cannot remember the patron's address for letters");
+    {
+        tracing::warn!(error = %e, "cannot remember the patron's details for letters and fees");
     }
     let max_age = i64::try_from(state.config.auth.session_max_hours).unwrap_or(12) * 3600;
     let session_cookie =

@@ -164,97 +164,75 @@ impl Fees {
         Ok(())
     }
 
-    /// Who pays for a request (the partner, or the patron) and its title.
+    /// Who pays for a request (the partner, or the patron), its title and
+    /// what rules with conditions look at. A lending request is Kauko's
+    /// own (`lending_requests`) or, on Alma, one the sync mirrors
+    /// (`alma_mirror_lending`), read in one query.
     pub(crate) async fn billed(
         &self,
         side: &str,
         request_id: &str,
     ) -> Result<Option<Billed>, sqlx::Error> {
-        if side == "lending" {
-            let Some(row) = sqlx::query(
-                "SELECT partner_code, body, kind, created_at FROM lending_requests WHERE id = $1",
-            )
+        let sql = if side == "lending" {
+            "SELECT partner_code AS customer, title, kind, created_at, body AS document, \
+               NULL AS needed_by, NULL AS groups FROM lending_requests WHERE id = $1 \
+             UNION ALL \
+             SELECT partner_code, title, kind, created_at, NULL, needed_by, NULL \
+               FROM alma_mirror_lending WHERE request_id = $1"
+        } else {
+            "SELECT r.patron_id AS customer, r.title, r.kind, r.created_at, r.citation AS document, \
+               r.needed_by, p.groups \
+             FROM borrowing_requests r LEFT JOIN patrons p ON p.id = r.patron_id WHERE r.id = $1"
+        };
+        let Some(row) = sqlx::query(sql)
             .bind(request_id)
             .fetch_optional(&self.db.pool)
             .await?
-            else {
-                // On Alma: a lending request moved in Alma, from the
-                // lending mirror.
-                let Some((partner, title, kind, created_at, needed_by)) =
-                    crate::adapters::alma::lending::billed_lending(&self.db, request_id).await?
-                else {
-                    return Ok(None);
-                };
-                let needed_by = needed_by.and_then(|d| d.parse::<NaiveDate>().ok());
-                let (material, urgency) = self.facts(kind, &created_at, needed_by);
-                let country = self.country_of(&partner).await?;
-                return Ok(Some(Billed {
-                    customer: partner,
-                    country,
-                    title,
-                    material,
-                    urgency,
-                    patron_groups: Vec::new(),
-                }));
-            };
-            let partner: String = row.try_get("partner_code")?;
-            let body: String = row.try_get("body")?;
-            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let needed_by = body["needed_by"]
-                .as_str()
-                .and_then(|d| d.parse::<NaiveDate>().ok());
-            let (material, urgency) = self.facts(
-                row.try_get("kind")?,
-                &row.try_get::<String, _>("created_at")?,
-                needed_by,
-            );
-            let country = self.country_of(&partner).await?;
-            Ok(Some(Billed {
-                customer: partner,
-                country,
-                title: body["citation"]["title"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                material,
-                urgency,
-                patron_groups: Vec::new(),
-            }))
+        else {
+            return Ok(None);
+        };
+        let customer: String = row.try_get("customer")?;
+        // The stored document: a lending request's body (its citation and
+        // "needed by" inside), a borrowing request's citation.
+        let document: serde_json::Value = row
+            .try_get::<Option<String>, _>("document")?
+            .and_then(|d| serde_json::from_str(&d).ok())
+            .unwrap_or_default();
+        let citation = document.get("citation").unwrap_or(&document);
+        let title: String = row.try_get("title")?;
+        let title = if title.is_empty() {
+            citation["title"].as_str().unwrap_or_default().to_owned()
         } else {
-            let Some(row) = sqlx::query(
-                "SELECT r.patron_id, r.citation, r.kind, r.created_at, r.needed_by, p.groups \
-                 FROM borrowing_requests r LEFT JOIN patrons p ON p.id = r.patron_id WHERE r.id = $1",
-            )
-                    .bind(request_id)
-                    .fetch_optional(&self.db.pool)
-                    .await?
-            else {
-                return Ok(None);
-            };
-            let patron: String = row.try_get("patron_id")?;
-            let citation: String = row.try_get("citation")?;
-            let citation: serde_json::Value = serde_json::from_str(&citation).unwrap_or_default();
-            let needed_by = row
-                .try_get::<Option<String>, _>("needed_by")?
-                .and_then(|d| d.parse::<NaiveDate>().ok());
-            let (material, urgency) = self.facts(
-                row.try_get("kind")?,
-                &row.try_get::<String, _>("created_at")?,
-                needed_by,
-            );
-            let patron_groups = row
-                .try_get::<Option<String>, _>("groups")?
-                .and_then(|g| serde_json::from_str(&g).ok())
-                .unwrap_or_default();
-            Ok(Some(Billed {
-                customer: patron,
-                country: None,
-                title: citation["title"].as_str().unwrap_or_default().to_owned(),
-                material,
-                urgency,
-                patron_groups,
-            }))
-        }
+            title
+        };
+        let needed_by = row
+            .try_get::<Option<String>, _>("needed_by")?
+            .or_else(|| document["needed_by"].as_str().map(str::to_owned))
+            .and_then(|d| d.parse::<NaiveDate>().ok());
+        let material = row
+            .try_get::<Option<String>, _>("kind")?
+            .as_deref()
+            .and_then(CitationType::from_code);
+        let urgency = crate::storage::parse_ts(&row.try_get::<String, _>("created_at")?)
+            .map(|created| Urgency::of(created.date_naive(), needed_by, self.config.urgent_days))
+            .unwrap_or_default();
+        let patron_groups = row
+            .try_get::<Option<String>, _>("groups")?
+            .and_then(|g| serde_json::from_str(&g).ok())
+            .unwrap_or_default();
+        let country = if side == "lending" {
+            self.country_of(&customer).await?
+        } else {
+            None
+        };
+        Ok(Some(Billed {
+            customer,
+            country,
+            title,
+            material,
+            urgency,
+            patron_groups,
+        }))
     }
 
     /// The country of a partner library, from its record.
@@ -269,22 +247,6 @@ impl Fees {
                 })
                 .and_then(|p| p.address.country),
         )
-    }
-
-    /// A request's material (from its kind) and urgency (needed within
-    /// `fees.urgent_days` of being made).
-    fn facts(
-        &self,
-        kind: Option<String>,
-        created_at: &str,
-        needed_by: Option<NaiveDate>,
-    ) -> (Option<CitationType>, Urgency) {
-        let material = kind.as_deref().and_then(CitationType::from_code);
-        let urgency = match crate::storage::parse_ts(created_at) {
-            Ok(created) => Urgency::of(created.date_naive(), needed_by, self.config.urgent_days),
-            Err(_) => Urgency::Normal,
-        };
-        (material, urgency)
     }
 
     /// Writes the event's charge line (or why there is none), once.
@@ -313,7 +275,7 @@ impl Fees {
             partner,
             group,
             material: billed.material,
-            urgency: Some(billed.urgency),
+            urgency: billed.urgency,
             patron_groups: &billed.patron_groups,
         };
         let Some(rule) = choose_rule(rules, billable, &facts, day) else {

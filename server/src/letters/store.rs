@@ -232,39 +232,44 @@ pub async fn retry(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Remembers the patron's groups from their sign-in (fee rules by patron
-/// group read them); after `remember_patron`, which creates the row.
-pub async fn remember_groups(db: &Db, id: &str, groups: &[String]) -> Result<(), sqlx::Error> {
-    let groups = serde_json::to_string(groups).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("UPDATE patrons SET groups = $1 WHERE id = $2")
-        .bind(groups)
-        .bind(id.to_owned())
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+/// What Kauko keeps of a patron; each unset part stays as it was.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PatronDetails<'a> {
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// The sign-in's locale claim.
+    pub locale: Option<&'a str>,
+    /// The language in use in Kauko.
+    pub lang: Option<Lang>,
+    /// The sign-in's groups (fee rules by patron group read them).
+    pub groups: Option<&'a [String]>,
 }
 
-/// Remembers what Kauko knows of a patron for writing to them: at sign-in
-/// (name, address, locale, the language in use) and when they choose a
-/// language while signed in (`lang` only).
+/// Remembers what Kauko knows of a patron: at sign-in (name, address,
+/// locale, the language in use, groups) and when they choose a language
+/// while signed in (`lang` only). Letters and fees read it.
 pub async fn remember_patron(
     db: &Db,
     id: &str,
-    name: Option<&str>,
-    email: Option<&str>,
-    locale: Option<&str>,
-    lang: Option<Lang>,
+    details: PatronDetails<'_>,
 ) -> Result<(), sqlx::Error> {
+    let groups = details
+        .groups
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
-        "INSERT INTO patrons (id, name, email, lang, locale, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO patrons (id, name, email, lang, locale, groups, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, patrons.name), email = COALESCE(excluded.email, patrons.email), \
-           lang = COALESCE(excluded.lang, patrons.lang), locale = COALESCE(excluded.locale, patrons.locale), updated_at = excluded.updated_at",
+           lang = COALESCE(excluded.lang, patrons.lang), locale = COALESCE(excluded.locale, patrons.locale), \
+           groups = COALESCE(excluded.groups, patrons.groups), updated_at = excluded.updated_at",
     )
     .bind(id.to_owned())
-    .bind(name.map(str::to_owned))
-    .bind(email.map(str::to_owned))
-    .bind(lang.map(|l| l.code().to_owned()))
-    .bind(locale.map(str::to_owned))
+    .bind(details.name.map(str::to_owned))
+    .bind(details.email.map(str::to_owned))
+    .bind(details.lang.map(|l| l.code().to_owned()))
+    .bind(details.locale.map(str::to_owned))
+    .bind(groups)
     .bind(ts(Utc::now()))
     .execute(&db.pool)
     .await?;

@@ -21,13 +21,12 @@
 //! a change to `SHIPPED_PHYSICALLY` is `ship` (a loan sent: billable), to
 //! `SHIPPED_DIGITALLY` `send_copy` (a copy sent: billable), anything else
 //! `alma_status`. A request first seen further on gets both. The events'
-//! states are Kauko's lending states ([`kauko_state`]), so statistics
+//! states are Kauko's lending states ([`meaning`]), so statistics
 //! count Alma's requests as Kauko's.
 
 use app::domain::history::{Actor, NewEvent, Side};
 use app::domain::CitationType;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 use super::client::Client;
 use super::records::db_err;
@@ -47,67 +46,69 @@ pub struct LendingPass {
     pub events: usize,
 }
 
-/// The history action of a lending request reaching `status` in Alma.
-fn action_for(status: &str) -> &'static str {
-    match status {
-        "SHIPPED_PHYSICALLY" => "ship",
-        "SHIPPED_DIGITALLY" => "send_copy",
-        _ => SEEN_IN_ALMA,
-    }
-}
-
-/// The state of Kauko's lending model an Alma lending status stands for
-/// (what the history records, so the desk's timeline, statistics and fees
-/// read Alma's requests as Kauko's): created → received, shipped
-/// physically → on loan, shipped digitally → copy completed, returned →
-/// loan completed, completed → completed after what came before,
-/// cancelled, rejected or not located → cancelled or unfilled. Another
-/// code is kept as Alma's.
-fn kauko_state(status: &str, before: Option<&str>) -> String {
-    match status {
-        "REQUEST_CREATED_LEND" => "RequestReceived",
-        "SHIPPED_PHYSICALLY" => "Loaned",
-        "SHIPPED_DIGITALLY" => "CopyCompleted",
-        "RETURNED_BY_PARTNER" => "LoanCompleted",
+/// What an Alma lending status means for Kauko: the state of Kauko's
+/// lending model it stands for (what the history records, so the desk's
+/// timeline, statistics and fees read Alma's requests as Kauko's; `before`
+/// tells a completed copy from a completed loan), the history action of
+/// reaching it (`ship` and `send_copy` are billable), and whether the
+/// request is closed (not followed any more). An unknown code is kept as
+/// Alma's, open.
+fn meaning(status: &str, before: Option<&str>) -> (String, &'static str, bool) {
+    use app::domain::workflow::LendingState as S;
+    let (state, action, closed) = match status {
+        "REQUEST_CREATED_LEND" => (S::RequestReceived, SEEN_IN_ALMA, false),
+        "SHIPPED_PHYSICALLY" => (S::Loaned, "ship", false),
+        "SHIPPED_DIGITALLY" => (S::CopyCompleted, "send_copy", false),
+        "RETURNED_BY_PARTNER" => (S::LoanCompleted, SEEN_IN_ALMA, false),
         "REQUEST_COMPLETED" | "REQUEST_COMPLETED_LEND" => match before {
-            Some("SHIPPED_DIGITALLY") => "CopyCompleted",
-            _ => "LoanCompleted",
+            Some("SHIPPED_DIGITALLY") => (S::CopyCompleted, SEEN_IN_ALMA, true),
+            _ => (S::LoanCompleted, SEEN_IN_ALMA, true),
         },
-        "CANCELLED" | "CANCELED" => "Cancelled",
-        "REJECTED" | "LOCATE_FAILED" | "EXPIRED" => "Unfilled",
-        other => other,
-    }
-    .to_owned()
-}
-
-/// Statuses after which a lending request is not followed any more.
-fn is_closed(status: &str) -> bool {
-    matches!(
-        status,
-        "REQUEST_COMPLETED"
-            | "REQUEST_COMPLETED_LEND"
-            | "CANCELLED"
-            | "CANCELED"
-            | "REJECTED"
-            | "LOCATE_FAILED"
-            | "EXPIRED"
-            | "DELETED"
-    )
+        "CANCELLED" | "CANCELED" => (S::Cancelled, SEEN_IN_ALMA, true),
+        "DELETED" => return (status.to_owned(), SEEN_IN_ALMA, true),
+        "REJECTED" | "LOCATE_FAILED" | "EXPIRED" => (S::Unfilled, SEEN_IN_ALMA, true),
+        other => return (other.to_owned(), SEEN_IN_ALMA, false),
+    };
+    (state.code().to_owned(), action, closed)
 }
 
 /// The lending mirror's rows (`alma_mirror_lending`).
 pub struct LendingMirror {
     db: Db,
+    /// Before then this instance does not ask the database whether a pass
+    /// is due (the sync steps several times a second; the claim is a
+    /// write).
+    quiet_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl LendingMirror {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            quiet_until: std::sync::Mutex::new(None),
+        }
     }
 
     /// Takes the next pass when it is due (one instance at a time): true
-    /// when this instance should run it now.
+    /// when this instance should run it now. The database is asked at most
+    /// once a tenth of `every` (at least a second, at most 30 s) per
+    /// instance.
     pub async fn claim_pass(&self, every: std::time::Duration) -> Result<bool, sqlx::Error> {
+        let local = std::time::Instant::now();
+        {
+            let mut quiet = self
+                .quiet_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if quiet.is_some_and(|until| local < until) {
+                return Ok(false);
+            }
+            let pause = (every / 10).clamp(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(30),
+            );
+            *quiet = Some(local + pause);
+        }
         let now = Utc::now();
         let next = now + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::minutes(5));
         let taken = sqlx::query(
@@ -142,7 +143,8 @@ impl LendingMirror {
         let now = Utc::now();
         let asked = mapping::lending_from_alma(r, partner);
         let created: DateTime<Utc> = mapping::alma_created_at(r).unwrap_or(now);
-        let closed = i64::from(is_closed(&status));
+        let (state, action, closed) = meaning(&status, None);
+        let closed = i64::from(closed);
         let mut tx = self.db.begin_write().await?;
         let before: Option<String> =
             sqlx::query_scalar("SELECT status FROM alma_mirror_lending WHERE request_id = $1")
@@ -170,14 +172,10 @@ impl LendingMirror {
                 .await?
                 .rows_affected();
                 if inserted == 1 {
-                    let received = kauko_state("REQUEST_CREATED_LEND", None);
+                    let (received, _, _) = meaning("REQUEST_CREATED_LEND", None);
                     events.push(("created", None, received.clone()));
-                    if status != "REQUEST_CREATED_LEND" {
-                        events.push((
-                            action_for(&status),
-                            Some(received),
-                            kauko_state(&status, None),
-                        ));
+                    if state != received {
+                        events.push((action, Some(received), state));
                     }
                 }
             }
@@ -191,6 +189,8 @@ impl LendingMirror {
                 .await?;
             }
             Some(old) => {
+                let (state, action, closed) = meaning(&status, Some(&old));
+                let closed = i64::from(closed);
                 let changed = sqlx::query(
                     "UPDATE alma_mirror_lending SET status = $1, closed = $2, confirmed_at = $3, changed_at = $3 \
                      WHERE request_id = $4 AND status = $5",
@@ -204,12 +204,7 @@ impl LendingMirror {
                 .await?
                 .rows_affected();
                 if changed == 1 {
-                    let from = kauko_state(&old, None);
-                    events.push((
-                        action_for(&status),
-                        Some(from),
-                        kauko_state(&status, Some(&old)),
-                    ));
+                    events.push((action, Some(meaning(&old, None).0), state));
                 }
             }
         }
@@ -241,30 +236,6 @@ impl LendingMirror {
             .await?;
         Ok(())
     }
-}
-
-/// What billing needs of a mirrored lending request: (partner code,
-/// title, kind, created at, needed by).
-pub async fn billed_lending(
-    db: &Db,
-    id: &str,
-) -> Result<Option<(String, String, Option<String>, String, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT partner_code, title, kind, created_at, needed_by FROM alma_mirror_lending WHERE request_id = $1",
-    )
-    .bind(id.to_owned())
-    .fetch_optional(&db.pool)
-    .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get("partner_code")?,
-            r.try_get("title")?,
-            r.try_get("kind")?,
-            r.try_get("created_at")?,
-            r.try_get("needed_by")?,
-        ))
-    })
-    .transpose()
 }
 
 impl AlmaBackend {
