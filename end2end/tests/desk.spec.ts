@@ -76,6 +76,17 @@ test("staff run a borrowing request from submitted to closed; the patron follows
 
   await act(staff, "Partner will supply", "WILL_SUPPLY");
   await act(staff, "Shipped", "SHIPPED_PHYSICALLY");
+  // The lender's charge is recorded for the fee ledger (staff only).
+  const charge = staff.locator("section").filter({ has: staff.getByRole("heading", { name: "Partner's charge" }) });
+  await charge.getByLabel("Amount").fill("abc");
+  await charge.getByRole("button", { name: "Record the amount" }).click();
+  await expect(charge.getByRole("alert").filter({ hasText: "Give an amount greater than zero" })).toBeVisible();
+  await charge.getByLabel("Amount").fill("12,50");
+  await charge.getByLabel("Partner's invoice number").fill("INV-7");
+  await charge.getByRole("button", { name: "Record the amount" }).click();
+  await expect(staff.locator("ol.timeline").getByText("12,50 EUR · INV-7")).toBeVisible();
+  await expect(staff.locator("ol.timeline").getByText("Partner's charge recorded")).toBeVisible();
+  await expectAccessible(staff);
   await act(staff, "Mark received", "RECEIVED_PHYSICALLY");
   await page.reload();
   await expect(timeline.getByText("Ready for pickup")).toBeVisible();
@@ -104,13 +115,14 @@ test("staff run a borrowing request from submitted to closed; the patron follows
   await expect(timeline.getByText("You asked for a renewal")).toBeVisible();
   await expect(timeline.getByText("Loan renewed")).toBeVisible();
   await expect(timeline.getByText("Muistathan palauttaa ajoissa.")).toBeVisible();
+  await expect(page.getByText("INV-7")).toHaveCount(0);
 
   await act(staff, "Returned by the patron", "RETURNED_BY_PATRON");
   await act(staff, "Return to the partner", "RETURNED_TO_PARTNER");
   await act(staff, "Close", "REQUEST_COMPLETED_BOR");
   await expect(staff.getByText("This request has ended: no actions.")).toBeVisible();
   const history = staff.locator("ol.timeline > li");
-  await expect(history).toHaveCount(12);
+  await expect(history).toHaveCount(13);
 
   // The patron sees it completed, in Finnish too.
   await page.goto(`/my/${id}?lang=fi`);

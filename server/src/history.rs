@@ -10,8 +10,8 @@ use sqlx::Row;
 
 use crate::storage::{ts, Db};
 
-/// Writes one event (inside the caller's transaction).
-pub async fn record<'c, E>(executor: E, event: &NewEvent) -> Result<(), sqlx::Error>
+/// Writes one event (inside the caller's transaction); returns its number.
+pub async fn record<'c, E>(executor: E, event: &NewEvent) -> Result<i64, sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -28,7 +28,7 @@ where
     };
     sqlx::query(
         "INSERT INTO request_events (side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
     )
     .bind(event.side.code())
     .bind(event.request_id.clone())
@@ -41,9 +41,9 @@ where
     .bind(event.partner.clone())
     .bind(note)
     .bind(audience.map(str::to_owned))
-    .execute(executor)
-    .await?;
-    Ok(())
+    .fetch_one(executor)
+    .await?
+    .try_get("seq")
 }
 
 pub(crate) fn event_from_row(row: &AnyRow) -> Result<RequestEvent, sqlx::Error> {
@@ -87,6 +87,85 @@ pub async fn of_request(
     .fetch_all(&db.pool)
     .await?;
     rows.iter().map(event_from_row).collect()
+}
+
+/// A reader's place in the history: the letters, the fees and the ISO
+/// 18626 sender each keep one (a table `table` with the row
+/// `name = 'history'` and its `seq`) and act on the events after it.
+pub struct Cursor {
+    table: &'static str,
+}
+
+/// Events after a cursor, oldest first, each old enough to be settled.
+pub struct Settled {
+    pub events: Vec<RequestEvent>,
+    /// A full batch with none left unsettled: more may follow at once.
+    pub more: bool,
+}
+
+impl Cursor {
+    /// Events read at a time.
+    const BATCH: usize = 500;
+
+    pub const fn new(table: &'static str) -> Self {
+        Self { table }
+    }
+
+    /// The last event acted on.
+    pub async fn position(&self, db: &Db) -> Result<i64, sqlx::Error> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT seq FROM {} WHERE name = 'history'",
+            self.table
+        ))
+        .fetch_optional(&db.pool)
+        .await?
+        .unwrap_or(0))
+    }
+
+    /// The events after the cursor that are at least `settle` old. It
+    /// stops at the first younger one: on PostgreSQL a transaction with a
+    /// lower number can commit after one with a higher, and a reader that
+    /// went past it would never see it.
+    pub async fn settled(
+        &self,
+        db: &Db,
+        settle: std::time::Duration,
+    ) -> Result<Settled, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
+             FROM request_events WHERE seq > $1 ORDER BY seq LIMIT {}",
+            Self::BATCH
+        ))
+        .bind(self.position(db).await?)
+        .fetch_all(&db.pool)
+        .await?;
+        let full = rows.len() == Self::BATCH;
+        let settled = ts(Utc::now() - chrono::Duration::from_std(settle).unwrap_or_default());
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let event = event_from_row(row)?;
+            if event.at > settled {
+                return Ok(Settled {
+                    events,
+                    more: false,
+                });
+            }
+            events.push(event);
+        }
+        Ok(Settled { events, more: full })
+    }
+
+    /// Moves the cursor on to `seq` (never back).
+    pub async fn advance(&self, db: &Db, seq: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(&format!(
+            "UPDATE {} SET seq = $1 WHERE name = 'history' AND seq < $1",
+            self.table
+        ))
+        .bind(seq)
+        .execute(&db.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 /// The history as the app's pages read it.

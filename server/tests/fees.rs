@@ -21,8 +21,9 @@ use app::domain::{
     RequesterContact, ServiceType,
 };
 use app::fees::{
-    Amounts, Billable, Conditions, Customer, CustomerError, FeeLine, Invoice, InvoiceKind,
-    LedgerError, LineChange, LineKind, NewRule, PartnerGroup, Payer, RuleError, Scope, Urgency,
+    amounts, Amounts, Billable, ChargeError, Conditions, Customer, CustomerError, FeeLine,
+    FeeOffice, Invoice, InvoiceKind, LedgerError, LineChange, LineKind, NewRule, PartnerGroup,
+    Payer, RuleError, Scope, StatedCharge, Urgency,
 };
 use app::i18n::Lang;
 use chrono::{Duration, NaiveDate, Utc};
@@ -769,6 +770,216 @@ async fn rule_conditions_on_postgres() {
         return;
     };
     rule_conditions(db).await;
+}
+
+/// Amounts recorded with the history: the lending library's charge on a
+/// borrowing request goes to the patron, damage to a loan we lent goes to
+/// the borrowing library, each by its rule with the rule's amount added,
+/// once with two instances planning. An amount in another currency than
+/// the rule's is explained, not priced; refused input stores nothing; the
+/// database refuses to change a recorded amount.
+async fn stated_charges(db: Db) {
+    let config = config();
+    let fees = Fees::new(db.clone(), &config);
+    let other = Fees::new(db.clone(), &config);
+    let office: &dyn FeeOffice = &*fees;
+    let local = LocalBackend::new(db.clone(), LocalRules::default());
+    let desk = LocalDesk::new(db.clone());
+    local
+        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
+        .await
+        .unwrap();
+    let today = Utc::now().date_naive();
+    let since = today - Duration::days(30);
+    for r in [
+        rule(
+            "Välitetty maksu",
+            Billable::PartnerCharge,
+            Scope::Everyone,
+            200,
+            None,
+            since,
+        ),
+        rule(
+            "Vaurio",
+            Billable::LendingDamaged,
+            Scope::Everyone,
+            500,
+            Some(2550),
+            since,
+        ),
+    ] {
+        store::add_rule(&db, r, "staff-anna")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let charges = || count(&db, "SELECT COUNT(*) FROM event_charges");
+
+    // Borrowing: refused until the request was sent to a partner.
+    let patron = "charge.patron";
+    let borrowing = local
+        .create_borrowing_request(&PatronId(patron.into()), new_request(&unique("charge")))
+        .await
+        .unwrap()
+        .id;
+    let charge = StatedCharge::parse("12,50", " eur", " INV-7 ").unwrap();
+    assert_eq!(
+        charge,
+        StatedCharge {
+            amount_cents: 1250,
+            currency: "EUR".into(),
+            reference: "INV-7".into(),
+        }
+    );
+    assert_eq!(
+        office
+            .record_charge(Side::Borrowing, &borrowing, charge.clone(), "staff-anna")
+            .await
+            .unwrap(),
+        Err(ChargeError::NotSent)
+    );
+    assert_eq!(
+        office
+            .record_charge(
+                Side::Borrowing,
+                "no-such-request",
+                charge.clone(),
+                "staff-anna"
+            )
+            .await
+            .unwrap(),
+        Err(ChargeError::NoSuchRequest)
+    );
+    assert_eq!(charges().await, 0, "refused: nothing stored");
+    step(&desk, Side::Borrowing, &borrowing, "send_to_partner", |i| {
+        i.partner = Some("FI-TUNI".into())
+    })
+    .await;
+    office
+        .record_charge(Side::Borrowing, &borrowing, charge, "staff-anna")
+        .await
+        .unwrap()
+        .unwrap();
+    // A second charge, in Swedish crowns: the rule is in euros.
+    office
+        .record_charge(
+            Side::Borrowing,
+            &borrowing,
+            StatedCharge::parse("100", "SEK", "").unwrap(),
+            "staff-anna",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let history = server::history::of_request(&db, Side::Borrowing, &borrowing)
+        .await
+        .unwrap();
+    let recorded: Vec<_> = history
+        .iter()
+        .filter(|e| e.action == "partner_charge")
+        .collect();
+    assert_eq!(recorded.len(), 2, "{history:?}");
+    assert_eq!(recorded[0].note.as_deref(), Some("12,50 EUR · INV-7"));
+    assert_eq!(
+        recorded[0].audience,
+        Some(app::domain::history::Audience::Internal),
+        "the amount is for staff"
+    );
+    assert_eq!(
+        recorded[0].from_state.as_deref(),
+        Some(recorded[0].to_state.as_str())
+    );
+    assert_eq!(recorded[0].partner.as_deref(), Some("FI-TUNI"));
+    assert!(
+        app::domain::history::patron_timeline(&history)
+            .iter()
+            .all(|s| s.note.is_none()),
+        "the patron's timeline does not show it"
+    );
+
+    // Lending: refused until something was shipped.
+    let lent = local
+        .create_lending_request(lending("FI-TUNI", "Kalevala", ServiceType::Loan))
+        .await
+        .unwrap()
+        .id;
+    step(&desk, Side::Lending, &lent, "accept", |_| {}).await;
+    let damage = StatedCharge::parse("40", "EUR", "Kansi revennyt").unwrap();
+    assert_eq!(
+        office
+            .record_charge(Side::Lending, &lent, damage.clone(), "staff-anna")
+            .await
+            .unwrap(),
+        Err(ChargeError::NotShipped)
+    );
+    step(&desk, Side::Lending, &lent, "ship", |i| {
+        i.due_date = Some(today + Duration::days(28))
+    })
+    .await;
+    office
+        .record_charge(Side::Lending, &lent, damage, "staff-anna")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(charges().await, 3);
+
+    // Priced once by two instances: the euro charge and the damage; the
+    // shipping has no rule, the crowns another currency.
+    assert_eq!(plan_both(&fees, &other).await, 2);
+    assert_eq!(plan_both(&fees, &other).await, 0, "nothing twice");
+    let patron_lines = store::lines_of_request(&db, "borrowing", &borrowing)
+        .await
+        .unwrap();
+    assert_eq!(patron_lines.len(), 1, "{patron_lines:?}");
+    let l = &patron_lines[0];
+    assert_eq!((l.payer, l.customer.as_str()), (Payer::Patron, patron));
+    assert_eq!(l.billable, Some(Billable::PartnerCharge));
+    assert_eq!(
+        l.unit_cents, 1450,
+        "the partner's 12,50 plus the rule's 2,00"
+    );
+    assert_eq!(l.amounts, amounts(1450, 1, 0));
+    assert!(l.description.ends_with("(INV-7)"), "{}", l.description);
+    let partner_lines = lines_of(&db, &lent).await;
+    assert_eq!(partner_lines.len(), 1, "{partner_lines:?}");
+    let l = &partner_lines[0];
+    assert_eq!((l.payer, l.customer.as_str()), (Payer::Partner, "FI-TUNI"));
+    assert_eq!(l.billable, Some(Billable::LendingDamaged));
+    assert_eq!(l.amounts, amounts(4500, 1, 2550));
+    assert_eq!(l.amounts.gross, 5648, "45,00 € + 25,5 % VAT");
+
+    let r = fees.reconcile(since, today).await.unwrap();
+    assert_eq!((r.events, r.charged), (4, 2), "{r:?}");
+    assert_eq!(r.other_currency, vec![borrowing.clone()]);
+    assert_eq!(r.no_rule, vec![lent.clone()], "the shipping");
+    assert!(r.unexplained.is_empty() && r.pending.is_empty(), "{r:?}");
+
+    assert!(
+        sqlx::query("UPDATE event_charges SET amount_cents = 1")
+            .execute(&db.pool)
+            .await
+            .is_err(),
+        "a recorded amount is never changed"
+    );
+    assert!(sqlx::query("DELETE FROM event_charges")
+        .execute(&db.pool)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn stated_charges_on_sqlite() {
+    let (db, _dir) = support::sqlite_db().await;
+    stated_charges(db).await;
+}
+
+#[tokio::test]
+async fn stated_charges_on_postgres() {
+    let Some(db) = support::postgres_db().await else {
+        return;
+    };
+    stated_charges(db).await;
 }
 
 // --- Files ---------------------------------------------------------------

@@ -903,9 +903,30 @@ async fn requester_side(db: Db) {
     );
     loaned.status_info.due_date = Some("2027-01-31T20:00:00Z".into());
     loaned.message_info.note = Some("Ei kotilainaan".into());
+    // The lender's charge for the delivery: recorded for the fee ledger.
+    loaned.delivery_info = Some(server::iso18626::messages::DeliveryInfo {
+        date_sent: None,
+        delivery_costs: Some(server::iso18626::messages::Costs {
+            currency_code: server::iso18626::messages::SchemeValue::new("EUR"),
+            monetary_value: "12.50".into(),
+        }),
+        ..Default::default()
+    });
     let loaned = Dialect::V1_2.write(Message::SupplyingAgencyMessage(loaned));
     assert_ok(&receiver.receive(loaned.as_bytes(), None).await);
     assert_eq!(state().await, "SHIPPED_PHYSICALLY");
+    assert_ok(&receiver.receive(loaned.as_bytes(), None).await);
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM event_charges WHERE request_id = '{id}' AND amount_cents = 1250 AND currency = 'EUR'"
+            )
+        )
+        .await,
+        1,
+        "the lender's charge, once though the message came twice"
+    );
     // An unsupported reason.
     let odd = loaned.replace(">StatusChange<", ">Gossip<");
     assert_error(
@@ -923,10 +944,14 @@ async fn requester_side(db: Db) {
             "send_to_partner",
             "iso_refused",
             "partner_will_supply",
-            "shipped_physically"
+            "shipped_physically",
+            "partner_charge"
         ]
     );
-    let last = events.last().unwrap();
+    let charge = events.last().unwrap();
+    assert_eq!(charge.actor, Actor::Partner("FI-TUNI".into()));
+    assert_eq!(charge.note.as_deref(), Some("12,50 EUR"));
+    let last = &events[events.len() - 2];
     assert_eq!(last.actor, Actor::Partner("FI-TUNI".into()));
     assert_eq!(
         last.note.as_deref(),

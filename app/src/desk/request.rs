@@ -14,6 +14,8 @@ use super::{ActInput, ActionOffer, DeskRequest, NoteInput};
 use crate::components::page::PageTitle;
 use crate::domain::history::{Actor, Audience, RequestEvent, Side};
 use crate::domain::FieldError;
+use crate::fees::api::FeesRecordCharge;
+use crate::fees::charge::{offered as charge_offered, ChargeForm};
 use crate::i18n::{t, t_args};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
@@ -41,7 +43,12 @@ enum Said {
 fn RequestDesk(side: Side) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let data = Resource::new(id, move |id| desk_load(side, id));
+    // An amount recorded with the history (fees) reloads the request too.
+    let charge = ServerAction::<FeesRecordCharge>::new();
+    let data = Resource::new(
+        move || (id(), charge.version().get()),
+        move |(id, _)| desk_load(side, id),
+    );
     let partners = Resource::new(|| (), |_| desk_partners());
     // A copy sent as a file comes back here from a plain form post
     // (`?copy=sent` or the key of what went wrong).
@@ -103,7 +110,7 @@ fn RequestDesk(side: Side) -> impl IntoView {
             {move || Suspend::new(async move {
                 let partners = partners.await.unwrap_or_default();
                 match data.await {
-                    Ok(r) => view! { <RequestBody r partners act note errors/> }.into_any(),
+                    Ok(r) => view! { <RequestBody r partners act note charge errors/> }.into_any(),
                     Err(_) => view! {
                         <p class="notice notice--error" role="alert">{tr("desk.error.not_found")}</p>
                     }.into_any(),
@@ -140,6 +147,7 @@ fn RequestBody(
     partners: Vec<(String, String)>,
     act: Action<ActInput, Result<ActOutcome, ServerFnError>>,
     note: Action<NoteInput, Result<ActOutcome, ServerFnError>>,
+    charge: ServerAction<FeesRecordCharge>,
     errors: RwSignal<Vec<FieldError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -199,6 +207,8 @@ fn RequestBody(
         });
     let default_due = r.suggested_due;
     let id = r.id.clone();
+    let charge_form = charge_offered(r.side, r.partner.as_deref(), &r.events)
+        .then(|| view! { <ChargeForm side=r.side id=r.id.clone() record=charge/> }.into_any());
     view! {
         <h2 class="request-page__title">{c.title.clone()}</h2>
         <p>{tr("desk.col.state")}": "<span class="status" data-state=r.state.clone()>{move || t(i18n.lang(), &state)}</span></p>
@@ -229,6 +239,7 @@ fn RequestBody(
                 .collect_view()}
         </section>
         {view! { <NoteForm id note errors/> }.into_any()}
+        {charge_form}
         <section aria-labelledby="desk-history">
             <h2 id="desk-history">{tr("desk.history")}</h2>
             <ol class="timeline">

@@ -377,3 +377,33 @@ pub async fn fees_reconcile(
         .await
         .map_err(ssr::error)?))
 }
+
+/// Records the lending library's charge on a borrowing request, or damage
+/// to a loan on a lending request (`side`), for the ledger to pass on.
+#[server(endpoint = "staff/fees/record-charge")]
+pub async fn fees_record_charge(
+    side: String,
+    id: String,
+    amount: String,
+    currency: String,
+    reference: String,
+) -> Result<Outcome, ServerFnError> {
+    let staff = crate::api::ssr::require_staff()?;
+    let Some(side) = crate::domain::history::Side::from_code(&side) else {
+        return Ok(Err(Refusal::new("fees.error.no_request")));
+    };
+    let charge = match super::StatedCharge::parse(&amount, &currency, &reference) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(Refusal::new(e.key()))),
+    };
+    Ok(
+        match ssr::office()?
+            .record_charge(side, &id, charge, &staff.user_id)
+            .await
+            .map_err(ssr::error)?
+        {
+            Ok(()) => Ok(id),
+            Err(e) => Err(Refusal::new(e.key())),
+        },
+    )
+}

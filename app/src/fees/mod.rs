@@ -15,6 +15,7 @@
 //!   Finnish reference number (viitenumero, [`reference`]).
 
 pub mod api;
+pub mod charge;
 pub mod page;
 
 use chrono::NaiveDate;
@@ -36,15 +37,24 @@ pub enum Billable {
     PatronPickup,
     /// Borrowing: the patron received a copy.
     PatronCopy,
+    /// Borrowing: the lending library's charge for the request, recorded
+    /// by staff or sent in an ISO 18626 message; the patron pays it, plus
+    /// the rule's amount.
+    PartnerCharge,
+    /// Lending: the loan came back damaged; the borrowing library pays the
+    /// damage staff recorded, plus the rule's amount.
+    LendingDamaged,
 }
 
 impl Billable {
-    pub const ALL: [Billable; 5] = [
+    pub const ALL: [Billable; 7] = [
         Billable::LendingLoan,
         Billable::LendingCopy,
         Billable::LendingLost,
+        Billable::LendingDamaged,
         Billable::PatronPickup,
         Billable::PatronCopy,
+        Billable::PartnerCharge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -54,6 +64,8 @@ impl Billable {
             Billable::LendingLost => "lending_lost",
             Billable::PatronPickup => "patron_pickup",
             Billable::PatronCopy => "patron_copy",
+            Billable::PartnerCharge => "partner_charge",
+            Billable::LendingDamaged => "lending_damaged",
         }
     }
 
@@ -61,40 +73,119 @@ impl Billable {
         Self::ALL.into_iter().find(|b| b.code() == code)
     }
 
-    /// The billable event a history event is, if any (`side`, `action` as
-    /// `request_events` stores them).
-    pub fn of_event(side: &str, action: &str) -> Option<Self> {
-        match (side, action) {
-            ("lending", "ship") => Some(Billable::LendingLoan),
-            ("lending", "send_copy") => Some(Billable::LendingCopy),
-            ("lending", "close_without_return") => Some(Billable::LendingLost),
-            ("borrowing", "lend_to_patron") => Some(Billable::PatronPickup),
-            ("borrowing", "copy_delivered") => Some(Billable::PatronCopy),
-            _ => None,
+    /// The history event (`side`, `action` as `request_events` stores
+    /// them) that makes it due.
+    pub fn event(self) -> (&'static str, &'static str) {
+        match self {
+            Billable::LendingLoan => ("lending", "ship"),
+            Billable::LendingCopy => ("lending", "send_copy"),
+            Billable::LendingLost => ("lending", "close_without_return"),
+            Billable::LendingDamaged => ("lending", DAMAGED_ACTION),
+            Billable::PatronPickup => ("borrowing", "lend_to_patron"),
+            Billable::PatronCopy => ("borrowing", "copy_delivered"),
+            Billable::PartnerCharge => ("borrowing", PARTNER_CHARGE_ACTION),
         }
     }
 
+    /// The billable event a history event is, if any.
+    pub fn of_event(side: &str, action: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.event() == (side, action))
+    }
+
     /// The history actions that are billable, for queries.
-    pub fn actions() -> [(&'static str, &'static str); 5] {
-        [
-            ("lending", "ship"),
-            ("lending", "send_copy"),
-            ("lending", "close_without_return"),
-            ("borrowing", "lend_to_patron"),
-            ("borrowing", "copy_delivered"),
-        ]
+    pub fn actions() -> [(&'static str, &'static str); 7] {
+        Self::ALL.map(Billable::event)
+    }
+
+    /// Whether its event carries an amount ([`StatedCharge`]) that the line
+    /// passes on, with the rule's amount added.
+    pub fn passes_on_amount(self) -> bool {
+        matches!(self, Billable::PartnerCharge | Billable::LendingDamaged)
     }
 
     pub fn payer(self) -> Payer {
         match self {
-            Billable::LendingLoan | Billable::LendingCopy | Billable::LendingLost => Payer::Partner,
-            Billable::PatronPickup | Billable::PatronCopy => Payer::Patron,
+            Billable::LendingLoan
+            | Billable::LendingCopy
+            | Billable::LendingLost
+            | Billable::LendingDamaged => Payer::Partner,
+            Billable::PatronPickup | Billable::PatronCopy | Billable::PartnerCharge => {
+                Payer::Patron
+            }
         }
     }
 
     /// The translation key of its name.
     pub fn name_key(self) -> String {
         format!("fees.billable.{}", self.code())
+    }
+}
+
+/// The history action of a partner's charge recorded on a borrowing
+/// request.
+pub const PARTNER_CHARGE_ACTION: &str = "partner_charge";
+/// The history action of damage recorded on a lending request.
+pub const DAMAGED_ACTION: &str = "damaged";
+
+/// An amount recorded with a history event: what the lending library
+/// charged for a borrowing request, or what the damage to a loan costs.
+/// Kept with the event (`event_charges`) and passed on by the event's rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatedCharge {
+    /// Cents, more than zero.
+    pub amount_cents: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// The partner's invoice number, or what was damaged; may be empty.
+    pub reference: String,
+}
+
+/// Why a stated charge was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChargeError {
+    BadAmount,
+    BadCurrency,
+    ReferenceTooLong,
+    NoSuchRequest,
+    /// Borrowing: the request was never sent to a partner.
+    NotSent,
+    /// Lending: nothing was shipped that could come back damaged.
+    NotShipped,
+}
+
+impl ChargeError {
+    pub fn key(&self) -> &'static str {
+        match self {
+            ChargeError::BadAmount => "fees.error.charge_amount",
+            ChargeError::BadCurrency => "fees.error.currency",
+            ChargeError::ReferenceTooLong => "error.field.too_long",
+            ChargeError::NoSuchRequest => "fees.error.no_request",
+            ChargeError::NotSent => "fees.error.charge_not_sent",
+            ChargeError::NotShipped => "fees.error.charge_not_shipped",
+        }
+    }
+}
+
+impl StatedCharge {
+    /// From the form: an amount as staff type it (`12,50`), a currency, a
+    /// reference.
+    pub fn parse(amount: &str, currency: &str, reference: &str) -> Result<Self, ChargeError> {
+        let amount_cents = parse_cents(amount)
+            .filter(|c| *c > 0)
+            .ok_or(ChargeError::BadAmount)?;
+        let currency = currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ChargeError::BadCurrency);
+        }
+        let reference = reference.trim().to_owned();
+        if reference.chars().count() > 200 {
+            return Err(ChargeError::ReferenceTooLong);
+        }
+        Ok(StatedCharge {
+            amount_cents,
+            currency,
+            reference,
+        })
     }
 }
 
@@ -850,6 +941,10 @@ pub struct Reconciliation {
     pub charged: usize,
     /// Of them, without a line because no rule matched (request ids).
     pub no_rule: Vec<String>,
+    /// Of them, without a line because the amount recorded with the event
+    /// is in another currency than the rule's (request ids).
+    #[serde(default)]
+    pub other_currency: Vec<String>,
     /// Of them, not looked at yet (the worker is behind).
     pub pending: Vec<String>,
     /// Events with neither a line nor a reason: should always be empty.
@@ -960,6 +1055,17 @@ pub trait FeeOffice: Send + Sync {
     async fn reconcile(&self, from: NaiveDate, to: NaiveDate) -> Result<Reconciliation, String>;
     /// The latest downloads of fee files, newest first.
     async fn exports(&self) -> Result<Vec<ExportRecord>, String>;
+    /// Records an amount with a request's history: the lending library's
+    /// charge (borrowing) or damage to a loan (lending). The event and
+    /// its amount are written together; the ledger prices it as any other
+    /// billable event.
+    async fn record_charge(
+        &self,
+        side: crate::domain::history::Side,
+        request_id: &str,
+        charge: StatedCharge,
+        staff: &str,
+    ) -> Result<Result<(), ChargeError>, String>;
 }
 
 #[cfg(test)]
@@ -1307,5 +1413,47 @@ mod tests {
             ..c.clone()
         };
         assert_eq!(check_customer(&bad), Err(CustomerError::BadBusinessId));
+    }
+
+    #[test]
+    fn billable_events_round_trip_and_stated_amounts_are_checked() {
+        for b in Billable::ALL {
+            let (side, action) = b.event();
+            assert_eq!(Billable::of_event(side, action), Some(b));
+            assert_eq!(Billable::from_code(b.code()), Some(b));
+        }
+        assert_eq!(
+            Billable::of_event("borrowing", PARTNER_CHARGE_ACTION),
+            Some(Billable::PartnerCharge)
+        );
+        assert_eq!(Billable::PartnerCharge.payer(), Payer::Patron);
+        assert_eq!(Billable::LendingDamaged.payer(), Payer::Partner);
+        assert!(Billable::PartnerCharge.passes_on_amount());
+        assert!(!Billable::LendingLoan.passes_on_amount());
+        assert_eq!(Billable::of_event("lending", "note"), None);
+
+        assert_eq!(
+            StatedCharge::parse("1 234,5", "sek", "  "),
+            Ok(StatedCharge {
+                amount_cents: 123_450,
+                currency: "SEK".into(),
+                reference: String::new(),
+            })
+        );
+        for bad in ["", "0", "-5", "12,345", "abc"] {
+            assert_eq!(
+                StatedCharge::parse(bad, "EUR", ""),
+                Err(ChargeError::BadAmount),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            StatedCharge::parse("5", "EURO", ""),
+            Err(ChargeError::BadCurrency)
+        );
+        assert_eq!(
+            StatedCharge::parse("5", "EUR", &"x".repeat(201)),
+            Err(ChargeError::ReferenceTooLong)
+        );
     }
 }

@@ -18,6 +18,7 @@ use super::{
     PartnerGroup, Reconciliation, Scope, Urgency,
 };
 use crate::components::page::PageTitle;
+use crate::components::table::ScrollTable;
 use crate::i18n::{t, t_args, Lang};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
@@ -162,44 +163,41 @@ fn LinesTab(all: bool) -> impl IntoView {
 fn LineTable(rows: Vec<FeeLine>, change: ServerAction<FeesChangeLine>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="fees-lines-caption">
-            <table class="import-table">
-                <caption id="fees-lines-caption">{tr("fees.lines.caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{tr("fees.col.line")}</th>
-                    <th scope="col">{tr("fees.col.customer")}</th>
-                    <th scope="col">{tr("fees.col.what")}</th>
-                    <th scope="col">{tr("fees.col.net")}</th>
-                    <th scope="col">{tr("fees.col.gross")}</th>
-                    <th scope="col">{tr("fees.col.state")}</th>
-                    <th scope="col">{tr("fees.col.actions")}</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|l| {
-                        let href = request_href(&l);
-                        let kind_key = format!("fees.kind.{}", l.kind.code());
-                        let state_key = if l.invoice_id.is_some() { "fees.state.invoiced" } else { "fees.state.open" };
-                        let open_charge = l.kind == LineKind::Charge && l.invoice_id.is_none();
-                        let cur = l.currency.clone();
-                        let cur2 = l.currency.clone();
-                        let (net, gross) = (l.amounts.net, l.amounts.gross);
-                        let id = l.id.clone();
-                        view! {
-                            <tr data-line=l.id.clone()>
-                                <td><code>{l.id.clone()}</code><br/><a href=href>{l.request_id.clone()}</a></td>
-                                <td>{l.customer.clone()}</td>
-                                <td>{move || t(i18n.lang(), &kind_key)}": "{l.description.clone()}
-                                    {l.reason.clone().map(|r| view! { <br/><small>{r}</small> })}</td>
-                                <td class="num">{move || money(i18n.lang(), net, &cur)}</td>
-                                <td class="num">{move || money(i18n.lang(), gross, &cur2)}</td>
-                                <td>{tr(state_key)}</td>
-                                <td>{open_charge.then(|| view! { <ChangeLine id=id.clone() change/> })}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="fees-lines-caption" caption="fees.lines.caption">
+            <thead><tr>
+                <th scope="col">{tr("fees.col.line")}</th>
+                <th scope="col">{tr("fees.col.customer")}</th>
+                <th scope="col">{tr("fees.col.what")}</th>
+                <th scope="col">{tr("fees.col.net")}</th>
+                <th scope="col">{tr("fees.col.gross")}</th>
+                <th scope="col">{tr("fees.col.state")}</th>
+                <th scope="col">{tr("fees.col.actions")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|l| {
+                    let href = request_href(&l);
+                    let kind_key = format!("fees.kind.{}", l.kind.code());
+                    let state_key = if l.invoice_id.is_some() { "fees.state.invoiced" } else { "fees.state.open" };
+                    let open_charge = l.kind == LineKind::Charge && l.invoice_id.is_none();
+                    let cur = l.currency.clone();
+                    let cur2 = l.currency.clone();
+                    let (net, gross) = (l.amounts.net, l.amounts.gross);
+                    let id = l.id.clone();
+                    view! {
+                        <tr data-line=l.id.clone()>
+                            <td><code>{l.id.clone()}</code><br/><a href=href>{l.request_id.clone()}</a></td>
+                            <td>{l.customer.clone()}</td>
+                            <td>{move || t(i18n.lang(), &kind_key)}": "{l.description.clone()}
+                                {l.reason.clone().map(|r| view! { <br/><small>{r}</small> })}</td>
+                            <td class="num">{move || money(i18n.lang(), net, &cur)}</td>
+                            <td class="num">{move || money(i18n.lang(), gross, &cur2)}</td>
+                            <td>{tr(state_key)}</td>
+                            <td>{open_charge.then(|| view! { <ChangeLine id=id.clone() change/> })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
 }
 
@@ -308,53 +306,50 @@ fn RulesTab() -> impl IntoView {
 fn RuleTable(rows: Vec<FeeRule>, end: ServerAction<FeesEndRule>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="fees-rules-caption">
-            <table class="import-table">
-                <caption id="fees-rules-caption">{tr("fees.rules.caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{tr("fees.col.rule")}</th>
-                    <th scope="col">{tr("fees.col.billable")}</th>
-                    <th scope="col">{tr("fees.col.scope")}</th>
-                    <th scope="col">{tr("fees.col.conditions")}</th>
-                    <th scope="col">{tr("fees.col.net")}</th>
-                    <th scope="col">{tr("fees.col.vat")}</th>
-                    <th scope="col">{tr("fees.col.valid")}</th>
-                    <th scope="col">{tr("fees.col.actions")}</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|r| {
-                        let billable_key = r.rule.billable.name_key();
-                        let scope = r.rule.scope.clone();
-                        let conditions = r.rule.conditions.clone();
-                        let (cents, cur) = (r.rule.amount_cents, r.rule.currency.clone());
-                        let vat = if r.rule.vat_applies { format!("{} %", format_rate(r.rule.vat_basis_points, ',')) } else { "–".to_owned() };
-                        let valid = format!("{} – {}", r.rule.valid_from, r.rule.valid_to.map(|d| d.to_string()).unwrap_or_default());
-                        let open = r.rule.valid_to.is_none();
-                        let id = r.id;
-                        let day_id = format!("end-rule-{id}");
-                        view! {
-                            <tr>
-                                <td>{r.rule.name.clone()}</td>
-                                <td>{move || t(i18n.lang(), &billable_key)}</td>
-                                <td>{move || scope_text(i18n.lang(), &scope)}</td>
-                                <td>{move || conditions_text(i18n.lang(), &conditions)}</td>
-                                <td class="num">{move || money(i18n.lang(), cents, &cur)}</td>
-                                <td>{vat}</td>
-                                <td>{valid}</td>
-                                <td>{open.then(|| view! {
-                                    <ActionForm action=end>
-                                        <input type="hidden" name="id" value=id.to_string()/>
-                                        <label for=day_id.clone()>{tr("fees.rules.end_on")}</label>" "
-                                        <input type="date" id=day_id name="day" required/>" "
-                                        <button type="submit">{tr("fees.rules.end")}</button>
-                                    </ActionForm>
-                                })}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="fees-rules-caption" caption="fees.rules.caption">
+            <thead><tr>
+                <th scope="col">{tr("fees.col.rule")}</th>
+                <th scope="col">{tr("fees.col.billable")}</th>
+                <th scope="col">{tr("fees.col.scope")}</th>
+                <th scope="col">{tr("fees.col.conditions")}</th>
+                <th scope="col">{tr("fees.col.net")}</th>
+                <th scope="col">{tr("fees.col.vat")}</th>
+                <th scope="col">{tr("fees.col.valid")}</th>
+                <th scope="col">{tr("fees.col.actions")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let billable_key = r.rule.billable.name_key();
+                    let scope = r.rule.scope.clone();
+                    let conditions = r.rule.conditions.clone();
+                    let (cents, cur) = (r.rule.amount_cents, r.rule.currency.clone());
+                    let vat = if r.rule.vat_applies { format!("{} %", format_rate(r.rule.vat_basis_points, ',')) } else { "–".to_owned() };
+                    let valid = format!("{} – {}", r.rule.valid_from, r.rule.valid_to.map(|d| d.to_string()).unwrap_or_default());
+                    let open = r.rule.valid_to.is_none();
+                    let id = r.id;
+                    let day_id = format!("end-rule-{id}");
+                    view! {
+                        <tr>
+                            <td>{r.rule.name.clone()}</td>
+                            <td>{move || t(i18n.lang(), &billable_key)}</td>
+                            <td>{move || scope_text(i18n.lang(), &scope)}</td>
+                            <td>{move || conditions_text(i18n.lang(), &conditions)}</td>
+                            <td class="num">{move || money(i18n.lang(), cents, &cur)}</td>
+                            <td>{vat}</td>
+                            <td>{valid}</td>
+                            <td>{open.then(|| view! {
+                                <ActionForm action=end>
+                                    <input type="hidden" name="id" value=id.to_string()/>
+                                    <label for=day_id.clone()>{tr("fees.rules.end_on")}</label>" "
+                                    <input type="date" id=day_id name="day" required/>" "
+                                    <button type="submit">{tr("fees.rules.end")}</button>
+                                </ActionForm>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
 }
 
@@ -430,7 +425,8 @@ fn RuleForm(add: ServerAction<FeesAddRule>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="rule-amount">{tr("fees.rules.amount")}</label>
-                <input id="rule-amount" name="amount" inputmode="decimal" required/>
+                <input id="rule-amount" name="amount" inputmode="decimal" required aria-describedby="rule-amount-hint"/>
+                <p id="rule-amount-hint" class="hint">{tr("fees.rules.amount_hint")}</p>
             </div>
             <div class="field">
                 <label for="rule-currency">{tr("fees.rules.currency")}</label>
@@ -491,36 +487,33 @@ fn CustomersTab() -> impl IntoView {
 fn CustomerTable(rows: Vec<Customer>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="fees-customers-caption">
-            <table class="import-table">
-                <caption id="fees-customers-caption">{tr("fees.customers.caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{tr("fees.col.customer")}</th>
-                    <th scope="col">{tr("fees.customers.business_id")}</th>
-                    <th scope="col">{tr("fees.customers.address")}</th>
-                    <th scope="col">{tr("fees.customers.e_invoice")}</th>
-                    <th scope="col">{tr("fees.customers.missing")}</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|c| {
-                        let payer = c.payer.unwrap_or(super::Payer::Partner);
-                        let missing = super::missing(&c, payer);
-                        let address = [c.street.clone(), c.postcode.clone(), c.town.clone(), c.country.clone()]
-                            .into_iter().flatten().collect::<Vec<_>>().join(", ");
-                        let e = if c.e_invoice { c.ovt.clone().unwrap_or_default() } else { "–".to_owned() };
-                        view! {
-                            <tr>
-                                <td>{c.name.clone()}" ("<code>{c.code.clone()}</code>")"</td>
-                                <td>{c.business_id.clone().unwrap_or_default()}</td>
-                                <td>{address}</td>
-                                <td>{e}</td>
-                                <td>{move || missing.iter().map(|m| t(i18n.lang(), m.key())).collect::<Vec<_>>().join(", ")}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="fees-customers-caption" caption="fees.customers.caption">
+            <thead><tr>
+                <th scope="col">{tr("fees.col.customer")}</th>
+                <th scope="col">{tr("fees.customers.business_id")}</th>
+                <th scope="col">{tr("fees.customers.address")}</th>
+                <th scope="col">{tr("fees.customers.e_invoice")}</th>
+                <th scope="col">{tr("fees.customers.missing")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|c| {
+                    let payer = c.payer.unwrap_or(super::Payer::Partner);
+                    let missing = super::missing(&c, payer);
+                    let address = [c.street.clone(), c.postcode.clone(), c.town.clone(), c.country.clone()]
+                        .into_iter().flatten().collect::<Vec<_>>().join(", ");
+                    let e = if c.e_invoice { c.ovt.clone().unwrap_or_default() } else { "–".to_owned() };
+                    view! {
+                        <tr>
+                            <td>{c.name.clone()}" ("<code>{c.code.clone()}</code>")"</td>
+                            <td>{c.business_id.clone().unwrap_or_default()}</td>
+                            <td>{address}</td>
+                            <td>{e}</td>
+                            <td>{move || missing.iter().map(|m| t(i18n.lang(), m.key())).collect::<Vec<_>>().join(", ")}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
 }
 
@@ -630,35 +623,32 @@ fn Downloads(version: Signal<usize>) -> impl IntoView {
 #[component]
 fn DownloadTable(rows: Vec<ExportRecord>) -> impl IntoView {
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="fees-downloads-caption">
-            <table class="import-table">
-                <caption id="fees-downloads-caption">{tr("fees.downloads.caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{tr("fees.downloads.when")}</th>
-                    <th scope="col">{tr("fees.downloads.who")}</th>
-                    <th scope="col">{tr("fees.downloads.what")}</th>
-                    <th scope="col">{tr("fees.downloads.file")}</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|r| {
-                        let when = r.at.get(..16).unwrap_or(&r.at).replace('T', " ");
-                        let what = match (&r.invoice_number, r.period) {
-                            (Some(n), _) => n.clone(),
-                            (None, Some((from, to))) => format!("{from} – {to}"),
-                            (None, None) => "–".to_owned(),
-                        };
-                        view! {
-                            <tr>
-                                <td>{when}" UTC"</td>
-                                <td>{r.by}</td>
-                                <td>{what}</td>
-                                <td>{r.file}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="fees-downloads-caption" caption="fees.downloads.caption">
+            <thead><tr>
+                <th scope="col">{tr("fees.downloads.when")}</th>
+                <th scope="col">{tr("fees.downloads.who")}</th>
+                <th scope="col">{tr("fees.downloads.what")}</th>
+                <th scope="col">{tr("fees.downloads.file")}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let when = r.at.get(..16).unwrap_or(&r.at).replace('T', " ");
+                    let what = match (&r.invoice_number, r.period) {
+                        (Some(n), _) => n.clone(),
+                        (None, Some((from, to))) => format!("{from} – {to}"),
+                        (None, None) => "–".to_owned(),
+                    };
+                    view! {
+                        <tr>
+                            <td>{when}" UTC"</td>
+                            <td>{r.by}</td>
+                            <td>{what}</td>
+                            <td>{r.file}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
 }
 
@@ -678,33 +668,30 @@ fn RunView(run: InvoiceRun) -> impl IntoView {
                 <a href=xlsx rel="external" download>{tr("fees.runs.xlsx")}</a>
             </p>
             {(!run.invoices.is_empty()).then(|| view! {
-                <div class="table-scroll" tabindex="0" role="region" aria-labelledby=caption_id.clone()>
-                    <table class="import-table">
-                        <caption id=caption_id.clone()>{tr("fees.runs.caption")}</caption>
-                        <thead><tr>
-                            <th scope="col">{tr("fees.col.number")}</th>
-                            <th scope="col">{tr("fees.col.customer")}</th>
-                            <th scope="col">{tr("fees.col.reference")}</th>
-                            <th scope="col">{tr("fees.col.lines")}</th>
-                            <th scope="col">{tr("fees.col.gross")}</th>
-                        </tr></thead>
-                        <tbody>
-                            {run.invoices.iter().map(|inv| {
-                                let href = format!("/staff/fees?tab=invoices&invoice={}", inv.id);
-                                let (gross, cur) = (inv.totals.gross, inv.currency.clone());
-                                view! {
-                                    <tr>
-                                        <td><a href=href>{inv.number.clone()}</a></td>
-                                        <td>{inv.customer_name.clone()}</td>
-                                        <td>{reference_paper(&inv.reference)}</td>
-                                        <td class="num">{inv.lines}</td>
-                                        <td class="num">{move || money(i18n.lang(), gross, &cur)}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <ScrollTable id=caption_id caption="fees.runs.caption">
+                    <thead><tr>
+                        <th scope="col">{tr("fees.col.number")}</th>
+                        <th scope="col">{tr("fees.col.customer")}</th>
+                        <th scope="col">{tr("fees.col.reference")}</th>
+                        <th scope="col">{tr("fees.col.lines")}</th>
+                        <th scope="col">{tr("fees.col.gross")}</th>
+                    </tr></thead>
+                    <tbody>
+                        {run.invoices.iter().map(|inv| {
+                            let href = format!("/staff/fees?tab=invoices&invoice={}", inv.id);
+                            let (gross, cur) = (inv.totals.gross, inv.currency.clone());
+                            view! {
+                                <tr>
+                                    <td><a href=href>{inv.number.clone()}</a></td>
+                                    <td>{inv.customer_name.clone()}</td>
+                                    <td>{reference_paper(&inv.reference)}</td>
+                                    <td class="num">{inv.lines}</td>
+                                    <td class="num">{move || money(i18n.lang(), gross, &cur)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </ScrollTable>
             })}
             {(!cannot.is_empty()).then(|| view! {
                 <div class="notice notice--error" role="note">
@@ -799,44 +786,41 @@ fn InvoiceView(inv: Invoice, credit: ServerAction<FeesCredit>) -> impl IntoView 
             " · "<a href=finvoice rel="external" download>{tr("fees.invoice.finvoice")}</a>
         </p>
         <form on:submit=submit novalidate>
-            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="invoice-lines-caption">
-                <table class="import-table">
-                    <caption id="invoice-lines-caption">{tr("fees.invoice.lines")}</caption>
-                    <thead><tr>
-                        {is_invoice.then(|| view! { <th scope="col">{tr("fees.invoice.choose")}</th> })}
-                        <th scope="col">{tr("fees.col.line")}</th>
-                        <th scope="col">{tr("fees.col.what")}</th>
-                        <th scope="col">{tr("fees.col.net")}</th>
-                        <th scope="col">{tr("fees.col.vat")}</th>
-                        <th scope="col">{tr("fees.col.gross")}</th>
-                    </tr></thead>
-                    <tbody>
-                        {inv.lines.iter().map(|l| {
-                            let id = l.id.clone();
-                            let box_id = format!("credit-{}", l.id.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
-                            let a = l.amounts;
-                            let (c1, c2, c3) = (l.currency.clone(), l.currency.clone(), l.currency.clone());
-                            view! {
-                                <tr>
-                                    {is_invoice.then(|| {
-                                        let id = id.clone();
-                                        view! { <td><input type="checkbox" id=box_id.clone()
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                chosen.update(|c| { c.retain(|x| x != &id); if on { c.push(id.clone()); } });
-                                            }/></td> }
-                                    })}
-                                    <td><label for=box_id><code>{l.id.clone()}</code></label></td>
-                                    <td>{l.description.clone()}</td>
-                                    <td class="num">{move || money(i18n.lang(), a.net, &c1)}</td>
-                                    <td class="num">{move || money(i18n.lang(), a.vat, &c2)}</td>
-                                    <td class="num">{move || money(i18n.lang(), a.gross, &c3)}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <ScrollTable id="invoice-lines-caption" caption="fees.invoice.lines">
+                <thead><tr>
+                    {is_invoice.then(|| view! { <th scope="col">{tr("fees.invoice.choose")}</th> })}
+                    <th scope="col">{tr("fees.col.line")}</th>
+                    <th scope="col">{tr("fees.col.what")}</th>
+                    <th scope="col">{tr("fees.col.net")}</th>
+                    <th scope="col">{tr("fees.col.vat")}</th>
+                    <th scope="col">{tr("fees.col.gross")}</th>
+                </tr></thead>
+                <tbody>
+                    {inv.lines.iter().map(|l| {
+                        let id = l.id.clone();
+                        let box_id = format!("credit-{}", l.id.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                        let a = l.amounts;
+                        let (c1, c2, c3) = (l.currency.clone(), l.currency.clone(), l.currency.clone());
+                        view! {
+                            <tr>
+                                {is_invoice.then(|| {
+                                    let id = id.clone();
+                                    view! { <td><input type="checkbox" id=box_id.clone()
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chosen.update(|c| { c.retain(|x| x != &id); if on { c.push(id.clone()); } });
+                                        }/></td> }
+                                })}
+                                <td><label for=box_id><code>{l.id.clone()}</code></label></td>
+                                <td>{l.description.clone()}</td>
+                                <td class="num">{move || money(i18n.lang(), a.net, &c1)}</td>
+                                <td class="num">{move || money(i18n.lang(), a.vat, &c2)}</td>
+                                <td class="num">{move || money(i18n.lang(), a.gross, &c3)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </ScrollTable>
             <p>{move || totals_row(i18n.lang(), totals, &cur)}</p>
             {is_invoice.then(|| view! {
                 <div class="field">
@@ -909,6 +893,7 @@ fn ReconcileView(r: Reconciliation) -> impl IntoView {
         ("fees.reconcile.events", r.events),
         ("fees.reconcile.charged", r.charged),
         ("fees.reconcile.no_rule", r.no_rule.len()),
+        ("fees.reconcile.other_currency", r.other_currency.len()),
         ("fees.reconcile.pending", r.pending.len()),
         ("fees.reconcile.unexplained", r.unexplained.len()),
     ];
@@ -921,20 +906,18 @@ fn ReconcileView(r: Reconciliation) -> impl IntoView {
     ];
     let unexplained = r.unexplained.clone();
     let no_rule = r.no_rule.clone();
+    let other_currency = r.other_currency.clone();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="rec-caption">
-            <table class="import-table">
-                <caption id="rec-caption">{tr("fees.reconcile.caption")}</caption>
-                <tbody>
-                    {count_rows.into_iter().map(|(key, n)| view! {
-                        <tr><th scope="row">{tr(key)}</th><td class="num" data-count=key>{n}</td></tr>
-                    }).collect_view()}
-                    {money_rows.into_iter().map(|(key, a)| view! {
-                        <tr><th scope="row">{tr(key)}</th><td class="num">{move || money(i18n.lang(), a.gross, "EUR")}</td></tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="rec-caption" caption="fees.reconcile.caption">
+            <tbody>
+                {count_rows.into_iter().map(|(key, n)| view! {
+                    <tr><th scope="row">{tr(key)}</th><td class="num" data-count=key>{n}</td></tr>
+                }).collect_view()}
+                {money_rows.into_iter().map(|(key, a)| view! {
+                    <tr><th scope="row">{tr(key)}</th><td class="num">{move || money(i18n.lang(), a.gross, "EUR")}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
         {if unexplained.is_empty() {
             view! { <p class="notice notice--ok" role="status">{tr("fees.reconcile.all_explained")}</p> }.into_any()
         } else {
@@ -942,6 +925,9 @@ fn ReconcileView(r: Reconciliation) -> impl IntoView {
         }}
         {(!no_rule.is_empty()).then(|| view! {
             <p>{tr("fees.reconcile.no_rule_list")}" "{no_rule.join(", ")}</p>
+        })}
+        {(!other_currency.is_empty()).then(|| view! {
+            <p>{tr("fees.reconcile.other_currency_list")}" "{other_currency.join(", ")}</p>
         })}
     }
 }

@@ -15,6 +15,7 @@ use super::{
     LetterDetail, LetterKind, LetterState, LetterSummary, Recipient, SentLetter, TemplateError,
 };
 use crate::components::page::PageTitle;
+use crate::components::table::ScrollTable;
 use crate::i18n::{t, t_args, Lang};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
@@ -110,71 +111,68 @@ fn Overview(failed: bool) -> impl IntoView {
 fn LetterTable(rows: Vec<LetterSummary>, switch: ServerAction<LettersSwitch>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="letters-caption">
-            <table class="import-table">
-                <caption id="letters-caption">{tr("letters.table.caption")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{tr("letters.col.letter")}</th>
-                        <th scope="col">{tr("letters.col.trigger")}</th>
-                        <th scope="col">{tr("letters.col.state")}</th>
-                        <th scope="col">{tr("letters.col.alma")}</th>
-                        <th scope="col">{tr("letters.col.sent")}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|row| {
-                        let kind = row.kind;
-                        let name_key = kind.name_key();
-                        let label_key = name_key.clone();
-                        let name = move || t(i18n.lang(), &name_key);
-                        let trigger_key = kind.trigger_key();
-                        let to_key = match kind.recipient() {
-                            Recipient::Patron => "letters.to.patron",
-                            Recipient::Partner => "letters.to.partner",
-                        };
-                        let on = row.enabled;
-                        let state_key = if on { "letters.on" } else { "letters.off" };
-                        let button_key = if on { "letters.switch_off" } else { "letters.switch_on" };
-                        let edited = row.edited.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
-                        let alma = row.alma.clone();
-                        let pending = switch.pending();
-                        view! {
-                            <tr data-letter=kind.code()>
-                                <td>
-                                    <a href=editor_href(kind, i18n.lang())>{name}</a>
-                                    <br/><span class="row-meta">{tr(to_key)}</span>
-                                    {(!edited.is_empty()).then(|| view! {
-                                        <br/><span class="row-meta">{tr("letters.edited")}" "{edited.clone()}</span>
-                                    })}
-                                </td>
-                                <td>{move || t(i18n.lang(), &trigger_key)}</td>
-                                <td>
-                                    <span class=if on { "status status--on" } else { "status status--off" }>{tr(state_key)}</span>
-                                    " "
-                                    <button type="button" class="button button--secondary"
-                                        aria-label=move || format!("{}: {}", t(i18n.lang(), button_key), t(i18n.lang(), &label_key))
-                                        disabled=move || pending.get()
-                                        on:click=move |_| { switch.dispatch(LettersSwitch { kind: kind.code().to_owned(), on: !on }); }>
-                                        {tr(button_key)}
-                                    </button>
-                                </td>
-                                <td>
-                                    {match alma {
-                                        Some((code, alma_on)) => view! {
-                                            <code>{code}</code><br/>
-                                            <span class="row-meta">{tr(if alma_on { "letters.alma.on" } else { "letters.alma.off" })}</span>
-                                        }.into_any(),
-                                        None => view! { "–" }.into_any(),
-                                    }}
-                                </td>
-                                <td>{row.sent}{(row.failed > 0).then(|| view! { " / " <strong>{move || t_args(i18n.lang(), "letters.failed_count", &[("n", &row.failed.to_string())])}</strong> })}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="letters-caption" caption="letters.table.caption">
+            <thead>
+                <tr>
+                    <th scope="col">{tr("letters.col.letter")}</th>
+                    <th scope="col">{tr("letters.col.trigger")}</th>
+                    <th scope="col">{tr("letters.col.state")}</th>
+                    <th scope="col">{tr("letters.col.alma")}</th>
+                    <th scope="col">{tr("letters.col.sent")}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let kind = row.kind;
+                    let name_key = kind.name_key();
+                    let label_key = name_key.clone();
+                    let name = move || t(i18n.lang(), &name_key);
+                    let trigger_key = kind.trigger_key();
+                    let to_key = match kind.recipient() {
+                        Recipient::Patron => "letters.to.patron",
+                        Recipient::Partner => "letters.to.partner",
+                    };
+                    let on = row.enabled;
+                    let state_key = if on { "letters.on" } else { "letters.off" };
+                    let button_key = if on { "letters.switch_off" } else { "letters.switch_on" };
+                    let edited = row.edited.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
+                    let alma = row.alma.clone();
+                    let pending = switch.pending();
+                    view! {
+                        <tr data-letter=kind.code()>
+                            <td>
+                                <a href=editor_href(kind, i18n.lang())>{name}</a>
+                                <br/><span class="row-meta">{tr(to_key)}</span>
+                                {(!edited.is_empty()).then(|| view! {
+                                    <br/><span class="row-meta">{tr("letters.edited")}" "{edited.clone()}</span>
+                                })}
+                            </td>
+                            <td>{move || t(i18n.lang(), &trigger_key)}</td>
+                            <td>
+                                <span class=if on { "status status--on" } else { "status status--off" }>{tr(state_key)}</span>
+                                " "
+                                <button type="button" class="button button--secondary"
+                                    aria-label=move || format!("{}: {}", t(i18n.lang(), button_key), t(i18n.lang(), &label_key))
+                                    disabled=move || pending.get()
+                                    on:click=move |_| { switch.dispatch(LettersSwitch { kind: kind.code().to_owned(), on: !on }); }>
+                                    {tr(button_key)}
+                                </button>
+                            </td>
+                            <td>
+                                {match alma {
+                                    Some((code, alma_on)) => view! {
+                                        <code>{code}</code><br/>
+                                        <span class="row-meta">{tr(if alma_on { "letters.alma.on" } else { "letters.alma.off" })}</span>
+                                    }.into_any(),
+                                    None => view! { "–" }.into_any(),
+                                }}
+                            </td>
+                            <td>{row.sent}{(row.failed > 0).then(|| view! { " / " <strong>{move || t_args(i18n.lang(), "letters.failed_count", &[("n", &row.failed.to_string())])}</strong> })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
     .into_any()
 }
@@ -183,55 +181,52 @@ fn LetterTable(rows: Vec<LetterSummary>, switch: ServerAction<LettersSwitch>) ->
 fn LogTable(rows: Vec<SentLetter>, retry: ServerAction<LettersRetry>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="letters-log-caption">
-            <table class="import-table">
-                <caption id="letters-log-caption" class="visually-hidden">{tr("letters.log.title")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{tr("letters.col.when")}</th>
-                        <th scope="col">{tr("letters.col.letter")}</th>
-                        <th scope="col">{tr("letters.col.to")}</th>
-                        <th scope="col">{tr("letters.col.state")}</th>
-                        <th scope="col">{tr("letters.col.answer")}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|l| {
-                        let name_key = l.kind.name_key();
-                        let request_href = match l.side {
-                            crate::domain::history::Side::Borrowing => format!("/staff/borrowing/{}", l.request_id),
-                            crate::domain::history::Side::Lending => format!("/staff/lending/{}", l.request_id),
-                        };
-                        let id = l.id.clone();
-                        let failed = l.state == LetterState::Failed;
-                        let pending = retry.pending();
-                        view! {
-                            <tr data-letter-id=l.id.clone()>
-                                <td>{short_time(l.sent_at.as_deref().unwrap_or(&l.created_at))}</td>
-                                <td>
-                                    {move || t(i18n.lang(), &name_key)}
-                                    <br/><a class="row-meta" href=request_href>{l.subject.clone()}</a>
-                                    <br/><span class="row-meta">{l.lang.clone()}" · "{l.version.clone()}</span>
-                                </td>
-                                <td>{l.recipient.clone()}</td>
-                                <td>{tr_state(l.state)}" ("{l.attempts}")"</td>
-                                <td class="outbox-error">
-                                    {l.last_error.clone().unwrap_or_else(|| "–".into())}
-                                    {failed.then(|| view! {
-                                        <br/>
-                                        <button type="button" class="button button--secondary"
-                                            disabled=move || pending.get()
-                                            on:click=move |_| { retry.dispatch(LettersRetry { id: id.clone() }); }>
-                                            {tr("letters.retry")}
-                                        </button>
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="letters-log-caption" caption="letters.log.title" caption_hidden=true>
+            <thead>
+                <tr>
+                    <th scope="col">{tr("letters.col.when")}</th>
+                    <th scope="col">{tr("letters.col.letter")}</th>
+                    <th scope="col">{tr("letters.col.to")}</th>
+                    <th scope="col">{tr("letters.col.state")}</th>
+                    <th scope="col">{tr("letters.col.answer")}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|l| {
+                    let name_key = l.kind.name_key();
+                    let request_href = match l.side {
+                        crate::domain::history::Side::Borrowing => format!("/staff/borrowing/{}", l.request_id),
+                        crate::domain::history::Side::Lending => format!("/staff/lending/{}", l.request_id),
+                    };
+                    let id = l.id.clone();
+                    let failed = l.state == LetterState::Failed;
+                    let pending = retry.pending();
+                    view! {
+                        <tr data-letter-id=l.id.clone()>
+                            <td>{short_time(l.sent_at.as_deref().unwrap_or(&l.created_at))}</td>
+                            <td>
+                                {move || t(i18n.lang(), &name_key)}
+                                <br/><a class="row-meta" href=request_href>{l.subject.clone()}</a>
+                                <br/><span class="row-meta">{l.lang.clone()}" · "{l.version.clone()}</span>
+                            </td>
+                            <td>{l.recipient.clone()}</td>
+                            <td>{tr_state(l.state)}" ("{l.attempts}")"</td>
+                            <td class="outbox-error">
+                                {l.last_error.clone().unwrap_or_else(|| "–".into())}
+                                {failed.then(|| view! {
+                                    <br/>
+                                    <button type="button" class="button button--secondary"
+                                        disabled=move || pending.get()
+                                        on:click=move |_| { retry.dispatch(LettersRetry { id: id.clone() }); }>
+                                        {tr("letters.retry")}
+                                    </button>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
     .into_any()
 }

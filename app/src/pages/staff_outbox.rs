@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::outbox::{outbox_stuck, OutboxRetry};
 use crate::components::page::PageTitle;
+use crate::components::table::ScrollTable;
 use crate::i18n::{t, t_args};
 use crate::outbox::{DeliveryState, OutboxEntry};
 use crate::pages::coming::StaffOnly;
@@ -67,25 +68,22 @@ fn OutboxTool() -> impl IntoView {
 #[component]
 fn OutboxTable(rows: Vec<OutboxEntry>, retry: ServerAction<OutboxRetry>) -> impl IntoView {
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="outbox-caption">
-            <table class="import-table outbox-table">
-                <caption id="outbox-caption" class="visually-hidden">{tr("outbox.title")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{tr("outbox.col.reference")}</th>
-                        <th scope="col">{tr("outbox.col.what")}</th>
-                        <th scope="col">{tr("outbox.col.state")}</th>
-                        <th scope="col">{tr("outbox.col.attempts")}</th>
-                        <th scope="col">{tr("outbox.col.error")}</th>
-                        <th scope="col">{tr("outbox.col.next")}</th>
-                        <th scope="col">{tr("outbox.col.action")}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|row| view! { <OutboxRow row retry/> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <ScrollTable id="outbox-caption" caption="outbox.title" caption_hidden=true class="outbox-table">
+            <thead>
+                <tr>
+                    <th scope="col">{tr("outbox.col.reference")}</th>
+                    <th scope="col">{tr("outbox.col.what")}</th>
+                    <th scope="col">{tr("outbox.col.state")}</th>
+                    <th scope="col">{tr("outbox.col.attempts")}</th>
+                    <th scope="col">{tr("outbox.col.error")}</th>
+                    <th scope="col">{tr("outbox.col.next")}</th>
+                    <th scope="col">{tr("outbox.col.action")}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <OutboxRow row retry/> }).collect_view()}
+            </tbody>
+        </ScrollTable>
     }
     .into_any()
 }

@@ -17,6 +17,7 @@
 //!   CSV and XLSX), Finvoice 3.0 (`finvoice.rs`) and a printable invoice in
 //!   Finnish, Swedish or English (`print.rs`), served by `http.rs`.
 
+pub mod charges;
 pub mod export;
 pub mod finvoice;
 pub mod http;
@@ -37,7 +38,11 @@ use sqlx::Row;
 use tokio::sync::Notify;
 
 use crate::config::{Config, FeesConfig};
-use crate::storage::{ts, Db};
+use crate::history::Cursor;
+use crate::storage::Db;
+
+/// Events up to it have been priced.
+const CURSOR: Cursor = Cursor::new("fee_cursor");
 
 pub struct Fees {
     pub(crate) db: Db,
@@ -94,12 +99,7 @@ impl Fees {
 
     /// The history cursor: events up to it have been priced.
     pub async fn cursor(&self) -> Result<i64, sqlx::Error> {
-        Ok(
-            sqlx::query_scalar("SELECT seq FROM fee_cursor WHERE name = 'history'")
-                .fetch_optional(&self.db.pool)
-                .await?
-                .unwrap_or(0),
-        )
+        CURSOR.position(&self.db).await
     }
 
     /// Prices the billable events after the cursor; returns how many lines
@@ -116,52 +116,31 @@ impl Fees {
     }
 
     async fn plan_batch(&self) -> Result<(usize, bool), sqlx::Error> {
-        let cursor = self.cursor().await?;
-        let rows = sqlx::query(
-            "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
-             FROM request_events WHERE seq > $1 ORDER BY seq LIMIT 500",
-        )
-        .bind(cursor)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let full = rows.len() == 500;
-        let settled = ts(Utc::now()
-            - chrono::Duration::milliseconds(
-                i64::try_from(self.config.settle_milliseconds).unwrap_or(i64::MAX),
-            ));
+        let settle = Duration::from_millis(self.config.settle_milliseconds);
+        let batch = CURSOR.settled(&self.db, settle).await?;
         let rules = store::rules(&self.db).await?;
         let mut written = 0;
-        let mut last = cursor;
-        let mut stopped = false;
-        for row in &rows {
-            let event = crate::history::event_from_row(row)?;
-            if event.at > settled {
-                stopped = true;
-                break;
-            }
+        let mut done = None;
+        for event in &batch.events {
             if let Some(billable) = Billable::of_event(event.side.code(), &event.action) {
-                match self.price(&rules, billable, &event).await {
+                match self.price(&rules, billable, event).await {
                     Ok(true) => written += 1,
                     Ok(false) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, request = %event.request_id, "fees: cannot price an event; will try again");
-                        self.advance(last).await?;
+                        if let Some(seq) = done {
+                            CURSOR.advance(&self.db, seq).await?;
+                        }
                         return Err(e);
                     }
                 }
             }
-            last = last.max(event.seq);
+            done = Some(event.seq);
         }
-        self.advance(last).await?;
-        Ok((written, full && !stopped))
-    }
-
-    async fn advance(&self, seq: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE fee_cursor SET seq = $1 WHERE name = 'history' AND seq < $1")
-            .bind(seq)
-            .execute(&self.db.pool)
-            .await?;
-        Ok(())
+        if let Some(seq) = done {
+            CURSOR.advance(&self.db, seq).await?;
+        }
+        Ok((written, batch.more))
     }
 
     /// Who pays for a request (the partner, or the patron), its title and
@@ -282,6 +261,25 @@ impl Fees {
             store::skip(&self.db, event, billable, "no_rule").await?;
             return Ok(false);
         };
+        let mut unit_cents = rule.rule.amount_cents;
+        let mut description = billed.title;
+        if billable.passes_on_amount() {
+            // The amount recorded with the event, passed on with the
+            // rule's amount added (written in the event's transaction, so
+            // it is there unless the event came from elsewhere).
+            let Some(stated) = charges::of_event(&self.db, event.seq).await? else {
+                store::skip(&self.db, event, billable, "no_amount").await?;
+                return Ok(false);
+            };
+            if stated.currency != rule.rule.currency {
+                store::skip(&self.db, event, billable, "currency").await?;
+                return Ok(false);
+            }
+            unit_cents += stated.amount_cents;
+            if !stated.reference.is_empty() {
+                description = format!("{description} ({})", stated.reference);
+            }
+        }
         let vat = if rule.rule.vat_applies {
             rule.rule.vat_basis_points
         } else {
@@ -297,11 +295,11 @@ impl Fees {
             event_seq: Some(event.seq),
             refers_to: None,
             rule_id: Some(rule.id),
-            description: billed.title,
+            description,
             quantity: 1,
-            unit_cents: rule.rule.amount_cents,
+            unit_cents,
             vat_basis_points: vat,
-            amounts: amounts(rule.rule.amount_cents, 1, vat),
+            amounts: amounts(unit_cents, 1, vat),
             currency: rule.rule.currency.clone(),
             reason: None,
             created_by: "kauko".to_owned(),

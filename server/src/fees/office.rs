@@ -1,12 +1,13 @@
 //! The staff page's view of the fees ([`app::fees::FeeOffice`]).
 
+use app::domain::history::{Actor, Side};
 use app::fees::{
-    Customer, CustomerError, ExportRecord, FeeLine, FeeOffice, FeeRule, Invoice, InvoiceRun,
-    LedgerError, LineChange, NewRule, Reconciliation, RuleError,
+    ChargeError, Customer, CustomerError, ExportRecord, FeeLine, FeeOffice, FeeRule, Invoice,
+    InvoiceRun, LedgerError, LineChange, NewRule, Reconciliation, RuleError, StatedCharge,
 };
 use chrono::NaiveDate;
 
-use super::{store, Fees};
+use super::{charges, store, Fees};
 
 fn err(e: sqlx::Error) -> String {
     e.to_string()
@@ -103,5 +104,27 @@ impl FeeOffice for Fees {
 
     async fn exports(&self) -> Result<Vec<ExportRecord>, String> {
         store::exports(&self.db, 200).await.map_err(err)
+    }
+
+    async fn record_charge(
+        &self,
+        side: Side,
+        request_id: &str,
+        charge: StatedCharge,
+        staff: &str,
+    ) -> Result<Result<(), ChargeError>, String> {
+        let done = charges::record(
+            &self.db,
+            side,
+            request_id,
+            &charge,
+            Actor::Staff(staff.to_owned()),
+        )
+        .await
+        .map_err(err)?;
+        if done.is_ok() {
+            self.nudge();
+        }
+        Ok(done.map(|_| ()))
     }
 }

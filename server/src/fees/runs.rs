@@ -513,7 +513,8 @@ impl Fees {
                 continue;
             }
             let skip: Option<String> = row.try_get("reason")?;
-            match skip {
+            match skip.as_deref() {
+                Some("currency") => r.other_currency.push(request),
                 Some(_) => r.no_rule.push(request),
                 None if seq > cursor => r.pending.push(request),
                 None => r.unexplained.push(request),

@@ -465,6 +465,23 @@ where
         c.payer = Some(payer);
         return Ok(c);
     }
+    let row = sqlx::query(&format!(
+        "SELECT c.customer, {SOURCES} FROM (SELECT CAST($1 AS TEXT) AS customer) c {SOURCE_JOINS}"
+    ))
+    .bind(code)
+    .fetch_one(ex)
+    .await?;
+    from_sources(code, payer, &row)
+}
+
+/// What the partner record or the patron's sign-in says of a customer
+/// without saved details: the columns, and the joins on `c.customer`.
+const SOURCES: &str =
+    "p.body AS partner_body, t.name AS patron_name, t.email AS patron_email, t.lang AS patron_lang";
+const SOURCE_JOINS: &str =
+    "LEFT JOIN partners p ON p.code = c.customer LEFT JOIN patrons t ON t.id = c.customer";
+
+fn from_sources(code: &str, payer: Payer, row: &AnyRow) -> Result<Customer, sqlx::Error> {
     let mut c = Customer {
         code: code.to_owned(),
         payer: Some(payer),
@@ -472,13 +489,9 @@ where
     };
     match payer {
         Payer::Partner => {
-            let body: Option<String> =
-                sqlx::query_scalar("SELECT body FROM partners WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(ex)
-                    .await?;
-            if let Some(p) =
-                body.and_then(|b| serde_json::from_str::<app::domain::partner::Partner>(&b).ok())
+            if let Some(p) = row
+                .try_get::<Option<String>, _>("partner_body")?
+                .and_then(|b| serde_json::from_str::<app::domain::partner::Partner>(&b).ok())
             {
                 c.name = p.name;
                 c.street = p.address.lines.first().cloned();
@@ -490,46 +503,51 @@ where
             }
         }
         Payer::Patron => {
-            if let Some(row) = sqlx::query("SELECT name, email, lang FROM patrons WHERE id = $1")
-                .bind(code)
-                .fetch_optional(ex)
-                .await?
-            {
-                c.name = row
-                    .try_get::<Option<String>, _>("name")?
-                    .unwrap_or_default();
-                c.email = row.try_get("email")?;
-                c.lang = row.try_get("lang")?;
-            }
+            c.name = row
+                .try_get::<Option<String>, _>("patron_name")?
+                .unwrap_or_default();
+            c.email = row.try_get("patron_email")?;
+            c.lang = row.try_get("patron_lang")?;
         }
     }
     Ok(c)
 }
 
-/// Every customer with saved details or with lines, with their details.
+/// Every customer with saved details or with lines, with their details
+/// (two reads, whatever their number).
 pub async fn customers(db: &Db) -> Result<Vec<Customer>, sqlx::Error> {
-    let mut codes: Vec<(String, Payer)> = Vec::new();
-    for row in sqlx::query("SELECT DISTINCT customer, payer FROM fee_lines ORDER BY customer")
+    let mut saved = std::collections::BTreeMap::new();
+    for row in sqlx::query("SELECT * FROM fee_customers")
         .fetch_all(&db.pool)
         .await?
     {
-        let payer: String = row.try_get("payer")?;
-        codes.push((
-            row.try_get("customer")?,
-            Payer::from_code(&payer).unwrap_or(Payer::Partner),
-        ));
+        let c = customer_from_row(&row)?;
+        saved.insert(c.code.clone(), c);
     }
-    let saved: Vec<String> = sqlx::query_scalar("SELECT code FROM fee_customers ORDER BY code")
-        .fetch_all(&db.pool)
-        .await?;
-    for code in saved {
-        if !codes.iter().any(|(c, _)| c == &code) {
-            codes.push((code, Payer::Partner));
+    let mut out = Vec::new();
+    for row in sqlx::query(&format!(
+        "SELECT c.customer, c.payer, {SOURCES} FROM (SELECT DISTINCT customer, payer FROM fee_lines) c {SOURCE_JOINS}"
+    ))
+    .fetch_all(&db.pool)
+    .await?
+    {
+        let code: String = row.try_get("customer")?;
+        let payer = Payer::from_code(&row.try_get::<String, _>("payer")?).unwrap_or(Payer::Partner);
+        out.push(match saved.get(&code) {
+            Some(c) => Customer {
+                payer: Some(payer),
+                ..c.clone()
+            },
+            None => from_sources(&code, payer, &row)?,
+        });
+    }
+    for (code, c) in saved {
+        if !out.iter().any(|o| o.code == code) {
+            out.push(Customer {
+                payer: Some(Payer::Partner),
+                ..c
+            });
         }
-    }
-    let mut out = Vec::with_capacity(codes.len());
-    for (code, payer) in codes {
-        out.push(customer(&db.pool, &code, payer).await?);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
     Ok(out)

@@ -539,6 +539,7 @@ impl Receiver {
             }
             None => ("iso_message".to_owned(), state.clone(), Audience::Internal),
         };
+        let after = to_state.clone();
         history::record(
             &mut *tx,
             &NewEvent {
@@ -554,6 +555,28 @@ impl Receiver {
         )
         .await
         .map_err(storage)?;
+        // The lender's charge for the delivery, for the fee ledger to pass
+        // on (a message applied once records it once).
+        if let Some(charge) = m
+            .delivery_info
+            .as_ref()
+            .and_then(|d| d.delivery_costs.as_ref())
+            .and_then(|c| {
+                app::fees::StatedCharge::parse(&c.monetary_value, &c.currency_code.value, "").ok()
+            })
+        {
+            crate::fees::charges::write(
+                &mut tx,
+                Side::Borrowing,
+                &id,
+                &after,
+                &peer.partner.code,
+                &charge,
+                Actor::Partner(peer.partner.code.clone()),
+            )
+            .await
+            .map_err(storage)?;
+        }
         tx.commit().await.map_err(storage)?;
         Ok(Some(Applied {
             side: Side::Borrowing,

@@ -38,6 +38,9 @@ use crate::config::Config;
 use crate::outbox::backoff;
 use crate::storage::{json_col, ts, Db};
 
+/// Events up to it have been acted on.
+const CURSOR: crate::history::Cursor = crate::history::Cursor::new("iso18626_cursor");
+
 /// How the sender works (from `[iso18626]` and `[outbox]`).
 #[derive(Clone, Debug)]
 pub struct SendSettings {
@@ -171,47 +174,26 @@ impl Sender {
         if !self.settings.enabled {
             return Ok(0);
         }
-        let cursor: i64 =
-            sqlx::query_scalar("SELECT seq FROM iso18626_cursor WHERE name = 'history'")
-                .fetch_optional(&self.db.pool)
-                .await?
-                .unwrap_or(0);
-        let rows = sqlx::query(
-            "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
-             FROM request_events WHERE seq > $1 ORDER BY seq LIMIT 500",
-        )
-        .bind(cursor)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let settled =
-            ts(Utc::now() - chrono::Duration::from_std(self.settings.settle).unwrap_or_default());
-        let mut last = cursor;
+        let batch = CURSOR.settled(&self.db, self.settings.settle).await?;
+        let mut done = None;
         let mut written = 0;
-        for row in &rows {
-            let event = crate::history::event_from_row(row)?;
-            if event.at > settled {
-                break;
-            }
-            match self.plan_one(&event).await {
+        for event in &batch.events {
+            match self.plan_one(event).await {
                 Ok(true) => written += 1,
                 Ok(false) => {}
                 Err(e) => {
-                    self.advance(last).await?;
+                    if let Some(seq) = done {
+                        CURSOR.advance(&self.db, seq).await?;
+                    }
                     return Err(e);
                 }
             }
-            last = last.max(event.seq);
+            done = Some(event.seq);
         }
-        self.advance(last).await?;
+        if let Some(seq) = done {
+            CURSOR.advance(&self.db, seq).await?;
+        }
         Ok(written)
-    }
-
-    async fn advance(&self, seq: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE iso18626_cursor SET seq = $1 WHERE name = 'history' AND seq < $1")
-            .bind(seq)
-            .execute(&self.db.pool)
-            .await?;
-        Ok(())
     }
 
     async fn subject(

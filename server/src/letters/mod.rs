@@ -40,6 +40,9 @@ use crate::mail::Mailer;
 use crate::storage::{ts, Db};
 use templates::{format_date, Values};
 
+/// Events up to it have been acted on.
+const CURSOR: crate::history::Cursor = crate::history::Cursor::new("letter_cursor");
+
 pub struct Letters {
     pub(crate) db: Db,
     mailer: Arc<Mailer>,
@@ -151,56 +154,34 @@ impl Letters {
     /// Writes the letters of the history events after the cursor; returns
     /// how many were written.
     pub async fn plan(&self) -> Result<usize, sqlx::Error> {
-        let cursor: i64 =
-            sqlx::query_scalar("SELECT seq FROM letter_cursor WHERE name = 'history'")
-                .fetch_optional(&self.db.pool)
-                .await?
-                .unwrap_or(0);
-        let rows = sqlx::query(
-            "SELECT seq, side, request_id, at, actor_kind, actor_id, action, from_state, to_state, partner_code, note, note_audience \
-             FROM request_events WHERE seq > $1 ORDER BY seq LIMIT 500",
-        )
-        .bind(cursor)
-        .fetch_all(&self.db.pool)
-        .await?;
-        let settled = ts(Utc::now()
-            - chrono::Duration::milliseconds(
-                i64::try_from(self.config.settle_milliseconds).unwrap_or(i64::MAX),
-            ));
+        let settle = std::time::Duration::from_millis(self.config.settle_milliseconds);
+        let batch = CURSOR.settled(&self.db, settle).await?;
         let mut written = 0;
-        let mut last = cursor;
-        for row in &rows {
-            let event = crate::history::event_from_row(row)?;
-            if event.at > settled {
-                break;
-            }
-            last = last.max(event.seq);
-            for kind in app::letters::letters_for(&event) {
-                match self.from_event(kind, &event).await {
+        let mut done = None;
+        for event in &batch.events {
+            for kind in app::letters::letters_for(event) {
+                match self.from_event(kind, event).await {
                     Ok(true) => written += 1,
                     Ok(false) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, request = %event.request_id, kind = kind.code(), "letters: cannot write a letter; will try again");
                         // Leave the cursor before this event, so it is read again.
-                        self.advance(last.min(event.seq - 1)).await?;
+                        if let Some(seq) = done {
+                            CURSOR.advance(&self.db, seq).await?;
+                        }
                         return Err(e);
                     }
                 }
             }
+            done = Some(event.seq);
         }
-        self.advance(last).await?;
+        if let Some(seq) = done {
+            CURSOR.advance(&self.db, seq).await?;
+        }
         if written > 0 {
             self.wake.notify_one();
         }
         Ok(written)
-    }
-
-    async fn advance(&self, seq: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE letter_cursor SET seq = $1 WHERE name = 'history' AND seq < $1")
-            .bind(seq)
-            .execute(&self.db.pool)
-            .await?;
-        Ok(())
     }
 
     /// The letter an event sends, written once.
