@@ -48,8 +48,14 @@ const server = new SMTPServer({
         to: session.envelope.rcptTo.map((r) => r.address),
         user: session.user || null,
       };
-      fs.writeFileSync(`${base}.eml`, Buffer.concat(chunks));
-      fs.writeFileSync(`${base}.json`, JSON.stringify(envelope));
+      // Written whole, then renamed: a reader polling the folder never
+      // sees a file half written.
+      const put = (file, data) => {
+        fs.writeFileSync(`${file}.part`, data);
+        fs.renameSync(`${file}.part`, file);
+      };
+      put(`${base}.eml`, Buffer.concat(chunks));
+      put(`${base}.json`, JSON.stringify(envelope));
       callback();
     });
   },
