@@ -565,9 +565,18 @@ async fn fees_follow_the_history_on_postgres() {
 /// Rules with conditions: the material, the urgency (needed within
 /// `fees.urgent_days`) and, for patron fees, the patron's group from their
 /// sign-in each pick their own rule; the most specific wins.
-async fn rule_conditions(db: Db) {
-    let config = config();
-    let fees = Fees::new(db.clone(), &config);
+/// The fees, the local backend and its desk on `db`, with Tampere as a
+/// partner; today, and a day a month back for rules to start on.
+async fn with_tampere(
+    db: &Db,
+) -> (
+    std::sync::Arc<Fees>,
+    LocalBackend,
+    LocalDesk,
+    NaiveDate,
+    NaiveDate,
+) {
+    let fees = Fees::new(db.clone(), &config());
     let local = LocalBackend::new(db.clone(), LocalRules::default());
     let desk = LocalDesk::new(db.clone());
     local
@@ -575,7 +584,11 @@ async fn rule_conditions(db: Db) {
         .await
         .unwrap();
     let today = Utc::now().date_naive();
-    let since = today - Duration::days(30);
+    (fees, local, desk, today, today - Duration::days(30))
+}
+
+async fn rule_conditions(db: Db) {
+    let (fees, local, desk, today, since) = with_tampere(&db).await;
     let with = |name: &str, billable, cents, conditions: Conditions| NewRule {
         conditions,
         ..rule(name, billable, Scope::Everyone, cents, None, since)
@@ -779,18 +792,9 @@ async fn rule_conditions_on_postgres() {
 /// the rule's is explained, not priced; refused input stores nothing; the
 /// database refuses to change a recorded amount.
 async fn stated_charges(db: Db) {
-    let config = config();
-    let fees = Fees::new(db.clone(), &config);
-    let other = Fees::new(db.clone(), &config);
+    let (fees, local, desk, today, since) = with_tampere(&db).await;
+    let other = Fees::new(db.clone(), &config());
     let office: &dyn FeeOffice = &*fees;
-    let local = LocalBackend::new(db.clone(), LocalRules::default());
-    let desk = LocalDesk::new(db.clone());
-    local
-        .create_partner(partner("FI-TUNI", "Tampereen yliopisto"))
-        .await
-        .unwrap();
-    let today = Utc::now().date_naive();
-    let since = today - Duration::days(30);
     for r in [
         rule(
             "Välitetty maksu",

@@ -3,5 +3,5 @@
 pub mod field;
 pub mod layout;
 pub mod page;
-pub mod table;
 pub mod post_button;
+pub mod table;
