@@ -20,7 +20,7 @@ pub fn offered(side: Side, partner: Option<&str>, events: &[RequestEvent]) -> bo
         Side::Borrowing => partner.is_some(),
         Side::Lending => events
             .iter()
-            .any(|e| e.action == "ship" || e.action == "send_copy"),
+            .any(|e| super::Billable::is_shipping(e.side.code(), &e.action)),
     }
 }
 

@@ -97,6 +97,15 @@ impl Billable {
         Self::ALL.map(Billable::event)
     }
 
+    /// Whether a lending history action shipped something (a loan or a
+    /// copy): what damage can be recorded against.
+    pub fn is_shipping(side: &str, action: &str) -> bool {
+        matches!(
+            Self::of_event(side, action),
+            Some(Billable::LendingLoan | Billable::LendingCopy)
+        )
+    }
+
     /// Whether its event carries an amount ([`StatedCharge`]) that the line
     /// passes on, with the rule's amount added.
     pub fn passes_on_amount(self) -> bool {
@@ -126,6 +135,9 @@ impl Billable {
 pub const PARTNER_CHARGE_ACTION: &str = "partner_charge";
 /// The history action of damage recorded on a lending request.
 pub const DAMAGED_ACTION: &str = "damaged";
+/// Why the ledger wrote no line for an event with a recorded amount: the
+/// amount is in another currency than the rule's (`fee_skips.reason`).
+pub const SKIP_OTHER_CURRENCY: &str = "currency";
 
 /// An amount recorded with a history event: what the lending library
 /// charged for a borrowing request, or what the damage to a loan costs.

@@ -5,7 +5,9 @@
 //! passing the amount on by the event's rule.
 
 use app::domain::history::{Actor, Audience, NewEvent, Side};
-use app::fees::{format_cents, ChargeError, StatedCharge, DAMAGED_ACTION, PARTNER_CHARGE_ACTION};
+use app::fees::{
+    format_cents, Billable, ChargeError, StatedCharge, DAMAGED_ACTION, PARTNER_CHARGE_ACTION,
+};
 use chrono::Utc;
 use sqlx::Row;
 
@@ -13,38 +15,41 @@ use crate::history;
 use crate::storage::{ts, Db};
 
 /// The request's state and partner, if it may carry such an amount:
-/// a borrowing request sent to a partner, a lending request shipped.
+/// a borrowing request sent to a partner, a lending request that shipped
+/// something (read in the transaction that writes the event, so the state
+/// it records is the state it was).
 async fn chargeable(
-    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     side: Side,
     request_id: &str,
 ) -> Result<Result<(String, String), ChargeError>, sqlx::Error> {
     let sql = match side {
-        Side::Borrowing => {
-            "SELECT status, partner_code, CAST(1 AS BIGINT) AS shipped FROM borrowing_requests WHERE id = $1"
-        }
-        Side::Lending => {
-            "SELECT status, partner_code, (SELECT COUNT(*) FROM request_events e \
-               WHERE e.side = 'lending' AND e.request_id = r.id AND e.action IN ('ship', 'send_copy')) AS shipped \
-             FROM lending_requests r WHERE id = $1"
-        }
+        Side::Borrowing => "SELECT status, partner_code FROM borrowing_requests WHERE id = $1",
+        Side::Lending => "SELECT status, partner_code FROM lending_requests WHERE id = $1",
     };
     let Some(row) = sqlx::query(sql)
         .bind(request_id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut **tx)
         .await?
     else {
         return Ok(Err(ChargeError::NoSuchRequest));
     };
     let state: String = row.try_get("status")?;
-    let partner: Option<String> = row.try_get("partner_code")?;
-    let shipped: i64 = row.try_get("shipped")?;
-    Ok(match (side, partner) {
-        (Side::Borrowing, None) => Err(ChargeError::NotSent),
-        (Side::Lending, _) if shipped == 0 => Err(ChargeError::NotShipped),
-        (_, Some(partner)) => Ok((state, partner)),
-        (Side::Lending, None) => Err(ChargeError::NoSuchRequest),
-    })
+    let Some(partner) = row.try_get::<Option<String>, _>("partner_code")? else {
+        return Ok(Err(ChargeError::NotSent));
+    };
+    if side == Side::Lending {
+        let actions: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT action FROM request_events WHERE side = 'lending' AND request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        if !actions.iter().any(|a| Billable::is_shipping("lending", a)) {
+            return Ok(Err(ChargeError::NotShipped));
+        }
+    }
+    Ok(Ok((state, partner)))
 }
 
 /// Records `charge` with a new history event on the request (state
@@ -56,11 +61,11 @@ pub async fn record(
     charge: &StatedCharge,
     actor: Actor,
 ) -> Result<Result<i64, ChargeError>, sqlx::Error> {
-    let (state, partner) = match chargeable(db, side, request_id).await? {
+    let mut tx = db.begin_write().await?;
+    let (state, partner) = match chargeable(&mut tx, side, request_id).await? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
     };
-    let mut tx = db.begin_write().await?;
     let seq = write(&mut tx, side, request_id, &state, &partner, charge, actor).await?;
     tx.commit().await?;
     Ok(Ok(seq))

@@ -272,7 +272,7 @@ impl Fees {
                 return Ok(false);
             };
             if stated.currency != rule.rule.currency {
-                store::skip(&self.db, event, billable, "currency").await?;
+                store::skip(&self.db, event, billable, app::fees::SKIP_OTHER_CURRENCY).await?;
                 return Ok(false);
             }
             unit_cents += stated.amount_cents;

@@ -514,7 +514,7 @@ impl Fees {
             }
             let skip: Option<String> = row.try_get("reason")?;
             match skip.as_deref() {
-                Some("currency") => r.other_currency.push(request),
+                Some(app::fees::SKIP_OTHER_CURRENCY) => r.other_currency.push(request),
                 Some(_) => r.no_rule.push(request),
                 None if seq > cursor => r.pending.push(request),
                 None => r.unexplained.push(request),

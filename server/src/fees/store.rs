@@ -541,8 +541,9 @@ pub async fn customers(db: &Db) -> Result<Vec<Customer>, sqlx::Error> {
             None => from_sources(&code, payer, &row)?,
         });
     }
+    let billed: std::collections::HashSet<String> = out.iter().map(|c| c.code.clone()).collect();
     for (code, c) in saved {
-        if !out.iter().any(|o| o.code == code) {
+        if !billed.contains(&code) {
             out.push(Customer {
                 payer: Some(Payer::Partner),
                 ..c
