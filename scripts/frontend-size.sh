@@ -140,8 +140,9 @@ if [ "$template" = 1 ]; then
   if [ "$build" = 1 ] || [ ! -d scripts/size-template/target/site/pkg ]; then
     echo "[size] the cargo-leptos starter app, built the same way" >&2
     (cd scripts/size-template \
-      && CARGO_TARGET_DIR="$template_target" LEPTOS_OUTPUT_NAME=template \
-        RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release >&2)
+      && mapfile -t flags < <(kauko_build_flags) \
+      && env -u RUSTFLAGS "${flags[@]}" CARGO_TARGET_DIR="$template_target" LEPTOS_OUTPUT_NAME=template \
+        cargo leptos build --release >&2)
   fi
   out="$(report "The empty cargo-leptos starter app" scripts/size-template/target/site/pkg template "$template_target/release/hash.txt" "")"
   printf '%s\n' "$out" | grep -v '^FIRST_GZ'

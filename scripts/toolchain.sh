@@ -101,7 +101,27 @@ export LEPTOS_OUTPUT_NAME=kauko
 # (app/src/routes.rs) goes into its own chunk, loaded when the page is
 # shown, so a patron's first page does not carry the staff pages. Debug
 # builds and `cargo test` keep their own flags and share compiled crates.
+#
+# The wasm alone is also compiled without panic locations
+# (`-Zlocation-detail=none`: no file names and line numbers in the
+# browser's code) and with `Debug` formatting compiled out
+# (`-Zfmt-debug=none`): about 4 % of the gzipped wasm (issue 14). Nothing a
+# page shows may come from `Debug` (a test in app::domain::status guards the
+# one place that did). Both are rustc options not yet stable, allowed by
+# RUSTC_BOOTSTRAP=1 for this build only; the server's flags stay as they
+# were, so its logs keep their detail. Flags go per target
+# (CARGO_TARGET_<triple>_RUSTFLAGS, which cargo-leptos reads too), so
+# RUSTFLAGS itself must be unset while building.
+kauko_build_flags() { # prints the env assignments for a release build
+  local host extra="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components"
+  host="$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z.-' 'A-Z__')"
+  printf '%s\n' RUSTC_BOOTSTRAP=1 \
+    "CARGO_TARGET_${host}_RUSTFLAGS=$extra" \
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$extra -Zlocation-detail=none -Zfmt-debug=none"
+}
 kauko_release_build() {
-  RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" cargo leptos build --release --split "$@"
+  local flags=()
+  mapfile -t flags < <(kauko_build_flags)
+  env -u RUSTFLAGS "${flags[@]}" cargo leptos build --release --split "$@"
 }
 set +euo pipefail

@@ -2,6 +2,7 @@
 //! patron from the signed-in session (never from its arguments) and goes to
 //! the library system through the resource-sharing port.
 
+pub mod codec;
 pub mod form;
 pub mod lend;
 pub mod mail;
@@ -31,7 +32,7 @@ pub struct Overview {
 }
 
 /// One of the signed-in patron's requests; another patron's is not found.
-#[server(endpoint = "requests/get")]
+#[server(endpoint = "requests/get", output = crate::api::codec::Answer)]
 pub async fn get_request(id: String) -> Result<RequestSummary, ServerFnError> {
     let patron = ssr::require_patron()?;
     let request = ssr::port()?
@@ -48,7 +49,7 @@ pub async fn get_request(id: String) -> Result<RequestSummary, ServerFnError> {
 }
 
 /// Counts of the signed-in patron's active requests and ILL loans.
-#[server(endpoint = "me/overview")]
+#[server(endpoint = "me/overview", output = crate::api::codec::Answer)]
 pub async fn my_overview() -> Result<Overview, ServerFnError> {
     let patron = ssr::require_patron()?;
     let port = ssr::port()?;

@@ -377,7 +377,7 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Starts a dry run of the uploaded files (base64; either may be empty).
-#[server(endpoint = "staff/partners/import/start")]
+#[server(endpoint = "staff/partners/import/start", output = crate::api::codec::Answer)]
 pub async fn import_start(
     alma: String,
     legacy: String,
@@ -408,7 +408,7 @@ pub async fn import_start(
 }
 
 /// Applies a finished dry run; returns the applying run's id.
-#[server(endpoint = "staff/partners/import/apply")]
+#[server(endpoint = "staff/partners/import/apply", output = crate::api::codec::Answer)]
 pub async fn import_apply(job: String) -> Result<String, ServerFnError> {
     let viewer = crate::api::ssr::require_staff()?;
     ssr::service()?
@@ -418,7 +418,7 @@ pub async fn import_apply(job: String) -> Result<String, ServerFnError> {
 }
 
 /// A run's progress, and its report once done.
-#[server(endpoint = "staff/partners/import/status")]
+#[server(endpoint = "staff/partners/import/status", output = crate::api::codec::Answer)]
 pub async fn import_progress(job: String) -> Result<ImportStatus, ServerFnError> {
     let viewer = crate::api::ssr::require_staff()?;
     ssr::service()?
@@ -428,7 +428,7 @@ pub async fn import_progress(job: String) -> Result<ImportStatus, ServerFnError>
 }
 
 /// A finished run's report as CSV text.
-#[server(endpoint = "staff/partners/import/report_csv")]
+#[server(endpoint = "staff/partners/import/report_csv", output = crate::api::codec::Answer)]
 pub async fn import_report_csv(job: String) -> Result<String, ServerFnError> {
     let viewer = crate::api::ssr::require_staff()?;
     ssr::service()?

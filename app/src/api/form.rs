@@ -473,7 +473,7 @@ pub fn duplicates_of(requests: &[BorrowingRequest], wanted: &Citation) -> Vec<Ex
 #[derive(Clone)]
 pub struct LookupLimit(pub std::sync::Arc<dyn super::lend::SubmitLimiter>);
 
-#[server(endpoint = "requests/lookup")]
+#[server(endpoint = "requests/lookup", output = crate::api::codec::Answer)]
 pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnError> {
     use crate::domain::identifiers::parse_identifier;
     let patron = crate::viewer::request_viewer().map(|v| crate::domain::PatronId(v.user_id));
@@ -545,7 +545,7 @@ pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnErr
 /// `<form method="post">` sends them without JavaScript; such a call is
 /// answered with a redirect to the confirmation, or to the form again with
 /// what was typed and what was wrong (see [`PostedForm`]).
-#[server(endpoint = "requests/submit")]
+#[server(endpoint = "requests/submit", output = crate::api::codec::Answer)]
 pub async fn submit_request(
     #[server(flatten)] form: RequestForm,
 ) -> Result<SubmitOutcome, ServerFnError> {

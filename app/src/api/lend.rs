@@ -411,7 +411,7 @@ pub enum LendOutcome {
 /// The partner a per-partner form is for; `None` for an unknown code, an
 /// inactive partner or one the library does not lend to. Answered from
 /// Kauko's copy of the partner list (see [`PartnerLookup`]).
-#[server(endpoint = "lend/partner")]
+#[server(endpoint = "lend/partner", output = crate::api::codec::Answer)]
 pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, ServerFnError> {
     if code.len() > 255 {
         return Ok(None);
@@ -438,7 +438,7 @@ pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, Server
 /// Without JavaScript the page's form posts here with its fields flat; it
 /// is answered with a redirect to the page's confirmation or to the form
 /// again with what was typed and what was wrong.
-#[server(endpoint = "lend/submit")]
+#[server(endpoint = "lend/submit", output = crate::api::codec::Answer)]
 pub async fn submit_lending(
     #[server(flatten)] form: LendForm,
 ) -> Result<LendOutcome, ServerFnError> {
@@ -522,7 +522,7 @@ async fn submit_lending_inner(form: &LendForm) -> Result<LendOutcome, ServerFnEr
 }
 
 /// Lending requests from libraries that are not known partners (staff).
-#[server(endpoint = "staff/lending/held")]
+#[server(endpoint = "staff/lending/held", output = crate::api::codec::Answer)]
 pub async fn lending_held() -> Result<Vec<crate::outbox::HeldLendingRequest>, ServerFnError> {
     super::ssr::require_staff()?;
     super::ssr::outbox()?
@@ -533,7 +533,7 @@ pub async fn lending_held() -> Result<Vec<crate::outbox::HeldLendingRequest>, Se
 
 /// Accepts a held request as coming from this partner (staff): it is
 /// delivered through the outbox. `Some(key)` explains a refusal.
-#[server(endpoint = "staff/lending/accept")]
+#[server(endpoint = "staff/lending/accept", output = crate::api::codec::Answer)]
 pub async fn lending_accept(
     id: String,
     partner_code: String,
@@ -554,7 +554,7 @@ pub async fn lending_accept(
 }
 
 /// Rejects a held request, with a reason (staff).
-#[server(endpoint = "staff/lending/reject")]
+#[server(endpoint = "staff/lending/reject", output = crate::api::codec::Answer)]
 pub async fn lending_reject(id: String, reason: String) -> Result<Option<String>, ServerFnError> {
     super::ssr::require_staff()?;
     let reason = reason.trim();

@@ -32,7 +32,7 @@ pub trait MailLog: Send + Sync {
 }
 
 /// The newest 200 messages Kauko wrote (staff only).
-#[server(endpoint = "staff/mail/list")]
+#[server(endpoint = "staff/mail/list", output = crate::api::codec::Answer)]
 pub async fn staff_mail() -> Result<MailList, ServerFnError> {
     super::ssr::require_staff()?;
     let Some(log) = use_context::<std::sync::Arc<dyn MailLog>>() else {

@@ -251,7 +251,7 @@ pub fn loan_row(l: &IllLoan, rules: &RequestRules, today: NaiveDate) -> LoanRow 
 /// The signed-in patron's requests (active and history) and loans: from
 /// the adapter's copy when it keeps one (at once, with its age when
 /// stale), read again from the library system first when `fresh`.
-#[server(endpoint = "me/requests")]
+#[server(endpoint = "me/requests", output = crate::api::codec::Answer)]
 pub async fn load_my_requests(#[server(default)] fresh: bool) -> Result<MyRequests, ServerFnError> {
     let patron = super::ssr::require_patron()?;
     let port = super::ssr::port()?;
@@ -330,7 +330,7 @@ pub async fn load_my_requests(#[server(default)] fresh: bool) -> Result<MyReques
 
 /// Cancels one of the patron's requests, when the rules allow; one that is
 /// still waiting in Kauko's outbox is withdrawn there.
-#[server(endpoint = "me/cancel")]
+#[server(endpoint = "me/cancel", output = crate::api::codec::Answer)]
 pub async fn cancel_request(id: String) -> Result<ActionResult, ServerFnError> {
     let result = cancel_inner(id).await;
     answer_plain_form(&result);
@@ -378,7 +378,7 @@ async fn cancel_inner(id: String) -> Result<ActionResult, ServerFnError> {
 }
 
 /// Renews one of the patron's ILL loans, when the lender allows.
-#[server(endpoint = "me/renew")]
+#[server(endpoint = "me/renew", output = crate::api::codec::Answer)]
 pub async fn renew_loan(id: String) -> Result<ActionResult, ServerFnError> {
     let result = renew_inner(id).await;
     answer_plain_form(&result);
@@ -470,7 +470,7 @@ pub fn next_key(status: PatronStatus) -> &'static str {
 
 /// One of the signed-in patron's requests (another patron's is "not
 /// found", like one that does not exist).
-#[server(endpoint = "me/request")]
+#[server(endpoint = "me/request", output = crate::api::codec::Answer)]
 pub async fn load_my_request(id: String) -> Result<MyRequest, ServerFnError> {
     use crate::domain::history::{patron_timeline, Side};
     let patron = super::ssr::require_patron()?;

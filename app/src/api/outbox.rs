@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::outbox::OutboxEntry;
 
 /// Failed deliveries, and pending ones that have been tried at least once.
-#[server(endpoint = "staff/outbox/list")]
+#[server(endpoint = "staff/outbox/list", output = crate::api::codec::Answer)]
 pub async fn outbox_stuck() -> Result<Vec<OutboxEntry>, ServerFnError> {
     super::ssr::require_staff()?;
     super::ssr::outbox()?
@@ -16,7 +16,7 @@ pub async fn outbox_stuck() -> Result<Vec<OutboxEntry>, ServerFnError> {
 }
 
 /// Makes a pending or failed delivery due now.
-#[server(endpoint = "staff/outbox/retry")]
+#[server(endpoint = "staff/outbox/retry", output = crate::api::codec::Answer)]
 pub async fn outbox_retry(id: String) -> Result<(), ServerFnError> {
     let staff = super::ssr::require_staff()?;
     leptos::logging::log!("outbox: {} asks to retry {id}", staff.user_id);

@@ -71,33 +71,33 @@ mod ssr {
 }
 
 /// A queue page with its counts.
-#[server(endpoint = "staff/desk/queue", input = Json)]
+#[server(endpoint = "staff/desk/queue", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_queue(side: Side, query: QueueQuery) -> Result<Queue, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::desk()?.queue(side, &query).await.map_err(ssr::error)
 }
 
 /// A request's page: citation, who asked, partner, history, actions.
-#[server(endpoint = "staff/desk/request", input = Json)]
+#[server(endpoint = "staff/desk/request", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_load(side: Side, id: String) -> Result<DeskRequest, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::desk()?.request(side, &id).await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/desk/act", input = Json)]
+#[server(endpoint = "staff/desk/act", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_act(side: Side, input: ActInput) -> Result<ActOutcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     ssr::outcome(ssr::desk()?.act(side, &staff.user_id, input).await)
 }
 
-#[server(endpoint = "staff/desk/note", input = Json)]
+#[server(endpoint = "staff/desk/note", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_note(side: Side, input: NoteInput) -> Result<ActOutcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     ssr::outcome(ssr::desk()?.note(side, &staff.user_id, input).await)
 }
 
 /// The same action on several requests of a queue.
-#[server(endpoint = "staff/desk/bulk", input = Json)]
+#[server(endpoint = "staff/desk/bulk", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_bulk(
     side: Side,
     action: String,
@@ -112,7 +112,7 @@ pub async fn desk_bulk(
 }
 
 /// Kauko's partners (code, name) to send a request to.
-#[server(endpoint = "staff/desk/partners", input = Json)]
+#[server(endpoint = "staff/desk/partners", input = Json, output = crate::api::codec::Answer)]
 pub async fn desk_partners() -> Result<Vec<(String, String)>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::desk()?.partners().await.map_err(ssr::error)

@@ -197,6 +197,27 @@ impl PatronStatus {
     pub fn is_final(self) -> bool {
         matches!(self, Self::Completed | Self::NotFilled | Self::Cancelled)
     }
+
+    /// The classes of the status badge: `status status--<name>`, the name
+    /// being the variant's in lower case (`status--readyforpickup`), which
+    /// `style/main.css` colours. Spelled out rather than taken from `Debug`,
+    /// which the release front end compiles without (`-Zfmt-debug=none`).
+    pub fn css_class(self) -> &'static str {
+        match self {
+            Self::Submitted => "status status--submitted",
+            Self::InProcess => "status status--inprocess",
+            Self::CancellationRequested => "status status--cancellationrequested",
+            Self::OnItsWay => "status status--onitsway",
+            Self::ReadyForPickup => "status status--readyforpickup",
+            Self::AvailableOnline => "status status--availableonline",
+            Self::OnLoan => "status status--onloan",
+            Self::Recalled => "status status--recalled",
+            Self::Overdue => "status status--overdue",
+            Self::Completed => "status status--completed",
+            Self::NotFilled => "status status--notfilled",
+            Self::Cancelled => "status status--cancelled",
+        }
+    }
 }
 
 /// A lending request's status (Alma's lending workflow step code), kept as
@@ -216,6 +237,14 @@ impl LendingStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn badge_classes_are_the_variant_names_the_stylesheet_uses() {
+        for status in PatronStatus::ALL {
+            let from_name = format!("status status--{status:?}").to_lowercase();
+            assert_eq!(status.css_class(), from_name);
+        }
+    }
 
     #[test]
     fn every_known_code_round_trips() {

@@ -135,13 +135,13 @@ mod ssr {
     }
 }
 
-#[server(endpoint = "staff/fees/rules", input = GetUrl)]
+#[server(endpoint = "staff/fees/rules", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_rules() -> Result<Vec<FeeRule>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.rules().await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/fees/add-rule")]
+#[server(endpoint = "staff/fees/add-rule", output = crate::api::codec::Answer)]
 #[allow(clippy::too_many_arguments)]
 pub async fn fees_add_rule(
     name: String,
@@ -194,7 +194,7 @@ pub async fn fees_add_rule(
     )
 }
 
-#[server(endpoint = "staff/fees/end-rule")]
+#[server(endpoint = "staff/fees/end-rule", output = crate::api::codec::Answer)]
 pub async fn fees_end_rule(id: i64, day: String) -> Result<Outcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     let day = match date(&day) {
@@ -213,7 +213,7 @@ pub async fn fees_end_rule(id: i64, day: String) -> Result<Outcome, ServerFnErro
     )
 }
 
-#[server(endpoint = "staff/fees/lines", input = GetUrl)]
+#[server(endpoint = "staff/fees/lines", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_lines(all: bool) -> Result<Vec<FeeLine>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.lines(all).await.map_err(ssr::error)
@@ -221,7 +221,7 @@ pub async fn fees_lines(all: bool) -> Result<Vec<FeeLine>, ServerFnError> {
 
 /// Adjusts (`change` = `adjust`, with the right `amount`) or waives an open
 /// line, with the reason; the answer is the new line's id.
-#[server(endpoint = "staff/fees/change-line")]
+#[server(endpoint = "staff/fees/change-line", output = crate::api::codec::Answer)]
 pub async fn fees_change_line(
     line: String,
     change: String,
@@ -248,13 +248,13 @@ pub async fn fees_change_line(
     )
 }
 
-#[server(endpoint = "staff/fees/customers", input = GetUrl)]
+#[server(endpoint = "staff/fees/customers", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_customers() -> Result<Vec<Customer>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.customers().await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/fees/save-customer")]
+#[server(endpoint = "staff/fees/save-customer", output = crate::api::codec::Answer)]
 #[allow(clippy::too_many_arguments)]
 pub async fn fees_save_customer(
     code: String,
@@ -304,7 +304,7 @@ pub async fn fees_save_customer(
 
 /// Runs invoicing for a period; running the same period again gives the
 /// same run. The answer is the run's id.
-#[server(endpoint = "staff/fees/run")]
+#[server(endpoint = "staff/fees/run", output = crate::api::codec::Answer)]
 pub async fn fees_run(from: String, to: String) -> Result<Outcome, ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     let (from, to) = match period(&from, &to) {
@@ -323,19 +323,19 @@ pub async fn fees_run(from: String, to: String) -> Result<Outcome, ServerFnError
     )
 }
 
-#[server(endpoint = "staff/fees/runs", input = GetUrl)]
+#[server(endpoint = "staff/fees/runs", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_runs() -> Result<Vec<InvoiceRun>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.runs().await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/fees/exports", input = GetUrl)]
+#[server(endpoint = "staff/fees/exports", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_exports() -> Result<Vec<super::ExportRecord>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.exports().await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/fees/invoice", input = GetUrl)]
+#[server(endpoint = "staff/fees/invoice", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_invoice(id: String) -> Result<Option<Invoice>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.invoice(&id).await.map_err(ssr::error)
@@ -343,7 +343,7 @@ pub async fn fees_invoice(id: String) -> Result<Option<Invoice>, ServerFnError> 
 
 /// A credit note reversing the chosen lines of an invoice; the answer is
 /// the credit note's id.
-#[server(endpoint = "staff/fees/credit")]
+#[server(endpoint = "staff/fees/credit", output = crate::api::codec::Answer)]
 pub async fn fees_credit(
     invoice: String,
     lines: Vec<String>,
@@ -362,7 +362,7 @@ pub async fn fees_credit(
     )
 }
 
-#[server(endpoint = "staff/fees/reconcile", input = GetUrl)]
+#[server(endpoint = "staff/fees/reconcile", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn fees_reconcile(
     from: String,
     to: String,
@@ -380,7 +380,7 @@ pub async fn fees_reconcile(
 
 /// Records the lending library's charge on a borrowing request, or damage
 /// to a loan on a lending request (`side`), for the ledger to pass on.
-#[server(endpoint = "staff/fees/record-charge")]
+#[server(endpoint = "staff/fees/record-charge", output = crate::api::codec::Answer)]
 pub async fn fees_record_charge(
     side: String,
     id: String,

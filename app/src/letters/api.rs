@@ -46,7 +46,7 @@ mod ssr {
 }
 
 /// Every letter type, with its switch and last month's deliveries.
-#[server(endpoint = "staff/letters/list", input = GetUrl)]
+#[server(endpoint = "staff/letters/list", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn letters_list() -> Result<Vec<LetterSummary>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.summaries().await.map_err(ssr::error)
@@ -54,7 +54,7 @@ pub async fn letters_list() -> Result<Vec<LetterSummary>, ServerFnError> {
 
 /// One letter's template in one language, with its preview (with the
 /// request's data when `request` names one).
-#[server(endpoint = "staff/letters/detail", input = GetUrl)]
+#[server(endpoint = "staff/letters/detail", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn letters_detail(
     kind: String,
     lang: String,
@@ -69,7 +69,7 @@ pub async fn letters_detail(
 }
 
 /// The preview of a template being edited, before it is saved.
-#[server(endpoint = "staff/letters/preview")]
+#[server(endpoint = "staff/letters/preview", output = crate::api::codec::Answer)]
 pub async fn letters_preview(
     kind: String,
     lang: String,
@@ -90,7 +90,7 @@ pub async fn letters_preview(
         .map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/letters/save")]
+#[server(endpoint = "staff/letters/save", output = crate::api::codec::Answer)]
 pub async fn letters_save(
     kind: String,
     lang: String,
@@ -110,7 +110,7 @@ pub async fn letters_save(
 }
 
 /// Makes an earlier version (0: the shipped default) current again.
-#[server(endpoint = "staff/letters/restore")]
+#[server(endpoint = "staff/letters/restore", output = crate::api::codec::Answer)]
 pub async fn letters_restore(
     kind: String,
     lang: String,
@@ -128,7 +128,7 @@ pub async fn letters_restore(
         .map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/letters/switch")]
+#[server(endpoint = "staff/letters/switch", output = crate::api::codec::Answer)]
 pub async fn letters_switch(kind: String, on: bool) -> Result<(), ServerFnError> {
     let staff = crate::api::ssr::require_staff()?;
     ssr::office()?
@@ -138,14 +138,14 @@ pub async fn letters_switch(kind: String, on: bool) -> Result<(), ServerFnError>
 }
 
 /// The delivery log: the newest letters, all or only failed ones.
-#[server(endpoint = "staff/letters/log", input = GetUrl)]
+#[server(endpoint = "staff/letters/log", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn letters_log(failed_only: bool) -> Result<Vec<SentLetter>, ServerFnError> {
     crate::api::ssr::require_staff()?;
     let state = failed_only.then_some(super::LetterState::Failed);
     ssr::office()?.log(None, state).await.map_err(ssr::error)
 }
 
-#[server(endpoint = "staff/letters/retry")]
+#[server(endpoint = "staff/letters/retry", output = crate::api::codec::Answer)]
 pub async fn letters_retry(id: String) -> Result<bool, ServerFnError> {
     crate::api::ssr::require_staff()?;
     ssr::office()?.retry(&id).await.map_err(ssr::error)

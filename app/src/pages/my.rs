@@ -232,11 +232,11 @@ fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl 
         row.status.label_key()
     };
     let status_class = if row.not_forwarded {
-        "status status--not-forwarded".to_owned()
+        "status status--not-forwarded"
     } else if row.received {
-        "status status--received".to_owned()
+        "status status--received"
     } else {
-        format!("status status--{:?}", row.status).to_lowercase()
+        row.status.css_class()
     };
     let kind_key = row.kind.map(|k| k.label_key());
     let requested = row.requested;

@@ -99,7 +99,7 @@ fn RequestView(
         letters,
     } = r;
     let status_key = row.status.label_key();
-    let status_class = format!("status status--{:?}", row.status).to_lowercase();
+    let status_class = row.status.css_class();
     let id = row.id.clone();
     let cancel_button = row.cancellable.then(|| {
         let id = id.clone();

@@ -8,7 +8,7 @@ use super::Statistics;
 
 /// The figures of `year` (none: the current year), both sides, with the
 /// year before beside them.
-#[server(endpoint = "staff/statistics", input = GetUrl)]
+#[server(endpoint = "staff/statistics", input = GetUrl, output = crate::api::codec::Answer)]
 pub async fn stats_load(year: Option<i32>) -> Result<Statistics, ServerFnError> {
     crate::api::ssr::require_staff()?;
     let source = use_context::<std::sync::Arc<dyn super::StatisticsSource>>().ok_or_else(|| {
