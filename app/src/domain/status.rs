@@ -244,6 +244,32 @@ mod tests {
             let from_name = format!("status status--{status:?}").to_lowercase();
             assert_eq!(status.css_class(), from_name);
         }
+        // Every status colour in the stylesheet reaches a badge: a class
+        // the pages write for a status, or one they write themselves
+        // (app/src/pages/my.rs, app/src/letters/page.rs).
+        let css =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../style/main.css"))
+                .unwrap();
+        let written_by_pages = ["not-forwarded", "received", "overdue", "on", "off"];
+        let mut styled = 0;
+        for (at, _) in css.match_indices(".status--") {
+            let name: String = css[at + 9..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            styled += 1;
+            assert!(
+                written_by_pages.contains(&name.as_str())
+                    || PatronStatus::ALL
+                        .iter()
+                        .any(|s| s.css_class() == format!("status status--{name}")),
+                "style/main.css colours .status--{name}, which no badge has"
+            );
+        }
+        assert!(
+            styled >= 4,
+            "{styled} status colours found in style/main.css"
+        );
     }
 
     #[test]
