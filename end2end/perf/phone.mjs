@@ -3,7 +3,11 @@
 // and the CPU slowed 4x (as Lighthouse's mobile profile does). For each page
 // and network, cold (empty cache) and warm (the same browser again): the
 // moment DOMContentLoaded fired and the moment the WebAssembly front end
-// finished hydrating (<html data-hydrated="true">), in ms from navigation.
+// finished hydrating (<html data-hydrated="true">), in ms from navigation;
+// and for the cold load, the bytes that came over the network (all
+// responses, as sent: compressed where the server compressed) and the
+// encoding the wasm came in (Chromium asks for brotli only over HTTPS, so on
+// plain http://127.0.0.1 the server sends gzip).
 // Usage: node perf/phone.mjs <base-url> [user]   (signs in at the dev IdP)
 import { chromium, devices } from "@playwright/test";
 
@@ -40,6 +44,28 @@ async function signedInContext() {
   return cookies;
 }
 
+/** Counts what the network delivers to a page until `stop()`. */
+function countBytes(cdp) {
+  let bytes = 0;
+  let wasm = "none";
+  const mime = new Map();
+  const onResponse = (e) => {
+    mime.set(e.requestId, e.response.mimeType);
+    if (e.response.mimeType === "application/wasm") {
+      const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      wasm = h["content-encoding"] ?? "identity";
+    }
+  };
+  const onFinished = (e) => { bytes += e.encodedDataLength; };
+  cdp.on("Network.responseReceived", onResponse);
+  cdp.on("Network.loadingFinished", onFinished);
+  return () => {
+    cdp.off("Network.responseReceived", onResponse);
+    cdp.off("Network.loadingFinished", onFinished);
+    return { bytes, wasm };
+  };
+}
+
 async function measure(page, path) {
   await page.goto(`${base}${path}`, { waitUntil: "commit" });
   await page.waitForSelector("html[data-hydrated='true']", { timeout: 120_000 });
@@ -60,9 +86,11 @@ for (const [network, conditions] of Object.entries(networks)) {
     await cdp.send("Network.enable");
     await cdp.send("Network.emulateNetworkConditions", { offline: false, ...conditions });
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+    const stop = countBytes(cdp);
     const cold = await measure(page, path);
+    const { bytes, wasm } = stop();
     const warm = await measure(page, path);
-    rows.push({ network, page: name, cold, warm });
+    rows.push({ network, page: name, cold, warm, bytes, wasm });
     await context.close();
   }
 }
@@ -70,7 +98,8 @@ await browser.close();
 
 const pad = (s, n) => String(s).padEnd(n);
 const ms = (n) => `${(n / 1000).toFixed(2)} s`;
-console.log(`${pad("network", 9)}${pad("page", 14)}${pad("cold DCL", 10)}${pad("cold hydrated", 15)}${pad("warm DCL", 10)}warm hydrated`);
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.log(`${pad("network", 9)}${pad("page", 14)}${pad("cold DCL", 10)}${pad("cold hydrated", 15)}${pad("warm DCL", 10)}${pad("warm hydrated", 15)}${pad("cold bytes", 12)}wasm sent as`);
 for (const r of rows) {
-  console.log(`${pad(r.network, 9)}${pad(r.page, 14)}${pad(ms(r.cold.dcl), 10)}${pad(ms(r.cold.hydrated), 15)}${pad(ms(r.warm.dcl), 10)}${ms(r.warm.hydrated)}`);
+  console.log(`${pad(r.network, 9)}${pad(r.page, 14)}${pad(ms(r.cold.dcl), 10)}${pad(ms(r.cold.hydrated), 15)}${pad(ms(r.warm.dcl), 10)}${pad(ms(r.warm.hydrated), 15)}${pad(kb(r.bytes), 12)}${r.wasm}`);
 }

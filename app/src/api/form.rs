@@ -400,6 +400,7 @@ pub struct ExistingRequest {
     pub id: String,
     pub title: String,
     pub status: PatronStatus,
+    #[serde(with = "crate::domain::date::ymd")]
     pub created: NaiveDate,
 }
 

@@ -19,6 +19,7 @@ pub struct RequestRow {
     pub authors: Option<String>,
     pub kind: Option<CitationType>,
     pub status: PatronStatus,
+    #[serde(with = "crate::domain::date::ymd")]
     pub requested: NaiveDate,
     pub format: Format,
     pub pickup_location: Option<String>,
@@ -41,7 +42,9 @@ pub struct LoanRow {
     pub id: String,
     pub title: String,
     pub author: Option<String>,
+    #[serde(with = "crate::domain::date::ymd")]
     pub loaned: NaiveDate,
+    #[serde(with = "crate::domain::date::ymd")]
     pub due: NaiveDate,
     pub overdue: bool,
     pub renewals: u32,
@@ -85,6 +88,7 @@ pub struct MyRequests {
 pub struct ActionResult {
     pub ok: bool,
     pub message_key: String,
+    #[serde(default, with = "crate::domain::date::ymd_opt")]
     pub due: Option<NaiveDate>,
 }
 
@@ -96,7 +100,7 @@ impl ActionResult {
         q.append_pair("notice", &self.message_key);
         q.append_pair("ok", if self.ok { "1" } else { "0" });
         if let Some(due) = self.due {
-            q.append_pair("due", &due.format("%Y-%m-%d").to_string());
+            q.append_pair("due", &crate::domain::date::format_ymd(due));
         }
         q.finish()
     }
@@ -122,7 +126,7 @@ impl ActionResult {
                     })
                 }
                 "ok" => ok = v == "1",
-                "due" => due = NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok(),
+                "due" => due = crate::domain::date::parse_ymd(&v),
                 _ => {}
             }
         }

@@ -85,7 +85,10 @@ fn is_pmid(s: &str) -> bool {
     !s.is_empty() && s.len() <= 10 && s.chars().all(|c| c.is_ascii_digit()) && !s.starts_with('0')
 }
 
-/// A DOI in canonical form (lower case, no prefix), or `None`.
+/// A DOI in canonical form (ASCII letters in lower case, no prefix), or
+/// `None`. DOI names are compared with ASCII case folding (the DOI
+/// Handbook), so other letters keep their case; and the browser's wasm
+/// needs no Unicode case tables for it.
 pub fn normalize_doi(input: &str) -> Option<String> {
     let mut s = input.trim();
     let lower = s.to_ascii_lowercase();
@@ -113,7 +116,7 @@ pub fn normalize_doi(input: &str) -> Option<String> {
     if !registrant_ok || suffix.is_empty() || s.chars().any(char::is_whitespace) {
         return None;
     }
-    Some(s.to_lowercase())
+    Some(s.to_ascii_lowercase())
 }
 
 /// An ISBN as 13 digits, from an ISBN-10 or ISBN-13 (hyphens and spaces
@@ -219,6 +222,11 @@ mod tests {
                 "{form}"
             );
         }
+        // Only ASCII letters are folded: others are part of the name.
+        assert_eq!(
+            normalize_doi("10.1000/ÄBC-Ü").as_deref(),
+            Some("10.1000/Äbc-Ü")
+        );
         assert_eq!(normalize_doi("10.abc/x"), None);
         assert_eq!(normalize_doi("10.1000/"), None);
     }

@@ -3,6 +3,7 @@
 
 pub mod citation;
 pub mod csv;
+pub mod date;
 pub mod history;
 pub mod identifiers;
 pub mod lending_intake;

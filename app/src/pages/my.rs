@@ -4,24 +4,16 @@
 //! decides; explicit ARIA table roles keep the table a table for screen
 //! readers when a phone's CSS lays the rows out as cards).
 
-use chrono::{Datelike, NaiveDate};
 use leptos::prelude::*;
 
 use crate::api::my::{ActionResult, CancelRequest, LoanRow, MyRequests, RenewLoan, RequestRow};
 use crate::components::page::PageTitle;
 use crate::components::post_button::PostButton;
-use crate::i18n::{t, t_args, Lang};
+use crate::i18n::{t, t_args};
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
 
-/// A date as people write it in each language.
-pub fn format_date(lang: Lang, date: NaiveDate) -> String {
-    match lang {
-        Lang::Fi => format!("{}.{}.{}", date.day(), date.month(), date.year()),
-        Lang::Sv => date.format("%Y-%m-%d").to_string(),
-        Lang::En => date.format("%-d %b %Y").to_string(),
-    }
-}
+pub use crate::domain::date::format_date;
 
 /// A message after an action: what happened, announced politely, or a
 /// failure, announced at once.
@@ -383,6 +375,8 @@ fn LoanTable(rows: Vec<LoanRow>, renew: ServerAction<RenewLoan>) -> impl IntoVie
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+    use chrono::NaiveDate;
 
     #[test]
     fn dates_follow_each_language() {

@@ -80,7 +80,7 @@ pub fn MyRequestPage() -> impl IntoView {
 }
 
 fn day(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    crate::domain::date::parse_ymd(s)
 }
 
 #[component]
