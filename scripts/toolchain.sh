@@ -122,6 +122,9 @@ kauko_build_flags() { # prints the env assignments for a release build
 kauko_release_build() {
   local flags=()
   mapfile -t flags < <(kauko_build_flags)
-  env -u RUSTFLAGS "${flags[@]}" cargo leptos build --release --split "$@"
+  env -u RUSTFLAGS "${flags[@]}" cargo leptos build --release --split "$@" || return
+  # The front end's files compressed once, at their best (brotli 11, gzip
+  # 9), for the server to send as they are (scripts/precompress.mjs).
+  node "$KAUKO_ROOT/scripts/precompress.mjs" "$KAUKO_ROOT/target/site/pkg" "$KAUKO_ROOT/target/site/pkg-precompressed"
 }
 set +euo pipefail

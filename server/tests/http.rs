@@ -482,6 +482,55 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
         hashed.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    // The release build's best-compressed copies (scripts/precompress.mjs)
+    // go out as they are, in the encoding the browser accepts; without a
+    // copy it accepts, the file itself (compressed on the way out).
+    let copies = k.data_dir().join("pkg-precompressed");
+    std::fs::create_dir_all(&copies).unwrap();
+    let name = "kauko.Xq3mZ0aK9_bC-dEfGhIjKl.wasm";
+    std::fs::write(copies.join(format!("{name}.br")), b"brotli copy").unwrap();
+    std::fs::write(copies.join(format!("{name}.gz")), b"gzip copy").unwrap();
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), &b"brotli copy"[..]),
+        ("gzip", Some("gzip"), b"gzip copy"),
+        ("identity", None, b"\0asm"),
+    ] {
+        let res = get(&format!("/pkg/{name}"), &[("accept-encoding", accept)])
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{accept}");
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/wasm",
+            "{accept}"
+        );
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            res.headers().get_all("vary").iter().any(|v| v
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("accept-encoding")),
+            "{accept}: caches must keep the encodings apart"
+        );
+        assert_eq!(&res.bytes().await.unwrap()[..], body, "{accept}");
+    }
+    // A file with no copy: compressed on the way out, as before.
+    let js = get("/pkg/kauko.js", &[("accept-encoding", "br")])
+        .await
+        .unwrap();
+    assert_eq!(js.headers()["content-encoding"], "br");
+    assert!(js.bytes().await.unwrap().len() < 7400 / 10);
     let gone = get("/pkg/kauko.AAAAAAAAAAAAAAAAAAAAAA.wasm", &[])
         .await
         .unwrap();

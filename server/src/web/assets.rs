@@ -1,10 +1,40 @@
 //! The front end's built files (`target/site/pkg`): their names, which
 //! cargo-leptos makes content-hashed (`hash-files` in Cargo.toml: for
 //! example `kauko.Xq3…_A.wasm`, listed in `hash.txt` beside the server's
-//! executable), and how long a browser may keep them.
+//! executable), how long a browser may keep them, and the service that
+//! sends them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use axum::http::{header, HeaderValue};
+use tower::Layer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
+
+/// The folder, beside `pkg`, where the release build keeps each
+/// content-hashed file compressed at its best (`<name>.br`, `<name>.gz`;
+/// scripts/precompress.mjs).
+pub const PRECOMPRESSED_DIR: &str = "pkg-precompressed";
+
+/// `/pkg`: a content-hashed file's precompressed copy when the browser
+/// accepts its encoding (brotli first), else the file from `pkg` (which
+/// the compression layer then compresses on the way out, at a level that
+/// spares the CPU). A copy is only ever made for a hashed name, which never
+/// stands for other bytes, so it cannot be stale. Every answer says it
+/// varies with `Accept-Encoding`, so a cache between keeps the encodings
+/// apart.
+pub fn service(site_root: &Path) -> SetResponseHeader<ServeDir<ServeDir>, HeaderValue> {
+    let files = ServeDir::new(site_root.join(PRECOMPRESSED_DIR))
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeDir::new(site_root.join("pkg")));
+    SetResponseHeaderLayer::if_not_present(
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    )
+    .layer(files)
+}
 
 /// `hash.txt` beside the running executable, if the build wrote one.
 fn hash_file() -> Option<PathBuf> {

@@ -140,12 +140,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.yaml", get(citation_api::openapi))
         .route("/i18n/{file}", get(catalog::catalog))
         // The front end's files, with conditional requests (a browser that
-        // has them gets a 304 without a body); compressed on the way out
-        // by the compression layer.
-        .nest_service(
-            "/pkg",
-            tower_http::services::ServeDir::new(state.config.server.site_root.join("pkg")),
-        )
+        // has them gets a 304 without a body): the copy the release build
+        // compressed at its best (`pkg-precompressed`, brotli or gzip, see
+        // scripts/precompress.mjs) when there is one the browser accepts,
+        // else the file itself, compressed on the way out by the
+        // compression layer.
+        .nest_service("/pkg", assets::service(&state.config.server.site_root))
         // A copy sent as a file: staff upload it, the requesting library
         // downloads it (see desk/copies.rs).
         .route(
