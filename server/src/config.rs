@@ -649,7 +649,8 @@ pub struct ServerConfig {
     /// The public origin (scheme, host, port) users reach Kauko at; used for
     /// absolute links and the Secure cookie flag. Defaults to http://<bind>.
     pub public_url: Option<String>,
-    /// Where the built front end (wasm, js, css, assets) is.
+    /// Where the built front end (wasm, js, css, assets) is: `pkg/` and,
+    /// from a release build, `pkg-precompressed/` (web/assets.rs).
     pub site_root: PathBuf,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
