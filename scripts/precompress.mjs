@@ -7,11 +7,11 @@
 // so a copy can never be stale): `<file>.br` (brotli, quality 11) and
 // `<file>.gz` (gzip, level 9) in a folder of their own beside pkg (pkg keeps
 // exactly what cargo-leptos built), each written through a temporary name
-// so a server reading the folder never sees half a file; copies whose file
-// is gone are removed. The server's /pkg service (server/src/web/mod.rs)
+// so a server reading the folder never sees half a file. A copy that exists
+// is kept (its name says its bytes); copies whose file is gone are removed. The server's /pkg service (server/src/web/mod.rs)
 // sends the one the browser accepts, or pkg's file.
 //   node scripts/precompress.mjs target/site/pkg target/site/pkg-precompressed
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
 
@@ -36,9 +36,7 @@ let kept = 0;
 let before = 0;
 let after = 0;
 for (const name of names) {
-  const file = join(dir, name);
-  const source = statSync(file);
-  const data = readFileSync(file);
+  const data = readFileSync(join(dir, name));
   before += data.length;
   for (const [ext, compress] of [
     [".br", (b) => zlib.brotliCompressSync(b, {
@@ -50,11 +48,7 @@ for (const name of names) {
     [".gz", (b) => zlib.gzipSync(b, { level: 9 })],
   ]) {
     const target = join(outDir, name + ext);
-    let fresh = false;
-    try {
-      fresh = statSync(target).mtimeMs >= source.mtimeMs;
-    } catch {}
-    if (fresh) {
+    if (existsSync(target)) {
       kept++;
       if (ext === ".br") after += statSync(target).size;
       continue;

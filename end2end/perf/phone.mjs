@@ -6,8 +6,8 @@
 // finished hydrating (<html data-hydrated="true">), in ms from navigation;
 // and for the cold load, the bytes that came over the network (all
 // responses, as sent: compressed where the server compressed) and the
-// encoding the wasm came in (Chromium asks for brotli only over HTTPS, so on
-// plain http://127.0.0.1 the server sends gzip).
+// encoding the wasm came in (Chromium asks for brotli on loopback as well
+// as over HTTPS, so the server sends its brotli copy here too).
 // Usage: node perf/phone.mjs <base-url> [user]   (signs in at the dev IdP)
 import { chromium, devices } from "@playwright/test";
 
@@ -48,9 +48,7 @@ async function signedInContext() {
 function countBytes(cdp) {
   let bytes = 0;
   let wasm = "none";
-  const mime = new Map();
   const onResponse = (e) => {
-    mime.set(e.requestId, e.response.mimeType);
     if (e.response.mimeType === "application/wasm") {
       const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
       wasm = h["content-encoding"] ?? "identity";

@@ -12,10 +12,10 @@ use leptos_router::hooks::use_query_map;
 use super::api::{desk_bulk, desk_queue};
 use super::{BulkItem, Queue, QueueQuery, QueueRow};
 use crate::components::page::PageTitle;
+use crate::domain::date::format_date;
 use crate::domain::history::Side;
 use crate::i18n::{t, t_args};
 use crate::pages::coming::StaffOnly;
-use crate::pages::my::format_date;
 use crate::site::{tr, use_i18n};
 
 #[component]

@@ -17,16 +17,21 @@ use crate::i18n::Lang;
 pub fn parse_ymd(text: &str) -> Option<NaiveDate> {
     let mut parts = text.trim().split('-');
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    let digits =
-        |p: &str, max: usize| (1..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
-    if parts.next().is_some() || year.len() != 4 || !digits(year, 4) {
-        return None;
-    }
-    if !digits(month, 2) || !digits(day, 2) {
+    let digits = |p: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if parts.next().is_some()
+        || !digits(year, 4..=4)
+        || !digits(month, 1..=2)
+        || !digits(day, 1..=2)
+    {
         return None;
     }
     NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
+
+/// What a wire date that [`parse_ymd`] cannot read is told.
+const NOT_A_DATE: &str = "expected a date as YYYY-MM-DD";
 
 /// Writes `YYYY-MM-DD`.
 pub fn format_ymd(date: NaiveDate) -> String {
@@ -62,7 +67,7 @@ pub mod ymd {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         let text = String::deserialize(d)?;
-        parse_ymd(&text).ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD"))
+        parse_ymd(&text).ok_or_else(|| D::Error::custom(NOT_A_DATE))
     }
 }
 
@@ -82,7 +87,7 @@ pub mod ymd_opt {
         match Option::<String>::deserialize(d)? {
             Some(text) => parse_ymd(&text)
                 .map(Some)
-                .ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD")),
+                .ok_or_else(|| D::Error::custom(NOT_A_DATE)),
             None => Ok(None),
         }
     }
@@ -149,7 +154,10 @@ mod tests {
                 date.format("%-d %b %Y").to_string()
             );
         }
-        assert_eq!(format_date(Lang::Fi, d(2026, 3, 5)), "5.3.2026");
+        let d = d(2026, 3, 5);
+        assert_eq!(format_date(Lang::Fi, d), "5.3.2026");
+        assert_eq!(format_date(Lang::Sv, d), "2026-03-05");
+        assert_eq!(format_date(Lang::En, d), "5 Mar 2026");
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -9,11 +9,10 @@ use leptos::prelude::*;
 use crate::api::my::{ActionResult, CancelRequest, LoanRow, MyRequests, RenewLoan, RequestRow};
 use crate::components::page::PageTitle;
 use crate::components::post_button::PostButton;
+use crate::domain::date::format_date;
 use crate::i18n::{t, t_args};
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
-
-pub use crate::domain::date::format_date;
 
 /// A message after an action: what happened, announced politely, or a
 /// failure, announced at once.
@@ -369,20 +368,5 @@ fn LoanTable(rows: Vec<LoanRow>, renew: ServerAction<RenewLoan>) -> impl IntoVie
                     .collect_view()}
             </tbody>
         </table>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n::Lang;
-    use chrono::NaiveDate;
-
-    #[test]
-    fn dates_follow_each_language() {
-        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
-        assert_eq!(format_date(Lang::Fi, d), "5.3.2026");
-        assert_eq!(format_date(Lang::Sv, d), "2026-03-05");
-        assert_eq!(format_date(Lang::En, d), "5 Mar 2026");
     }
 }

@@ -3,15 +3,14 @@
 //! the notes staff addressed to them, and what they may do (cancel a
 //! request staff have not started, ask to renew the loan).
 
-use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::my::{load_my_request, ActionResult, CancelRequest, MyRequest, RenewLoan};
 use crate::components::page::PageTitle;
 use crate::components::post_button::PostButton;
+use crate::domain::date::{format_date, parse_ymd};
 use crate::i18n::{t, t_args};
-use crate::pages::my::format_date;
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
 
@@ -77,10 +76,6 @@ pub fn MyRequestPage() -> impl IntoView {
         </Suspense>
     }
     .into_any()
-}
-
-fn day(s: &str) -> Option<NaiveDate> {
-    crate::domain::date::parse_ymd(s)
 }
 
 #[component]
@@ -165,8 +160,8 @@ fn RequestView(
                     {timeline
                         .into_iter()
                         .map(|step| {
-                            let date = day(&step.date);
-                            let due = step.due.as_deref().and_then(day);
+                            let date = parse_ymd(&step.date);
+                            let due = step.due.as_deref().and_then(parse_ymd);
                             let key = step.key.clone();
                             view! {
                                 <li class="timeline__step">
@@ -192,7 +187,7 @@ fn RequestView(
                     <h2 id="myreq-letters">{tr("myreq.letters")}</h2>
                     <ul class="letters">
                         {letters.into_iter().map(|l| {
-                            let date = day(l.sent_at.get(..10).unwrap_or(""));
+                            let date = parse_ymd(l.sent_at.get(..10).unwrap_or(""));
                             view! {
                                 <li>
                                     <details>

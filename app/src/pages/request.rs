@@ -706,7 +706,7 @@ fn DuplicateNotice(
                 <ul>
                     {move || duplicates.get().into_iter().map(|d| {
                         let status = d.status.label_key();
-                        let date = crate::pages::my::format_date(i18n.lang(), d.created);
+                        let date = crate::domain::date::format_date(i18n.lang(), d.created);
                         view! { <li><strong>{d.title.clone()}</strong>" – "{move || t(i18n.lang(), status)}" – "{date}</li> }
                     }).collect_view()}
                     {move || duplicates.with(Vec::is_empty).then(|| ids.get().into_iter().map(|id| {
