@@ -140,10 +140,7 @@ if [ "$template" = 1 ]; then
   if [ "$build" = 1 ] || [ ! -d scripts/size-template/target/site/pkg ]; then
     echo "[size] the cargo-leptos starter app, built the same way" >&2
     (cd scripts/size-template \
-      && mapfile -t flags < <(kauko_build_flags) \
-      && mapfile -t lib < <(kauko_lib_cargo_args) \
-      && env -u RUSTFLAGS "${flags[@]}" CARGO_TARGET_DIR="$template_target" LEPTOS_OUTPUT_NAME=template \
-        cargo leptos build --release "${lib[@]}" >&2)
+      && CARGO_TARGET_DIR="$template_target" LEPTOS_OUTPUT_NAME=template kauko_leptos_release >&2)
   fi
   out="$(report "The empty cargo-leptos starter app" scripts/size-template/target/site/pkg template "$template_target/release/hash.txt" "")"
   printf '%s\n' "$out" | grep -v '^FIRST_GZ'

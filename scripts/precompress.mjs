@@ -8,8 +8,9 @@
 // `<file>.gz` (gzip, level 9) in a folder of their own beside pkg (pkg keeps
 // exactly what cargo-leptos built), each written through a temporary name
 // so a server reading the folder never sees half a file. A copy that exists
-// is kept (its name says its bytes); copies whose file is gone are removed. The server's /pkg service (server/src/web/mod.rs)
-// sends the one the browser accepts, or pkg's file.
+// is kept (its name says its bytes); copies whose file is gone are removed.
+// The server's /pkg service (server/src/web/assets.rs) sends the one the
+// browser accepts, or pkg's file.
 //   node scripts/precompress.mjs target/site/pkg target/site/pkg-precompressed
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

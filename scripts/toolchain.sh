@@ -113,36 +113,30 @@ export LEPTOS_OUTPUT_NAME=kauko
 # (CARGO_TARGET_<triple>_RUSTFLAGS, which cargo-leptos reads too), so
 # RUSTFLAGS itself must be unset while building.
 #
-# And the wasm's standard library is compiled with it, from source
-# (`-Zbuild-std`, the rust-src that every toolchain here has: Debian's
-# rust-web-src, or rustup's component), so the flags above and the
-# wasm-release profile (opt-level "z", one LTO unit) reach std, core and
-# alloc too, and a panic in the browser stops the wasm at once
-# (`-Cpanic=immediate-abort`): no panic hook, no panic message formatting
-# in the download. A panic there shows in the browser's console as
-# "unreachable executed" with its stack (debug builds keep the message).
-# A toolchain without its source (rustup without the rust-src component)
-# builds with the prebuilt std and the ordinary abort instead.
-kauko_has_std_source() {
-  [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]
-}
-kauko_build_flags() { # prints the env assignments for a release build
-  local host extra="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" wasm
+# And the wasm's standard library is compiled with it, from the
+# toolchain's source (`-Zbuild-std`; Debian's rust-web-src, or rustup's
+# rust-src component), so the flags above and the wasm-release profile
+# (opt-level "z", one LTO unit) reach std, core and alloc too, and a panic
+# in the browser stops the wasm at once (`-Cpanic=immediate-abort`): no
+# panic hook, no panic message formatting in the download. A panic there
+# shows in the browser's console as "unreachable executed" with its stack
+# (debug builds keep the message). A toolchain without the source builds
+# with its prebuilt std and the ordinary abort.
+kauko_leptos_release() { # cargo leptos build --release "$@", with the flags above
+  local host extra="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" wasm lib=()
   host="$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z.-' 'A-Z__')"
   wasm="$extra -Zlocation-detail=none -Zfmt-debug=none"
-  if kauko_has_std_source; then wasm="$wasm -Zunstable-options -Cpanic=immediate-abort"; fi
-  printf '%s\n' RUSTC_BOOTSTRAP=1 \
+  if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+    wasm="$wasm -Zunstable-options -Cpanic=immediate-abort"
+    lib=(--lib-cargo-args=-Zbuild-std) # cargo-leptos passes it to the wasm's build only
+  fi
+  env -u RUSTFLAGS RUSTC_BOOTSTRAP=1 \
     "CARGO_TARGET_${host}_RUSTFLAGS=$extra" \
-    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$wasm"
-}
-kauko_lib_cargo_args() { # prints cargo-leptos's option for the wasm's cargo build, if any
-  if kauko_has_std_source; then echo --lib-cargo-args=-Zbuild-std; fi
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$wasm" \
+    cargo leptos build --release "${lib[@]}" "$@"
 }
 kauko_release_build() {
-  local flags=() lib=()
-  mapfile -t flags < <(kauko_build_flags)
-  mapfile -t lib < <(kauko_lib_cargo_args)
-  env -u RUSTFLAGS "${flags[@]}" cargo leptos build --release --split "${lib[@]}" "$@" || return
+  kauko_leptos_release --split "$@" || return
   # The front end's files compressed once, at their best (brotli 11, gzip
   # 9), for the server to send as they are (scripts/precompress.mjs).
   node "$KAUKO_ROOT/scripts/precompress.mjs" "$KAUKO_ROOT/target/site/pkg" "$KAUKO_ROOT/target/site/pkg-precompressed"
