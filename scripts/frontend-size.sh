@@ -30,8 +30,9 @@ done
 # What a browser downloads, measured by node (no extra tool): every file
 # in a pkg folder, raw, gzip -9 and brotli 11; then the first load of each
 # page: the main wasm + js + css (content-hashed names are read from
-# hash.txt), with split builds the chunk loader and the chunks the page
-# preloads (from __wasm_split_manifest*.json, by its lazy route's name),
+# hash.txt), with split builds the chunk loader (the main js imports it,
+# so every page loads it) and the chunks the page preloads (from
+# __wasm_split_manifest*.json, by its lazy route's name),
 # and the page's strings (the largest language's catalogue, fetched beside
 # the wasm). Prints "FIRST_GZ <bytes>": the largest first load of a patron
 # page, gzipped.
@@ -56,7 +57,7 @@ if (hashFile && fs.existsSync(hashFile)) {
 const named = (ext) => (hashes[ext] ? `${name}.${hashes[ext]}.${ext}` : `${name}.${ext}`);
 console.log(`\n${label} (${pkg})`);
 console.log(`${"file".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
-const files = fs.readdirSync(pkg).filter((f) => fs.statSync(path.join(pkg, f)).isFile() && !/\.(br|gz|d\.ts)$/.test(f)).sort();
+const files = fs.readdirSync(pkg).filter((f) => fs.statSync(path.join(pkg, f)).isFile() && !/\.(br|gz)$|\.d(\.[^.]+)?\.ts$/.test(f)).sort();
 const size = {};
 // The split's shared chunks (chunk_N.wasm) are summed in one line.
 let shared = { raw: 0, gz: 0, br: 0 }, sharedCount = 0;
@@ -102,23 +103,29 @@ if (!manifestFile) {
   process.exit(0);
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"));
+// [page, its lazy route, its strings ("patron" or "all"), counted against
+// the patron budget]
 const pages = [
   // The patron pages are in the main module (app/src/routes.rs says why).
-  ["patron pages (/, /request, /my, /lend, …)", null, true], ["/staff", "StaffRoute", false], ["/staff/borrowing", "BorrowingQueueRoute", false],
-  ["/staff/borrowing/:id", "BorrowingRequestRoute", false], ["/staff/partners/import", "StaffImportRoute", false],
+  ["patron pages (/, /request, /my, /my/:id, …)", null, "patron", true],
+  // The lending form is for partner libraries' staff: split off, its own line.
+  ["/lend (libraries)", "LendRoute", "patron", false], ["/lend/:code (libraries)", "LendPartnerRoute", "patron", false],
+  ["/staff (staff)", "StaffRoute", "all", false], ["/staff/borrowing (staff)", "BorrowingQueueRoute", "all", false],
+  ["/staff/borrowing/:id (staff)", "BorrowingRequestRoute", "all", false], ["/staff/partners/import (staff)", "StaffImportRoute", "all", false],
 ];
 const loaderSize = loader ? size[loader] : zero;
 console.log(`\nfirst load of each page (main wasm + js + css + chunk loader + the page's chunks + strings)`);
 console.log(`${"page".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
 let worst = 0;
-for (const [page, route, patron] of pages) {
+for (const [page, route, part, patron] of pages) {
   // The split point of a lazy route: `__{route in snake case}_view_{hash}`.
   const snake = route && route.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
   const keys = route ? Object.keys(manifest).filter((k) => k.startsWith(`__${snake}_view_`)) : [];
   const chunks = [...new Set(keys.flatMap((k) => manifest[k]))];
-  let total = add(add(base, patron ? strings : allStrings), route ? loaderSize : zero);
+  // The main module's js imports the chunk loader, so every page loads it.
+  let total = add(add(base, part === "patron" ? strings : allStrings), loaderSize);
   for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
-  row(`${page}${patron ? "" : " (staff)"}`, total);
+  row(page, total);
   if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy route?)`);
   if (patron && total.gz > worst) worst = total.gz;
 }

@@ -137,6 +137,10 @@ kauko_leptos_release() { # cargo leptos build --release "$@", with the flags abo
 }
 kauko_release_build() {
   kauko_leptos_release --split "$@" || return
+  # wasm-bindgen's TypeScript declarations (kauko.d.<hash>.ts and the
+  # like) are for TypeScript callers, never fetched by a browser: not
+  # shipped.
+  find "$KAUKO_ROOT/target/site/pkg" -maxdepth 1 -type f \( -name '*.d.ts' -o -name '*.d.*.ts' \) -delete
   # The front end's files compressed once, at their best (brotli 11, gzip
   # 9), for the server to send as they are (scripts/precompress.mjs).
   node "$KAUKO_ROOT/scripts/precompress.mjs" "$KAUKO_ROOT/target/site/pkg" "$KAUKO_ROOT/target/site/pkg-precompressed"

@@ -110,8 +110,8 @@ pub fn App() -> impl IntoView {
                     // before and without JavaScript.
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/my/:id") view=pages::my_request::MyRequestPage ssr=SsrMode::InOrder/>
-                    <Route path=StaticSegment("lend") view=pages::LendPage/>
-                    <Route path=path!("/lend/:code") view=pages::LendPartnerPage ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("lend") view={Lazy::<routes::LendRoute>::new()}/>
+                    <Route path=path!("/lend/:code") view={Lazy::<routes::LendPartnerRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=StaticSegment("staff") view={Lazy::<routes::StaffRoute>::new()}/>
                     <Route path=path!("/staff/borrowing") view={Lazy::<routes::BorrowingQueueRoute>::new()}/>
                     <Route path=path!("/staff/borrowing/:id") view={Lazy::<routes::BorrowingRequestRoute>::new()}/>
