@@ -1,20 +1,19 @@
 //! The pages patrons never see (the staff pages and the other libraries'
 //! lending form), which load lazily.
 //!
-//! Each staff page is a lazy route: in a release build made with
+//! Each such page is a lazy route: in a release build made with
 //! cargo-leptos's split mode (`--split`, see `scripts/toolchain.sh`), its
 //! view code goes into WebAssembly chunks that the browser fetches only
 //! when the page is shown (the server names the chunks a page needs in
-//! `<link rel="preload">`, so a staff page opened directly loads them
-//! beside the main module). A patron therefore never downloads the staff
-//! desk, the partner import or the other staff pages. The lending form
-//! for other libraries (`/lend`, `/lend/:code`) is split off the same way:
-//! its users are partner libraries' staff, not patrons, so a patron never
-//! downloads it either. The patron pages stay in the main module: split
-//! too, they came as some eighty small chunks each, slower over a phone's
-//! connection than the bytes they saved (measured: the request form
-//! hydrated after 4.4 s instead of 3.5 s on emulated Fast 3G). Without split mode (tests, `cargo leptos watch`) the
-//! lazy routes simply load at once.
+//! `<link rel="preload">`, so a page opened directly loads them beside the
+//! main module). A patron therefore never downloads the staff desk, the
+//! partner import or the other staff pages, nor the lending form for other
+//! libraries (`/lend`, `/lend/:code`), whose users are partner libraries'
+//! staff. The patron pages stay in the main module: split too, they came
+//! as some eighty small chunks each, slower over a phone's connection than
+//! the bytes they saved (measured: the request form hydrated after 4.4 s
+//! instead of 3.5 s on emulated Fast 3G). Without split mode (tests,
+//! `cargo leptos watch`) the lazy routes simply load at once.
 
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
