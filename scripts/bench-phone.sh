@@ -3,7 +3,8 @@
 # cold and warm cache) for the home page, the request form and My requests:
 # a release Kauko (embedded default, demo data) and the development IdP on
 # free loopback ports, measured by end2end/perf/phone.mjs in Debian's
-# Chromium. Prints DOMContentLoaded and hydration times.
+# Chromium. Prints DOMContentLoaded and hydration times, then Lighthouse's
+# mobile performance score for the same pages (end2end/perf/lighthouse.mjs).
 #   scripts/bench-phone.sh [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -73,7 +73,8 @@ if [ -n "$WASM_BINDGEN_VERSION" ] && ! wasm-bindgen --version 2>/dev/null | grep
     cargo install -q wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
 fi
 
-# npm packages: wasm-opt (binaryen) and the end2end runner in end2end/, the
+# npm packages: wasm-opt (binaryen), the end2end runner and Lighthouse
+# (scripts/bench-phone.sh) in end2end/, the
 # development identity provider in dev/idp/, the loopback SMTP server in
 # dev/smtp/.
 npm_ci() { # $1 = folder with a package-lock.json

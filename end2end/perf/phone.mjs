@@ -8,8 +8,11 @@
 // responses, as sent: compressed where the server compressed) and the
 // encoding the wasm came in (Chromium asks for brotli on loopback as well
 // as over HTTPS, so the server sends its brotli copy here too).
+// Then Lighthouse's mobile performance score for the same pages
+// (perf/lighthouse.mjs).
 // Usage: node perf/phone.mjs <base-url> [user]   (signs in at the dev IdP)
 import { chromium, devices } from "@playwright/test";
+import { lighthouseScores } from "./lighthouse.mjs";
 
 const base = process.argv[2];
 const user = process.argv[3] ?? "aino";
@@ -100,4 +103,15 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`${pad("network", 9)}${pad("page", 14)}${pad("cold DCL", 10)}${pad("cold hydrated", 15)}${pad("warm DCL", 10)}${pad("warm hydrated", 15)}${pad("cold bytes", 12)}wasm sent as`);
 for (const r of rows) {
   console.log(`${pad(r.network, 9)}${pad(r.page, 14)}${pad(ms(r.cold.dcl), 10)}${pad(ms(r.cold.hydrated), 15)}${pad(ms(r.warm.dcl), 10)}${pad(ms(r.warm.hydrated), 15)}${pad(kb(r.bytes), 12)}${r.wasm}`);
+}
+
+console.log("\nLighthouse (mobile: 4x slower CPU, simulated slow 4G of 1.6 Mbit/s and 150 ms)");
+console.log(`${pad("page", 14)}${pad("score", 7)}${pad("FCP", 9)}${pad("LCP", 9)}${pad("TBT", 9)}${pad("CLS", 7)}${pad("Speed Index", 13)}signed in`);
+for (const r of await lighthouseScores(pages.map(([name, path]) => [name, `${base}${path}`]), cookies)) {
+  if (r.error) {
+    console.log(`${pad(r.page, 14)}Lighthouse could not measure it: ${r.error}`);
+    continue;
+  }
+  const secs = (n) => `${(n / 1000).toFixed(2)} s`;
+  console.log(`${pad(r.page, 14)}${pad(Math.round(r.score * 100), 7)}${pad(secs(r.fcp), 9)}${pad(secs(r.lcp), 9)}${pad(`${Math.round(r.tbt)} ms`, 9)}${pad(r.cls.toFixed(3), 7)}${pad(secs(r.si), 13)}${r.signedIn ? "yes" : "no"}`);
 }
