@@ -32,4 +32,4 @@ for _ in $(seq 1 100); do
   curl -fs "$base/healthz" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:$idp_port/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-(cd end2end && node perf/phone.mjs "$base")
+(cd end2end && node perf/phone.mjs "$base" "$(free_port)")

@@ -10,12 +10,15 @@
 // as over HTTPS, so the server sends its brotli copy here too).
 // Then Lighthouse's mobile performance score for the same pages
 // (perf/lighthouse.mjs).
-// Usage: node perf/phone.mjs <base-url> [user]   (signs in at the dev IdP)
+// Usage: node perf/phone.mjs <base-url> <debugging-port> [user]
+//   (signs in at the dev IdP; Chromium's debugging port, a free one, is
+//   where Lighthouse drives the same browser)
 import { chromium, devices } from "@playwright/test";
 import { lighthouseScores } from "./lighthouse.mjs";
 
 const base = process.argv[2];
-const user = process.argv[3] ?? "aino";
+const debuggingPort = Number(process.argv[3]);
+const user = process.argv[4] ?? "aino";
 const networks = {
   // Chrome DevTools / Lighthouse "Fast 3G": 1.6 Mbit/s down, 750 kbit/s up, 150 ms.
   "Fast 3G": { latency: 150, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 },
@@ -31,7 +34,8 @@ const pages = [
 const browser = await chromium.launch({
   executablePath: process.env.KAUKO_CHROMIUM ?? "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    `--remote-debugging-port=${debuggingPort}`],
 });
 
 async function signedInContext() {
@@ -95,7 +99,6 @@ for (const [network, conditions] of Object.entries(networks)) {
     await context.close();
   }
 }
-await browser.close();
 
 const pad = (s, n) => String(s).padEnd(n);
 const ms = (n) => `${(n / 1000).toFixed(2)} s`;
@@ -107,7 +110,9 @@ for (const r of rows) {
 
 console.log("\nLighthouse (mobile: 4x slower CPU, simulated slow 4G of 1.6 Mbit/s and 150 ms)");
 console.log(`${pad("page", 14)}${pad("score", 7)}${pad("FCP", 9)}${pad("LCP", 9)}${pad("TBT", 9)}${pad("CLS", 7)}${pad("Speed Index", 13)}signed in`);
-for (const r of await lighthouseScores(pages.map(([name, path]) => [name, `${base}${path}`]), cookies)) {
+const scores = await lighthouseScores(debuggingPort, pages.map(([name, path]) => [name, `${base}${path}`]), cookies);
+await browser.close();
+for (const r of scores) {
   if (r.error) {
     console.log(`${pad(r.page, 14)}Lighthouse could not measure it: ${r.error}`);
     continue;
