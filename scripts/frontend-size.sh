@@ -32,7 +32,7 @@ done
 # page: the main wasm + js + css (content-hashed names are read from
 # hash.txt), with split builds the chunk loader (the main js imports it,
 # so every page loads it) and the chunks the page preloads (from
-# __wasm_split_manifest*.json, by its lazy route's name),
+# __wasm_split_manifest*.json, by its lazy island's name),
 # and the page's strings (the largest language's catalogue, fetched beside
 # the wasm). Prints "FIRST_GZ <bytes>": the largest first load of a patron
 # page, gzipped.
@@ -103,30 +103,34 @@ if (!manifestFile) {
   process.exit(0);
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"));
-// [page, its lazy route, its strings ("patron" or "all"), counted against
-// the patron budget]
+// [page, its lazy island (none: only the main module), its strings
+// ("patron" or "all"), counted against the patron budget]
 const pages = [
-  // The patron pages are in the main module (app/src/routes.rs says why).
-  ["patron pages (/, /request, /my, /my/:id, …)", null, "patron", true],
+  // The patron pages' islands are in the main module (app/src/hydration.rs);
+  // a page without islands (the home page) loads only the css.
+  ["patron pages (/request, /my, /my/:id)", null, "patron", true],
   // The lending form is for partner libraries' staff: split off, its own line.
-  ["/lend (libraries)", "LendRoute", "patron", false], ["/lend/:code (libraries)", "LendPartnerRoute", "patron", false],
-  ["/staff (staff)", "StaffRoute", "all", false], ["/staff/borrowing (staff)", "BorrowingQueueRoute", "all", false],
-  ["/staff/borrowing/:id (staff)", "BorrowingRequestRoute", "all", false], ["/staff/partners/import (staff)", "StaffImportRoute", "all", false],
+  ["/lend (libraries)", "LendPage", "patron", false], ["/lend/:code (libraries)", "LendPartnerPage", "patron", false],
+  ["/staff/borrowing (staff)", "BorrowingQueuePage", "all", false], ["/staff/borrowing/:id (staff)", "BorrowingRequestPage", "all", false],
+  ["/staff/partners/import (staff)", "StaffImportPage", "all", false], ["/staff/fees (staff)", "FeesPage", "all", false],
 ];
 const loaderSize = loader ? size[loader] : zero;
 console.log(`\nfirst load of each page (main wasm + js + css + chunk loader + the page's chunks + strings)`);
 console.log(`${"page".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
 let worst = 0;
 for (const [page, route, part, patron] of pages) {
-  // The split point of a lazy route: `__{route in snake case}_view_{hash}`.
+  // A lazy island's split point is `{island in snake case}_loader_{hash}`:
+  // its own module (`split_{key}.….wasm`) and the shared chunks the
+  // manifest lists for it.
   const snake = route && route.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-  const keys = route ? Object.keys(manifest).filter((k) => k.startsWith(`__${snake}_view_`)) : [];
-  const chunks = [...new Set(keys.flatMap((k) => manifest[k]))];
+  const keys = route ? Object.keys(manifest).filter((k) => k.replace(/^_+/, "").startsWith(`${snake}_loader_`)) : [];
+  const own = keys.flatMap((k) => files.filter((f) => f.startsWith(`split_${k}.`) && f.endsWith(".wasm")).map((f) => f.slice(0, -5)));
+  const chunks = [...new Set([...own, ...keys.flatMap((k) => manifest[k])])];
   // The main module's js imports the chunk loader, so every page loads it.
   let total = add(add(base, part === "patron" ? strings : allStrings), loaderSize);
   for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
   row(page, total);
-  if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy route?)`);
+  if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy island?)`);
   if (patron && total.gz > worst) worst = total.gz;
 }
 console.log(`FIRST_GZ ${worst}`);

@@ -98,10 +98,12 @@ export LEPTOS_OUTPUT_NAME=kauko
 # The release build, for every script that makes one: Leptos's type-erased
 # components (`--cfg erase_components`) for the server and the wasm alike
 # (they must match, or hydration fails), which makes the release wasm about
-# a quarter smaller; and split mode (`--split`): every lazy route's code
-# (app/src/routes.rs) goes into its own chunk, loaded when the page is
-# shown, so a patron's first page does not carry the staff pages. Debug
-# builds and `cargo test` keep their own flags and share compiled crates.
+# a quarter smaller; and split mode (`--split`): every lazy island's code
+# (the staff pages and the lending form, app/src/hydration.rs) goes into
+# chunks loaded when such a page is shown, so a patron's page does not
+# carry them. Debug builds and `cargo test` keep their own flags and share
+# compiled crates; a debug build for the browser needs `--split` too
+# (`cargo leptos build --split`), or its lazy islands cannot load.
 #
 # The wasm alone is also compiled without panic locations
 # (`-Zlocation-detail=none`: no file names and line numbers in the

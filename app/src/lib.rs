@@ -6,13 +6,14 @@ pub mod components;
 pub mod desk;
 pub mod domain;
 pub mod fees;
+pub mod hydration;
 pub mod i18n;
 pub mod letters;
 pub mod lookup;
 pub mod outbox;
+pub mod page_url;
 pub mod pages;
 pub mod port;
-pub mod routes;
 pub mod settings;
 pub mod site;
 pub mod staff_import;
@@ -23,10 +24,11 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, Lazy, SsrMode, StaticSegment,
+    path, SsrMode, StaticSegment,
 };
 
 use crate::components::layout::{Footer, Header};
+use crate::hydration::IslandScripts;
 use crate::i18n::Lang;
 use crate::site::{provide_site, SiteInfo};
 
@@ -79,7 +81,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // kauko.css, or kauko.<hash>.css when the build hashed it.
                 <HashedStylesheet options=options.clone() id="kauko"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -97,33 +99,34 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
-            // rel="external": the router leaves the link to the browser, which
-            // moves focus to <main> as a skip link must.
-            <a class="skip-link" href="#main" rel="external">{site::tr("skip.main")}</a>
+            <a class="skip-link" href="#main">{site::tr("skip.main")}</a>
             <Header/>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::HomePage/>
                     <Route path=StaticSegment("request") view=pages::RequestPage/>
-                    // In order: the lists are in the HTML as it arrives, so
-                    // the page (and its cancel and renew forms) works
-                    // before and without JavaScript.
+                    // In order (every page with an island): the page's data
+                    // is in the HTML as it arrives, so the page (and its
+                    // cancel and renew forms) works before and without
+                    // JavaScript, and each island hydrates what the server
+                    // rendered (out of order, an island's late parts were
+                    // not what its hydration expected).
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/my/:id") view=pages::my_request::MyRequestPage ssr=SsrMode::InOrder/>
-                    <Route path=StaticSegment("lend") view={Lazy::<routes::LendRoute>::new()}/>
-                    <Route path=path!("/lend/:code") view={Lazy::<routes::LendPartnerRoute>::new()} ssr=SsrMode::InOrder/>
-                    <Route path=StaticSegment("staff") view={Lazy::<routes::StaffRoute>::new()}/>
-                    <Route path=path!("/staff/borrowing") view={Lazy::<routes::BorrowingQueueRoute>::new()}/>
-                    <Route path=path!("/staff/borrowing/:id") view={Lazy::<routes::BorrowingRequestRoute>::new()}/>
-                    <Route path=path!("/staff/lending") view={Lazy::<routes::LendingQueueRoute>::new()}/>
-                    <Route path=path!("/staff/lending/:id") view={Lazy::<routes::LendingRequestRoute>::new()}/>
-                    <Route path=path!("/staff/partners/import") view={Lazy::<routes::StaffImportRoute>::new()}/>
-                    <Route path=path!("/staff/outbox") view={Lazy::<routes::StaffOutboxRoute>::new()}/>
-                    <Route path=path!("/staff/lending-review") view={Lazy::<routes::StaffReviewRoute>::new()}/>
-                    <Route path=path!("/staff/mail") view={Lazy::<routes::StaffMailRoute>::new()}/>
-                    <Route path=path!("/staff/statistics") view={Lazy::<routes::StatisticsRoute>::new()}/>
-                    <Route path=path!("/staff/letters") view={Lazy::<routes::LettersRoute>::new()}/>
-                    <Route path=path!("/staff/fees") view={Lazy::<routes::FeesRoute>::new()}/>
+                    <Route path=StaticSegment("lend") view=pages::LendPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/lend/:code") view=pages::LendPartnerPage ssr=SsrMode::InOrder/>
+                    <Route path=StaticSegment("staff") view=pages::StaffPage/>
+                    <Route path=path!("/staff/borrowing") view=desk::queue::BorrowingQueuePage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/borrowing/:id") view=desk::request::BorrowingRequestPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/lending") view=desk::queue::LendingQueuePage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/lending/:id") view=desk::request::LendingRequestPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/partners/import") view=pages::staff_import::StaffImportPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/outbox") view=pages::staff_outbox::StaffOutboxPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/lending-review") view=pages::staff_review::StaffReviewPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/mail") view=pages::staff_mail::StaffMailPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/statistics") view=stats::page::StatisticsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/letters") view=letters::page::LettersPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/staff/fees") view=fees::page::FeesPage ssr=SsrMode::InOrder/>
                     <Route path=StaticSegment("accessibility") view=pages::AccessibilityPage/>
                 </Routes>
             </main>

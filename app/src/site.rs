@@ -181,27 +181,6 @@ impl I18n {
         let lang = self.lang.get();
         self.site.with_value(|s| s.pickup_name(code, lang))
     }
-
-    /// Switches the language in place (after hydration): fetches its
-    /// strings if the browser has not got them yet, remembers the choice in
-    /// a cookie and updates `<html lang>`. If the strings cannot be
-    /// fetched, the page is loaded in that language instead.
-    pub fn switch(self, lang: Lang) {
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            let url = browser::read_boot()
-                .map(|b| b.catalogs[lang as usize].clone())
-                .unwrap_or_else(|| format!("/i18n/{}.json", lang.code()));
-            if i18n::ensure_loaded(lang, &url).await {
-                self.lang.set(lang);
-                browser::remember_lang(lang);
-            } else {
-                browser::reload_in(lang);
-            }
-        });
-        #[cfg(not(feature = "hydrate"))]
-        self.lang.set(lang);
-    }
 }
 
 pub fn use_i18n() -> I18n {
@@ -246,41 +225,6 @@ mod browser {
         }
         #[cfg(not(feature = "hydrate"))]
         None
-    }
-
-    /// Loads the current page again in `lang` (`?lang=`).
-    #[cfg(feature = "hydrate")]
-    pub(super) fn reload_in(lang: Lang) {
-        if let Some(window) = web_sys::window() {
-            let path = window.location().pathname().unwrap_or_default();
-            let _ = window
-                .location()
-                .set_href(&format!("{path}?lang={}", lang.code()));
-        }
-    }
-
-    #[cfg(feature = "hydrate")]
-    pub(super) fn remember_lang(lang: Lang) {
-        use wasm_bindgen::JsCast;
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let Some(document) = window.document() else {
-            return;
-        };
-        if let Some(html) = document.document_element() {
-            let _ = html.set_attribute("lang", lang.code());
-        }
-        let secure = window.location().protocol().is_ok_and(|p| p == "https:");
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
-            i18n::LANG_COOKIE,
-            lang.code(),
-            if secure { "; Secure" } else { "" }
-        );
-        if let Ok(doc) = document.dyn_into::<web_sys::HtmlDocument>() {
-            let _ = doc.set_cookie(&cookie);
-        }
     }
 }
 

@@ -54,6 +54,7 @@ test("staff run a borrowing request from submitted to closed; the patron follows
   await hydrated(staff);
   await staff.getByRole("link", { name: title }).click();
   await expect(staff.getByRole("heading", { name: title })).toBeVisible();
+  await hydrated(staff);
   await expect(state(staff)).toHaveAttribute("data-state", "REQUEST_CREATED_BOR");
   const requestUrl = staff.url();
   const id = requestUrl.split("/").pop()!.split("?")[0];
@@ -142,8 +143,9 @@ test("staff answer another library's lending request", async ({ page }, info) =>
   // Each project answers its own seeded request.
   const title = phone ? "Life is pretty meaningful" : "Maamme-kirja";
   await page.getByRole("link", { name: title }).click();
-  // The request's page (its code loads on the way: a lazy route).
+  // The request's page (a full page load; its island's code is a lazy chunk).
   await expect(page.getByRole("heading", { level: 2, name: title })).toBeVisible();
+  await hydrated(page);
   await expect(page.getByText(phone ? "Oulun yliopiston kirjasto" : "Tampereen yliopiston kirjasto", { exact: true })).toBeVisible();
   await expect(state(page)).toHaveAttribute("data-state", "RequestReceived");
   await act(page, "Accept: will supply", "WillSupply");
@@ -191,10 +193,12 @@ test("two staff members act on one request at once: the second is told what chan
   await signIn(page, "/staff/borrowing?lang=en", "staff");
   await page.getByRole("link", { name: title }).click();
   await expect(page.getByRole("heading", { level: 2, name: title })).toBeVisible();
+  await hydrated(page);
   const other = await newPage(browser, info);
   await signIn(other, "/staff/borrowing?lang=en", "staff2");
   await other.getByRole("link", { name: title }).click();
   await expect(other.getByRole("heading", { level: 2, name: title })).toBeVisible();
+  await hydrated(other);
 
   await act(page, first[0], first[1]);
   // The second acts on what their page showed: refused, told what changed.

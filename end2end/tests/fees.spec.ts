@@ -68,6 +68,7 @@ test("staff set a rule; a shipped loan is billed, invoiced, exported to SAP and 
   }).toPass({ timeout: 20_000 });
   await page.getByRole("link", { name: title }).click();
   await expect(page.getByRole("heading", { level: 2, name: title })).toBeVisible();
+  await hydrated(page);
   await page.getByRole("button", { name: "Accept: will supply", exact: true }).click();
   await expect(state(page)).toHaveAttribute("data-state", "WillSupply");
   const ship = page.locator("details.action-detail").filter({ has: page.getByText("Ship the loan", { exact: true }) });

@@ -26,7 +26,9 @@ test("staff edit a letter, preview it in Swedish; a question to the patron sends
   await staff.getByRole("link", { name: "Question to the patron" }).click();
   await expect(staff).toHaveURL(/kind=patron_query/);
   await staff.getByRole("navigation", { name: "The letter's languages" }).getByRole("link", { name: "Svenska" }).click();
-  await expect(staff).toHaveURL(/lang=sv/);
+  await expect(staff).toHaveURL(/letter_lang=sv/);
+  // Only the letter's language changes: the page stays in English.
+  await expect(staff.locator("html")).toHaveAttribute("lang", "en");
   await hydrated(staff);
   const body = staff.getByLabel("Text", { exact: true });
   await expect(body).toHaveValue(/Vår personal har en fråga/);
@@ -71,6 +73,7 @@ test("staff edit a letter, preview it in Swedish; a question to the patron sends
   await hydrated(staff);
   await staff.getByRole("link", { name: title }).click();
   await expect(staff.getByRole("heading", { name: title })).toBeVisible();
+  await hydrated(staff);
   const id = staff.url().split("/").pop()!.split("?")[0];
   await staff.getByLabel("Note", { exact: true }).fill("Would the 2019 edition do?");
   await staff.getByLabel(/Show to the patron/).check();

@@ -29,6 +29,7 @@ test("a librarian runs the partner import from the staff page: dry run, report, 
   await signInAsStaff(page, "/staff?lang=en");
   await page.getByRole("link", { name: "Import partner records" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Import partner records");
+  await hydrated(page);
   await expectAccessible(page);
 
   await dryRun(page);

@@ -1,18 +1,19 @@
 //! The frame around every page: header with the service's and library's
-//! names, language switcher and main navigation, and the footer.
+//! names, language switcher and main navigation, and the footer. Rendered
+//! on the server only (plain links and forms; app/src/hydration.rs).
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_location;
 
 use crate::i18n::Lang;
+use crate::page_url::{is_under, page_path, page_query};
 use crate::site::{tr, use_i18n};
 use crate::viewer::{login_href, use_viewer};
 
 #[component]
 pub fn Header() -> impl IntoView {
     let i18n = use_i18n();
-    let location = use_location();
+    let path = page_path();
+    let current = |section: &str| is_under(&path, section).then_some("page");
     view! {
         <header class="site-header">
             <div class="site-header__top">
@@ -27,16 +28,10 @@ pub fn Header() -> impl IntoView {
             </div>
             <nav class="site-nav" aria-label=tr("nav.label")>
                 <ul>
-                    <li><A href="/request">{tr("nav.request")}</A></li>
-                    <li><A href="/my">{tr("nav.my_requests")}</A></li>
-                    <li><A href="/lend">{tr("nav.lend")}</A></li>
-                    // rel="external": a full page load, so the staff pages
-                    // arrive with every string (a patron page has only the
-                    // patron part; app::i18n::Part).
-                    <li><a href="/staff" rel="external" aria-current=move || {
-                        let path = location.pathname.get();
-                        (path == "/staff" || path.starts_with("/staff/")).then_some("page")
-                    }>{tr("nav.staff")}</a></li>
+                    <li><a href="/request" aria-current=current("/request")>{tr("nav.request")}</a></li>
+                    <li><a href="/my" aria-current=current("/my")>{tr("nav.my_requests")}</a></li>
+                    <li><a href="/lend" aria-current=current("/lend")>{tr("nav.lend")}</a></li>
+                    <li><a href="/staff" aria-current=current("/staff")>{tr("nav.staff")}</a></li>
                 </ul>
             </nav>
         </header>
@@ -63,32 +58,29 @@ pub fn Account() -> impl IntoView {
             .into_any()
         }
         None => {
-            let location = use_location();
-            let href = move || {
-                let search = location.search.get();
-                let query = if search.is_empty() || search.starts_with('?') {
-                    search
-                } else {
-                    format!("?{search}")
-                };
-                login_href(&format!("{}{}", location.pathname.get(), query))
+            let query = page_query();
+            let query = if query.is_empty() {
+                query
+            } else {
+                format!("?{query}")
             };
-            // rel="external": a full page load, through the identity provider.
-            view! { <a class="account account__button" href=href rel="external">{tr("auth.sign_in")}</a> }.into_any()
+            let href = login_href(&format!("{}{}", page_path(), query));
+            view! { <a class="account account__button" href=href>{tr("auth.sign_in")}</a> }
+                .into_any()
         }
     }
 }
 
-/// Links to the same page in each language. Without JavaScript they load
-/// the page with `?lang=`; after hydration they switch in place.
+/// Links to the same page in each language: they load the page with
+/// `?lang=`, and the server remembers the choice in a cookie.
 #[component]
 pub fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
-    let location = use_location();
+    let path = page_path();
     let links = Lang::ALL
         .into_iter()
         .map(|lang| {
-            let href = move || format!("{}?lang={}", location.pathname.get(), lang.code());
+            let href = format!("{path}?lang={}", lang.code());
             let current = move || i18n.lang() == lang;
             view! {
                 <li>
@@ -98,10 +90,6 @@ pub fn LanguageSwitcher() -> impl IntoView {
                         lang=lang.code()
                         rel="alternate"
                         aria-current=move || current().then_some("true")
-                        on:click=move |ev| {
-                            ev.prevent_default();
-                            i18n.switch(lang);
-                        }
                     >
                         {lang.native_name()}
                         <span class="visually-hidden" lang=move || i18n.lang().code()>

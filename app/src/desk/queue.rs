@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
+use crate::page_url::use_query_map;
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::api::{desk_bulk, desk_queue};
 use super::{BulkItem, Queue, QueueQuery, QueueRow};
@@ -18,12 +18,12 @@ use crate::i18n::{t, t_args};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
-#[component]
+#[island(lazy)]
 pub fn BorrowingQueuePage() -> impl IntoView {
     view! { <StaffOnly title="desk.borrowing.title" path="/staff/borrowing"><QueueView side=Side::Borrowing/></StaffOnly> }
 }
 
-#[component]
+#[island(lazy)]
 pub fn LendingQueuePage() -> impl IntoView {
     view! { <StaffOnly title="desk.lending.title" path="/staff/lending"><QueueView side=Side::Lending/></StaffOnly> }
 }

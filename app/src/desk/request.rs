@@ -4,9 +4,9 @@
 //! page that someone else has changed meanwhile is refused; the page then
 //! says what changed and shows the request as it is.
 
+use crate::page_url::{path_tail, use_query_map};
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{desk_act, desk_load, desk_note, desk_partners, ActOutcome};
 use super::queue::{side_path, state_key};
@@ -20,12 +20,12 @@ use crate::i18n::{t, t_args};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
-#[component]
+#[island(lazy)]
 pub fn BorrowingRequestPage() -> impl IntoView {
     view! { <StaffOnly title="desk.request.title" path="/staff/borrowing"><RequestDesk side=Side::Borrowing/></StaffOnly> }
 }
 
-#[component]
+#[island(lazy)]
 pub fn LendingRequestPage() -> impl IntoView {
     view! { <StaffOnly title="desk.request.title" path="/staff/lending"><RequestDesk side=Side::Lending/></StaffOnly> }
 }
@@ -41,8 +41,8 @@ enum Said {
 
 #[component]
 fn RequestDesk(side: Side) -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let tail = StoredValue::new(path_tail());
+    let id = move || tail.get_value();
     // An amount recorded with the history (fees) reloads the request too.
     let charge = ServerAction::<FeesRecordCharge>::new();
     let data = Resource::new(

@@ -3,9 +3,9 @@
 //! Finvoice, the printable invoice, credit notes: `?tab=invoices&invoice=…`)
 //! and the reconciliation of billed lines against billable events.
 
+use crate::page_url::use_query_map;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::api::{
     fees_customers, fees_exports, fees_invoice, fees_lines, fees_reconcile, fees_rules, fees_runs,
@@ -23,7 +23,7 @@ use crate::i18n::{t, t_args, Lang};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
-#[component]
+#[island(lazy)]
 pub fn FeesPage() -> impl IntoView {
     view! { <StaffOnly title="fees.title" path="/staff/fees"><FeesView/></StaffOnly> }
 }

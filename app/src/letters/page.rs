@@ -1,11 +1,12 @@
 //! `/staff/letters`: every letter with its trigger, its switch and Alma's
-//! letter for the same notice, and the delivery log; `?kind=…&lang=…` opens
-//! one letter's template in one language: edit, preview (with a request's
+//! letter for the same notice, and the delivery log; `?kind=…&letter_lang=…`
+//! opens one letter's template in one language (`lang` stays the page's
+//! own language): edit, preview (with a request's
 //! data or a sample), save, the versions with restore, and the difference
 //! from the shipped default.
 
+use crate::page_url::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::api::{
     letters_detail, letters_list, letters_log, LettersPreview, LettersRestore, LettersRetry,
@@ -20,7 +21,7 @@ use crate::i18n::{t, t_args, Lang};
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
-#[component]
+#[island(lazy)]
 pub fn LettersPage() -> impl IntoView {
     view! { <StaffOnly title="letters.title" path="/staff/letters"><LettersView/></StaffOnly> }
 }
@@ -31,7 +32,7 @@ fn LettersView() -> impl IntoView {
     let kind = move || query.with(|q| q.get("kind").and_then(|k| LetterKind::from_code(&k)));
     move || match kind() {
         Some(kind) => {
-            let lang = query.with(|q| q.get("lang").and_then(|l| Lang::from_tag(&l)));
+            let lang = query.with(|q| q.get("letter_lang").and_then(|l| Lang::from_tag(&l)));
             let lang = lang.unwrap_or_else(|| use_i18n().lang());
             let request = query
                 .with(|q| q.get("request"))
@@ -54,7 +55,11 @@ fn short_time(ts: &str) -> String {
 }
 
 fn editor_href(kind: LetterKind, lang: Lang) -> String {
-    format!("/staff/letters?kind={}&lang={}", kind.code(), lang.code())
+    format!(
+        "/staff/letters?kind={}&letter_lang={}",
+        kind.code(),
+        lang.code()
+    )
 }
 
 #[component]

@@ -5,7 +5,6 @@
 //! the partner's instructions.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::form::RequestForm;
 use crate::api::lend::{
@@ -23,7 +22,7 @@ use crate::pages::request::{
 use crate::site::{tr, use_i18n};
 
 /// The general form.
-#[component]
+#[island(lazy)]
 pub fn LendPage() -> impl IntoView {
     view! {
         <PageTitle key="page.lend.title"/>
@@ -33,10 +32,10 @@ pub fn LendPage() -> impl IntoView {
 }
 
 /// A partner's own form.
-#[component]
+#[island(lazy)]
 pub fn LendPartnerPage() -> impl IntoView {
-    let params = use_params_map();
-    let code = move || params.read().get("code").unwrap_or_default();
+    let tail = StoredValue::new(crate::page_url::path_tail());
+    let code = move || tail.get_value();
     let partner = Resource::new(code, lend_partner);
     view! {
         <PageTitle key="page.lend.title"/>
@@ -85,7 +84,7 @@ fn LendFormView(partner: Option<PartnerDetails>) -> impl IntoView {
     // Sent without JavaScript, the form comes back here (see
     // `submit_lending`): as the confirmation, or with what was typed and
     // what was wrong. The server and the browser read the same URL.
-    let query = leptos_router::hooks::use_location().search.get_untracked();
+    let query = crate::page_url::page_query();
     let posted = posted_lend_form(&query);
     let sent = sent_lend_form(&query);
     let mut citation = RequestForm {

@@ -31,7 +31,7 @@ fn notice_of(lang: crate::i18n::Lang, r: ActionResult) -> Notice {
     }
 }
 
-#[component]
+#[island]
 pub fn MyRequestsPage() -> impl IntoView {
     if use_viewer().is_none() {
         return view! { <super::coming::SignInNeeded title="page.my.title" path="/my"/> }
@@ -51,8 +51,7 @@ pub fn MyRequestsPage() -> impl IntoView {
     let renew = ServerAction::<RenewLoan>::new();
     // A cancel or renewal sent without JavaScript comes back with its
     // result in the URL (`api::my::ActionResult::query`).
-    let from_url =
-        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked());
+    let from_url = ActionResult::from_query(&crate::page_url::page_query());
     let notice = RwSignal::new(from_url.map(|r| notice_of(i18n.lang(), r)));
 
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
@@ -208,9 +207,7 @@ fn RequestRowView(row: RequestRow, cancel: ServerAction<CancelRequest>) -> impl 
     let i18n = use_i18n();
     // Without JavaScript, "Cancel request" opens `/my?cancel={id}`, which
     // shows the question for that row.
-    let asked = leptos_router::hooks::use_location()
-        .search
-        .get_untracked()
+    let asked = crate::page_url::page_query()
         .trim_start_matches('?')
         .split('&')
         .any(|pair| pair == format!("cancel={}", row.id));

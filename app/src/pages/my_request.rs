@@ -4,7 +4,6 @@
 //! request staff have not started, ask to renew the loan).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::my::{load_my_request, ActionResult, CancelRequest, MyRequest, RenewLoan};
 use crate::components::page::PageTitle;
@@ -14,29 +13,27 @@ use crate::i18n::{t, t_args};
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
 
-#[component]
+#[island]
 pub fn MyRequestPage() -> impl IntoView {
     if use_viewer().is_none() {
         return view! { <super::coming::SignInNeeded title="myreq.title" path="/my"/> }.into_any();
     }
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let tail = StoredValue::new(crate::page_url::path_tail());
+    let id = move || tail.get_value();
     let data = Resource::new(id, load_my_request);
     let cancel = ServerAction::<CancelRequest>::new();
     let renew = ServerAction::<RenewLoan>::new();
     // A cancel or renewal sent without JavaScript comes back with its
     // result in the URL.
     let notice = RwSignal::new(
-        ActionResult::from_query(&leptos_router::hooks::use_location().search.get_untracked()).map(
-            |r| {
-                let due = r
-                    .due
-                    .map(|d| format_date(i18n.lang(), d))
-                    .unwrap_or_default();
-                (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
-            },
-        ),
+        ActionResult::from_query(&crate::page_url::page_query()).map(|r| {
+            let due = r
+                .due
+                .map(|d| format_date(i18n.lang(), d))
+                .unwrap_or_default();
+            (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
+        }),
     );
     let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
         let Some(result) = result else { return };

@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 use crate::components::page::PageTitle;
 use crate::site::{tr, use_i18n};
@@ -12,8 +11,8 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     let i18n = use_i18n();
-    let path = use_location().pathname;
-    let body = move || crate::i18n::t_args(i18n.lang(), "notfound.body", &[("path", &path.get())]);
+    let path = crate::page_url::page_path();
+    let body = move || crate::i18n::t_args(i18n.lang(), "notfound.body", &[("path", &path)]);
     view! {
         <PageTitle key="notfound.title"/>
         <p>{body}</p>

@@ -4,6 +4,7 @@
 //! knows.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::api::form::{
     posted_form, sent_form, ExistingRequest, LookupCitation, LookupOutcome, RequestForm,
@@ -201,74 +202,118 @@ where
 {
 }
 
+/// What the form starts with, worked out on the server from the page's
+/// address (an OpenURL or `?id=` from discovery, or a form sent without
+/// JavaScript coming back) and handed to the form's island, so the
+/// browser needs no OpenURL or query parsing of its own.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormStart {
+    initial: RequestForm,
+    errors: Vec<FieldError>,
+    /// The patron's active requests for the same work (their numbers).
+    duplicates: Vec<String>,
+    /// A translation key: the form could not be sent.
+    failed: Option<String>,
+    /// The request's number, and whether the library system has it yet.
+    created: Option<(String, bool)>,
+    /// An identifier to look up at once.
+    identifier: Option<String>,
+    from_discovery: bool,
+}
+
+impl FormStart {
+    /// The start for a page opened with this query string.
+    fn from_query(query: &str, pickups: &[(String, String)]) -> Self {
+        // Sent without JavaScript, the form comes back here (see
+        // `submit_request`): as the confirmation, or with what was typed
+        // and what was wrong.
+        let posted = posted_form(query);
+        let sent = sent_form(query);
+        let entry = if posted.is_some() {
+            Entry {
+                citation: None,
+                identifier: None,
+            }
+        } else {
+            entry_from_query(query)
+        };
+        let mut initial = RequestForm {
+            kind: "article".into(),
+            format: "DIGITAL".into(),
+            ..Default::default()
+        };
+        let from_discovery = entry.citation.is_some();
+        if let Some(c) = &entry.citation {
+            initial.fill_from(c, false);
+        }
+        if let [(only, _)] = pickups {
+            initial.pickup_location = only.clone();
+        }
+        let mut start = FormStart {
+            from_discovery,
+            identifier: entry.identifier,
+            created: sent.map(|s| (s.id, s.delivered)),
+            ..Default::default()
+        };
+        if let Some(p) = posted {
+            initial = p.form;
+            initial.confirm_duplicate = false;
+            start.errors = p.errors;
+            start.duplicates = p.duplicates;
+            start.failed = p.failed;
+        }
+        // The server writes a key into the page, so a form sent before (or
+        // without) JavaScript is one request however often it is sent; the
+        // browser makes its own when it takes over.
+        #[cfg(feature = "ssr")]
+        if initial.idempotency_key.is_empty() {
+            initial.idempotency_key = crate::api::form::new_server_key();
+        }
+        start.initial = initial;
+        start
+    }
+}
+
+/// `/request`: the form, for a signed-in patron.
 #[component]
 pub fn RequestPage() -> impl IntoView {
     if use_viewer().is_none() {
         return view! { <super::coming::SignInNeeded title="page.request.title" path="/request"/> }
             .into_any();
     }
-    let i18n = use_i18n();
-    let location = leptos_router::hooks::use_location();
-    let query = location.search.get_untracked();
-    // Sent without JavaScript, the form comes back here (see
-    // `submit_request`): as the confirmation, or with what was typed and
-    // what was wrong. The server and the browser read the same URL.
-    let posted = posted_form(&query);
-    let sent = sent_form(&query);
-    let entry = if posted.is_some() {
-        Entry {
-            citation: None,
-            identifier: None,
-        }
-    } else {
-        entry_from_query(&query)
-    };
-    let mut initial = RequestForm {
-        kind: "article".into(),
-        format: "DIGITAL".into(),
-        ..Default::default()
-    };
-    let from_discovery = entry.citation.is_some();
-    if let Some(c) = &entry.citation {
-        initial.fill_from(c, false);
-    }
-    let pickups = i18n.pickup_locations();
-    if let [(only, _)] = pickups.as_slice() {
-        initial.pickup_location = only.clone();
-    }
-    if let Some(p) = &posted {
-        initial = p.form.clone();
-        initial.confirm_duplicate = false;
-    }
-    // The server writes a key into the page, so a form sent before (or
-    // without) JavaScript is one request however often it is sent; the
-    // browser makes its own when it takes over.
-    #[cfg(feature = "ssr")]
-    if initial.idempotency_key.is_empty() {
-        initial.idempotency_key = crate::api::form::new_server_key();
-    }
-    let fields = Fields::new(initial.clone());
-    let errors = RwSignal::new(
-        posted
-            .as_ref()
-            .map(|p| p.errors.clone())
-            .unwrap_or_default(),
+    let start = FormStart::from_query(
+        &crate::page_url::page_query(),
+        &use_i18n().pickup_locations(),
     );
+    view! { <RequestFormIsland start/> }.into_any()
+}
+
+/// The form itself: the part of the page that runs in the browser.
+#[island]
+fn RequestFormIsland(start: FormStart) -> impl IntoView {
+    let i18n = use_i18n();
+    let FormStart {
+        initial,
+        errors,
+        duplicates: posted_duplicates,
+        failed,
+        created,
+        identifier,
+        from_discovery,
+    } = start;
+    let fields = Fields::new(initial.clone());
+    let errors = RwSignal::new(errors);
     let open_access = RwSignal::new(None::<OpenAccessCopy>);
     let duplicates = RwSignal::new(Vec::<ExistingRequest>::new());
-    let posted_duplicates = posted
-        .as_ref()
-        .map(|p| p.duplicates.clone())
-        .unwrap_or_default();
     let duplicate_blocked = RwSignal::new(!posted_duplicates.is_empty());
     let posted_duplicates = RwSignal::new(posted_duplicates);
-    let submit_error = RwSignal::new(posted.as_ref().and_then(|p| p.failed.clone()));
+    let submit_error = RwSignal::new(failed);
     // The confirmation: the request's number, and whether the library
     // system has it yet (false: received, being forwarded).
-    let created = RwSignal::new(sent.map(|s| (s.id, s.delivered)));
+    let created = RwSignal::new(created);
     let lookup = IdentifierLookup::new(
         fields,
-        entry.identifier.clone().unwrap_or_default(),
+        identifier.clone().unwrap_or_default(),
         move |outcome| {
             open_access.set(outcome.open_access.clone());
             duplicates.set(outcome.duplicates.clone());
@@ -286,7 +331,7 @@ pub fn RequestPage() -> impl IntoView {
             fields.key.set(new_key());
         }
     });
-    let auto_lookup = entry.identifier.clone();
+    let auto_lookup = identifier;
     Effect::new(move |_| {
         if let Some(id) = auto_lookup.clone() {
             lookup.only_empty.set_value(from_discovery);

@@ -14,7 +14,7 @@ use crate::staff_import::{
 };
 
 /// The page, for staff only (the server answers 403 to patrons as well).
-#[component]
+#[island(lazy)]
 pub fn StaffImportPage() -> impl IntoView {
     view! { <StaffOnly title="import.title" path="/staff/partners/import"><ImportTool/></StaffOnly> }
 }

@@ -9,7 +9,7 @@ use crate::pages::coming::StaffOnly;
 use crate::site::tr;
 
 /// The page, for staff only (the server function answers 403 to patrons).
-#[component]
+#[island(lazy)]
 pub fn StaffMailPage() -> impl IntoView {
     view! { <StaffOnly title="mail.title" path="/staff/mail"><MailTool/></StaffOnly> }
 }

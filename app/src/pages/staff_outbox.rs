@@ -12,7 +12,7 @@ use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
 /// The page, for staff only (the server functions answer 403 to patrons).
-#[component]
+#[island(lazy)]
 pub fn StaffOutboxPage() -> impl IntoView {
     view! { <StaffOnly title="outbox.title" path="/staff/outbox"><OutboxTool/></StaffOnly> }
 }

@@ -4,8 +4,8 @@
 //! of every figure. The year is picked in a plain GET form, so the page
 //! works before (and without) its script and a link keeps the year.
 
+use crate::page_url::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::api::stats_load;
 use super::chart::Chart;
@@ -16,7 +16,7 @@ use crate::i18n::t;
 use crate::pages::coming::StaffOnly;
 use crate::site::{tr, use_i18n};
 
-#[component]
+#[island(lazy)]
 pub fn StatisticsPage() -> impl IntoView {
     view! { <StaffOnly title="stats.title" path="/staff/statistics"><StatisticsView/></StaffOnly> }
 }

@@ -1,0 +1,131 @@
+//! The address of the page being shown, read the same way on the server
+//! (the request's URI) and in the browser (`window.location`).
+//!
+//! Kauko's pages are rendered on the server and only their interactive
+//! parts (islands, see `app/src/lib.rs`) run in the browser. Leptos's
+//! router runs on the server only, so its hooks (`use_location`,
+//! `use_query_map`, `use_params_map`) are not there for code inside an
+//! island. These are: every page is a full page load, so the browser's
+//! address is the address the server rendered.
+
+use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
+
+/// The page's path, e.g. `/my/42`.
+pub fn page_path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .map(|p| p.uri.path().to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_location(|l| l.pathname())
+    }
+}
+
+/// The page's query string without its `?` (empty when there is none).
+pub fn page_query() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.uri.query().map(str::to_owned))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser_location(|l| l.search())
+            .trim_start_matches('?')
+            .to_owned()
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn browser_location(
+    part: impl Fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>,
+) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| part(&w.location()).ok())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = part;
+        String::new()
+    }
+}
+
+/// The page's query parameters, decoded.
+pub fn query_map() -> ParamsMap {
+    form_urlencoded::parse(page_query().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The page's query parameters as a signal, like the router's hook (they do
+/// not change while the page is shown).
+pub fn use_query_map() -> Signal<ParamsMap> {
+    Signal::stored(query_map())
+}
+
+/// The last segment of the page's path, decoded: a route's `:id` or `:code`.
+pub fn path_tail() -> String {
+    last_segment(&page_path())
+}
+
+fn last_segment(path: &str) -> String {
+    let tail = path.rsplit('/').next().unwrap_or_default();
+    // Percent-decoding without turning `+` into a space, as in a path.
+    let bytes = tail.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether the page is `prefix` or under it (for `aria-current`).
+pub fn is_under(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_match_whole_segments() {
+        assert!(is_under("/staff", "/staff"));
+        assert!(is_under("/staff/fees", "/staff"));
+        assert!(!is_under("/staffing", "/staff"));
+        assert!(!is_under("/my", "/staff"));
+    }
+
+    #[test]
+    fn the_last_segment_is_decoded_as_a_path() {
+        assert_eq!(last_segment("/my/42"), "42");
+        assert_eq!(last_segment("/lend/HELKA%20A+B"), "HELKA A+B");
+        assert_eq!(last_segment("/lend/%zz%"), "%zz%");
+    }
+}
