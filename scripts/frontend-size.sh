@@ -59,15 +59,21 @@ console.log(`\n${label} (${pkg})`);
 console.log(`${"file".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
 const files = fs.readdirSync(pkg).filter((f) => fs.statSync(path.join(pkg, f)).isFile() && !/\.(br|gz)$|\.d(\.[^.]+)?\.ts$/.test(f)).sort();
 const size = {};
-// The split's shared chunks (chunk_N.wasm) are summed in one line.
+// The split's shared chunks (chunk_N.wasm) and the lazy islands' own
+// modules (split_….wasm) are summed in a line each.
 let shared = { raw: 0, gz: 0, br: 0 }, sharedCount = 0;
+let own = { raw: 0, gz: 0, br: 0 }, ownCount = 0;
 for (const f of files) {
   size[f] = sizes(path.join(pkg, f));
   if (/^chunk_\d+\.(.*\.)?wasm$/.test(f)) {
     shared = { raw: shared.raw + size[f].raw, gz: shared.gz + size[f].gz, br: shared.br + size[f].br };
     sharedCount++;
+  } else if (/^split_.*\.wasm$/.test(f)) {
+    own = { raw: own.raw + size[f].raw, gz: own.gz + size[f].gz, br: own.br + size[f].br };
+    ownCount++;
   } else row(f, size[f]);
 }
+if (ownCount) row(`lazy islands (${ownCount} split_….wasm)`, own);
 if (sharedCount) row(`shared chunks (${sharedCount} chunk_N.wasm)`, shared);
 const add = (a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br });
 const zero = { raw: 0, gz: 0, br: 0 };

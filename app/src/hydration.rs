@@ -40,7 +40,7 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     let pkg = options.site_pkg_dir.to_string();
     let js = format!("/{pkg}/{js}.js");
     let wasm = format!("/{pkg}/{wasm}.wasm");
-    // JSON strings are valid JavaScript string literals; the names are ours.
+    // Rust's quoting of these plain paths is a valid JavaScript string.
     let script = format!(
         "{}\n({:?}, {:?});",
         include_str!("hydration/islands.js")
