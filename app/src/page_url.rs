@@ -21,7 +21,7 @@ pub fn page_path() -> String {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_location(|l| l.pathname())
+        browser_location("pathname")
     }
 }
 
@@ -35,20 +35,23 @@ pub fn page_query() -> String {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        browser_location(|l| l.search())
+        browser_location("search")
             .trim_start_matches('?')
             .to_owned()
     }
 }
 
+/// A part of `window.location` (`pathname` or `search`; empty outside a
+/// browser).
 #[cfg(not(feature = "ssr"))]
-fn browser_location(
-    part: impl Fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>,
-) -> String {
+fn browser_location(part: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
         web_sys::window()
-            .and_then(|w| part(&w.location()).ok())
+            .and_then(|w| match part {
+                "pathname" => w.location().pathname().ok(),
+                _ => w.location().search().ok(),
+            })
             .unwrap_or_default()
     }
     #[cfg(not(feature = "hydrate"))]
