@@ -105,6 +105,20 @@ fn last_segment(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// This page in another language: the same path and query, with `lang` set
+/// (a request form opened from an OpenURL keeps its citation).
+pub fn in_language(path: &str, query: &str, lang: &str) -> String {
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && *pair != "lang" && !pair.starts_with("lang="))
+        .collect();
+    if kept.is_empty() {
+        format!("{path}?lang={lang}")
+    } else {
+        format!("{path}?{}&lang={lang}", kept.join("&"))
+    }
+}
+
 /// Whether the page is `prefix` or under it (for `aria-current`).
 pub fn is_under(path: &str, prefix: &str) -> bool {
     path == prefix
@@ -123,6 +137,20 @@ mod tests {
         assert!(is_under("/staff/fees", "/staff"));
         assert!(!is_under("/staffing", "/staff"));
         assert!(!is_under("/my", "/staff"));
+    }
+
+    #[test]
+    fn another_language_keeps_the_query() {
+        assert_eq!(in_language("/", "", "sv"), "/?lang=sv");
+        assert_eq!(in_language("/my", "lang=fi", "en"), "/my?lang=en");
+        assert_eq!(
+            in_language("/request", "rft.atitle=A%26B&lang=fi&id=10.1%2Fx", "sv"),
+            "/request?rft.atitle=A%26B&id=10.1%2Fx&lang=sv"
+        );
+        assert_eq!(
+            in_language("/lend", "language=x", "en"),
+            "/lend?language=x&lang=en"
+        );
     }
 
     #[test]

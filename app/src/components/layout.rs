@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::Lang;
-use crate::page_url::{is_under, page_path, page_query};
+use crate::page_url::{in_language, is_under, page_path, page_query};
 use crate::site::{tr, use_i18n};
 use crate::viewer::{login_href, use_viewer};
 
@@ -72,15 +72,16 @@ pub fn Account() -> impl IntoView {
 }
 
 /// Links to the same page in each language: they load the page with
-/// `?lang=`, and the server remembers the choice in a cookie.
+/// `?lang=` (keeping the rest of its address), and the server remembers
+/// the choice in a cookie.
 #[component]
 pub fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
-    let path = page_path();
+    let (path, query) = (page_path(), page_query());
     let links = Lang::ALL
         .into_iter()
         .map(|lang| {
-            let href = format!("{path}?lang={}", lang.code());
+            let href = in_language(&path, &query, lang.code());
             let current = move || i18n.lang() == lang;
             view! {
                 <li>
