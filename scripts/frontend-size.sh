@@ -112,9 +112,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"
 // [page, its lazy island (none: only the main module), its strings
 // ("patron" or "all"), counted against the patron budget]
 const pages = [
-  // The patron pages' islands are in the main module (app/src/hydration.rs);
-  // a page without islands (the home page) loads only the css.
-  ["patron pages (/request, /my, /my/:id)", null, "patron", true],
+  // The request form is the patron pages' one island, in the main module
+  // (app/src/hydration.rs); a page without islands (the home page, My
+  // requests and a request's page) loads only the css.
+  ["patron request form (/request)", null, "patron", true],
   // The lending form is for partner libraries' staff: split off, its own line.
   ["/lend (libraries)", "LendPage", "patron", false], ["/lend/:code (libraries)", "LendPartnerPage", "patron", false],
   ["/staff/borrowing (staff)", "BorrowingQueuePage", "all", false], ["/staff/borrowing/:id (staff)", "BorrowingRequestPage", "all", false],
@@ -123,6 +124,7 @@ const pages = [
 const loaderSize = loader ? size[loader] : zero;
 console.log(`\nfirst load of each page (main wasm + js + css + chunk loader + the page's chunks + strings)`);
 console.log(`${"page".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
+row("pages without islands (/, /my, /my/:id)", size[named("css")] || zero);
 let worst = 0;
 for (const [page, route, part, patron] of pages) {
   // A lazy island's split point is `{island in snake case}_loader_{hash}`:

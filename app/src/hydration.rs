@@ -2,22 +2,23 @@
 //!
 //! Kauko's pages are rendered on the server, and their links and forms
 //! work as plain HTML. Only the parts of a page that need the browser are
-//! islands (Leptos's `#[island]`): the request form with its lookup, My
-//! requests with its cancel and renew buttons, the lending form, and each
-//! staff page. The browser downloads and runs the code of those islands
-//! only; the header, the footer, the home page and the other static pages
-//! never reach it, and neither does the router (every page is a full page
-//! load). A patron's phone thus gets a small WebAssembly module.
+//! islands (Leptos's `#[island]`): the request form with its lookup, the
+//! lending form, and each staff page. The browser downloads and runs the
+//! code of those islands only; the header, the footer, the home page, My
+//! requests (whose cancel and renew are plain forms) and the other static
+//! pages never reach it, and neither does the router (every page is a
+//! full page load). A patron's phone thus gets a small WebAssembly module.
 //!
 //! The islands patrons never use (the lending form for other libraries and
 //! the staff pages) are lazy (`#[island(lazy)]`): in a release build made
 //! with cargo-leptos's split mode (`--split`, see `scripts/toolchain.sh`)
 //! their code goes into chunks that the browser fetches only when such a
-//! page is shown. The patron pages' islands stay in the main module: split
-//! off, My requests came in some sixty chunks, 89 KB more than the request
-//! form's page (measured 2026-12-05). Builds without split mode (`cargo
-//! leptos build` without `--split`) cannot load lazy islands, so every
-//! script builds with it.
+//! page is shown. The request form stays in the main module: it is the
+//! one patron island, and split off it would come in many small chunks
+//! (My requests, an island until 2026-12-06, came in some sixty chunks
+//! when split off: 89 KB more than the request form's page, measured
+//! 2026-12-05). Builds without split mode (`cargo leptos build` without
+//! `--split`) cannot load lazy islands, so every script builds with it.
 //!
 //! [`IslandScripts`] loads the module (not at all on a page without
 //! islands, such as the home page), lets it fetch the page's strings
@@ -52,7 +53,7 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     // The module is fetched beside the page, except on the pages that
     // have no island (the script then does not load it at all).
-    let has_islands = !STATIC_PAGES.contains(&crate::page_url::page_path().as_str());
+    let has_islands = crate::page_has_islands(&crate::page_url::page_path());
     let preload = has_islands.then(|| {
         view! {
             <link rel="modulepreload" href=js.clone() crossorigin="anonymous"/>
@@ -65,49 +66,65 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Pages with no island. Only the preloads depend on this list: the
-/// script itself looks for islands in the page.
-const STATIC_PAGES: [&str; 3] = ["/", "/accessibility", "/staff"];
-
 /// The js and wasm files' names without extension: `kauko.<hash>` when the
-/// build hashed them (cargo-leptos's `hash.txt` beside the server binary).
+/// build hashed them ([`built_hash`]).
 fn module_names(options: &LeptosOptions) -> (String, String) {
+    let name = options.output_name.to_string();
     #[cfg(feature = "ssr")]
-    {
-        use std::sync::OnceLock;
-        static NAMES: OnceLock<(String, String)> = OnceLock::new();
-        NAMES
-            .get_or_init(|| {
-                let name = options.output_name.to_string();
-                if !options.hash_files {
-                    let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
-                        format!("{name}_bg")
-                    } else {
-                        name.clone()
-                    };
-                    return (name, wasm);
-                }
-                let hashes = std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| exe.parent().map(|p| p.join(options.hash_file.as_ref())))
-                    .and_then(|path| std::fs::read_to_string(path).ok())
-                    .unwrap_or_default();
-                let hash = |kind: &str| {
-                    hashes.lines().find_map(|line| {
-                        let (file, hash) = line.trim().split_once(':')?;
-                        (file.trim() == kind).then(|| format!("{name}.{}", hash.trim()))
-                    })
-                };
-                (
-                    hash("js").unwrap_or_else(|| name.clone()),
-                    hash("wasm").unwrap_or_else(|| name.clone()),
-                )
-            })
-            .clone()
+    if options.hash_files {
+        let named = |kind| built_hash(kind).map_or_else(|| name.clone(), |h| format!("{name}.{h}"));
+        return (named("js"), named("wasm"));
     }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let name = options.output_name.to_string();
-        (name.clone(), name)
+    // Without hashes, cargo-leptos names the wasm `<name>_bg` unless the
+    // output name was set at build time.
+    let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
+        format!("{name}_bg")
+    } else {
+        name.clone()
+    };
+    (name, wasm)
+}
+
+/// The content hash in the name of a built front-end file (`kind`: `js`,
+/// `wasm` or `css`), from the `hash.txt` cargo-leptos writes beside the
+/// server's executable when it hashes names (`hash-files` in Cargo.toml).
+/// Read once. `None` when the build wrote no hashes. The server's asset
+/// service reads the same (server/src/web/assets.rs).
+#[cfg(feature = "ssr")]
+pub fn built_hash(kind: &str) -> Option<&'static str> {
+    use std::sync::OnceLock;
+    static HASHES: OnceLock<Option<String>> = OnceLock::new();
+    let text = HASHES
+        .get_or_init(|| {
+            let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+            std::fs::read_to_string(path).ok()
+        })
+        .as_deref()?;
+    hash_of(text, kind)
+}
+
+/// Whether the build hashed the front end's file names (wrote `hash.txt`).
+#[cfg(feature = "ssr")]
+pub fn names_are_hashed() -> bool {
+    built_hash("wasm").is_some()
+}
+
+/// One kind's hash in `hash.txt` (lines `kind: hash`).
+#[cfg(feature = "ssr")]
+fn hash_of<'a>(text: &'a str, kind: &str) -> Option<&'a str> {
+    text.lines().find_map(|line| {
+        let (file, hash) = line.split_once(':')?;
+        (file.trim() == kind).then(|| hash.trim())
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn hashes_by_kind() {
+        let text = "js: AbC\nwasm:  Def_-1 \ncss: x\n";
+        assert_eq!(super::hash_of(text, "wasm"), Some("Def_-1"));
+        assert_eq!(super::hash_of(text, "css"), Some("x"));
+        assert_eq!(super::hash_of(text, "png"), None);
     }
 }

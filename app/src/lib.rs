@@ -105,12 +105,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::HomePage/>
                     <Route path=StaticSegment("request") view=pages::RequestPage/>
-                    // In order (every page with an island): the page's data
-                    // is in the HTML as it arrives, so the page (and its
+                    // In order (every page with data): the page's data is
+                    // in the HTML as it arrives, so the page (and its
                     // cancel and renew forms) works before and without
                     // JavaScript, and each island hydrates what the server
                     // rendered (out of order, an island's late parts were
-                    // not what its hydration expected).
+                    // not what its hydration expected). A page without an
+                    // island is listed in `page_has_islands` below.
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/my/:id") view=pages::my_request::MyRequestPage ssr=SsrMode::InOrder/>
                     <Route path=StaticSegment("lend") view=pages::LendPage ssr=SsrMode::InOrder/>
@@ -133,6 +134,16 @@ pub fn App() -> impl IntoView {
             <Footer/>
         </Router>
     }
+}
+
+/// Whether the page at `path` has islands (code for the browser), so its
+/// `<head>` preloads the WebAssembly module (app/src/hydration.rs). Kept
+/// beside the routes above: a page listed wrongly only loads a little
+/// slower (the page's script itself looks for islands).
+pub(crate) fn page_has_islands(path: &str) -> bool {
+    let without =
+        matches!(path, "/" | "/accessibility" | "/staff" | "/my") || path.starts_with("/my/");
+    !without
 }
 
 /// Pages a test or tool can walk: every route of the shell.

@@ -81,28 +81,10 @@ pub fn path_tail() -> String {
 
 fn last_segment(path: &str) -> String {
     let tail = path.rsplit('/').next().unwrap_or_default();
-    // Percent-decoding without turning `+` into a space, as in a path.
-    let bytes = tail.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    // Percent-decoded as a path is: `+` stays a `+`.
+    percent_encoding::percent_decode_str(tail)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// This page in another language: the same path and query, with `lang` set

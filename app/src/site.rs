@@ -77,9 +77,9 @@ struct Boot {
     site: SiteInfo,
     #[serde(default)]
     viewer: Option<Viewer>,
-    /// Where the browser fetches each language's strings (fi, sv, en).
+    /// Where the browser fetches the page's strings, in its language.
     #[serde(default)]
-    catalogs: [String; 3],
+    catalog: String,
 }
 
 /// The JSON block the browser reads at hydration, safe inside `<script>`.
@@ -89,7 +89,7 @@ pub fn boot_json(site: &SiteInfo, lang: Lang, viewer: Option<Viewer>, part: i18n
         lang,
         site: site.clone(),
         viewer,
-        catalogs: Lang::ALL.map(|l| i18n::catalog_url(l, part)),
+        catalog: i18n::catalog_url(lang, part),
     })
     .unwrap_or_else(|_| "{}".into());
     json.replace('<', "\\u003c")
@@ -142,32 +142,34 @@ pub fn request_lang(site: &SiteInfo) -> Lang {
 }
 
 /// The language and site facts of this page, shared by every component.
+/// The language is fixed for the page's life: the language switcher loads
+/// the page again in the other language (`page_url::in_language`).
 #[derive(Clone, Copy)]
 pub struct I18n {
-    lang: RwSignal<Lang>,
+    lang: Lang,
     site: StoredValue<SiteInfo>,
 }
 
 impl I18n {
     pub fn lang(self) -> Lang {
-        self.lang.get()
+        self.lang
     }
 
-    /// A reactive translated string.
+    /// A translated string, as a view's text.
     pub fn t(self, key: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-        move || i18n::t(self.lang.get(), key)
+        move || i18n::t(self.lang, key)
     }
 
     pub fn library_name(self) -> impl Fn() -> String + Copy + Send + Sync + 'static {
         move || {
             self.site
-                .with_value(|s| s.library_name.get(self.lang.get()).to_owned())
+                .with_value(|s| s.library_name.get(self.lang).to_owned())
         }
     }
 
     /// The configured pickup locations (code, name in the current language).
     pub fn pickup_locations(self) -> Vec<(String, String)> {
-        let lang = self.lang.get();
+        let lang = self.lang;
         self.site.with_value(|s| {
             s.pickup_locations
                 .iter()
@@ -178,7 +180,7 @@ impl I18n {
 
     /// A pickup location's name in the current language.
     pub fn pickup_name(self, code: &str) -> String {
-        let lang = self.lang.get();
+        let lang = self.lang;
         self.site.with_value(|s| s.pickup_name(code, lang))
     }
 }
@@ -204,7 +206,7 @@ pub fn provide_site() {
         .map(|b| (b.lang, b.site, b.viewer))
         .unwrap_or_default();
     provide_context(I18n {
-        lang: RwSignal::new(lang),
+        lang,
         site: StoredValue::new(site),
     });
     provide_context(ViewerContext(StoredValue::new(viewer)));
@@ -235,8 +237,7 @@ pub async fn load_page_strings() -> bool {
     let Some(boot) = browser::read_boot() else {
         return false;
     };
-    let url = boot.catalogs[boot.lang as usize].clone();
-    !url.is_empty() && i18n::ensure_loaded(boot.lang, &url).await
+    !boot.catalog.is_empty() && i18n::ensure_loaded(boot.lang, &boot.catalog).await
 }
 
 #[cfg(feature = "ssr")]

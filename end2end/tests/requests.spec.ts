@@ -36,6 +36,13 @@ function row(page: Page, title: string) {
 test("My requests: statuses, why an action is not offered, renew and cancel", async ({ page }, info) => {
   const p = patronFor(info);
   await signIn(page, "/my?lang=en", p.user);
+  // The page is rendered on the server only: its forms need no
+  // WebAssembly, and none is fetched (app/src/pages/my.rs).
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes(".wasm")) wasm.push(r.url());
+  });
+  await page.reload();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("My requests");
   await expect(page.getByRole("heading", { name: "Active requests" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Past requests" })).toBeVisible();
@@ -65,10 +72,13 @@ test("My requests: statuses, why an action is not offered, renew and cancel", as
   await expect(request.getByText("Cancel this request?")).toBeVisible();
   await request.getByRole("button", { name: "Yes, cancel it" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Request cancelled." })).toBeVisible();
+  // The result is focused, so a screen reader reads it out.
+  await expect(page.getByRole("status").filter({ hasText: "Request cancelled." })).toBeFocused();
   const history = page.locator("section", { has: page.getByRole("heading", { name: "Past requests" }) });
   await expect(row(page, p.cancellable).getByText("Cancelled")).toBeVisible();
   await expect(history.getByText(p.cancellable, { exact: true })).toBeVisible();
   await expectAccessible(page);
+  expect(wasm, "My requests fetched WebAssembly").toEqual([]);
 
   // The page in Finnish, rendered on the server with the data.
   await page.goto("/my?lang=fi");
@@ -109,6 +119,14 @@ test("opening an OpenURL link while signed out: sign in, land on the prefilled f
   await expect(page.getByLabel("Year")).toHaveValue("2014");
   await expect(page.getByLabel("Volume")).toHaveValue("69");
   await expectAccessible(page);
+
+  // The language switcher loads the same address in Finnish: the
+  // citation from the OpenURL is still there.
+  await page.getByRole("link", { name: /^Suomi/ }).click();
+  await expect(page.locator("html")).toHaveAttribute("lang", "fi");
+  await expect(page).toHaveURL(/rft\.atitle=Life/);
+  await expect(page.locator('input[name="title"]')).toHaveValue("Life is pretty meaningful");
+  await expect(page.locator('input[name="container_title"]')).toHaveValue("American Psychologist");
 });
 
 test("nothing overflows at 320 px", async ({ page }, info) => {

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::my::{load_my_request, ActionResult, CancelRequest, MyRequest, RenewLoan};
+use crate::api::my::{load_my_request, MyRequest};
 use crate::components::page::PageTitle;
 use crate::components::post_button::PostButton;
 use crate::domain::date::{format_date, parse_ymd};
@@ -13,75 +13,39 @@ use crate::i18n::{t, t_args};
 use crate::site::{tr, use_i18n};
 use crate::viewer::use_viewer;
 
-#[island]
+/// Rendered on the server only, like My requests (`super::my`): cancel and
+/// renew are forms that come back here with their result.
+#[component]
 pub fn MyRequestPage() -> impl IntoView {
     if use_viewer().is_none() {
         return view! { <super::coming::SignInNeeded title="myreq.title" path="/my"/> }.into_any();
     }
-    let i18n = use_i18n();
-    let tail = StoredValue::new(crate::page_url::path_tail());
-    let id = move || tail.get_value();
-    let data = Resource::new(id, load_my_request);
-    let cancel = ServerAction::<CancelRequest>::new();
-    let renew = ServerAction::<RenewLoan>::new();
-    // A cancel or renewal sent without JavaScript comes back with its
-    // result in the URL.
-    let notice = RwSignal::new(
-        ActionResult::from_query(&crate::page_url::page_query()).map(|r| {
-            let due = r
-                .due
-                .map(|d| format_date(i18n.lang(), d))
-                .unwrap_or_default();
-            (r.ok, t_args(i18n.lang(), &r.message_key, &[("due", &due)]))
-        }),
-    );
-    let on_result = move |result: Option<Result<ActionResult, ServerFnError>>| {
-        let Some(result) = result else { return };
-        let lang = i18n.lang();
-        notice.set(Some(match result {
-            Ok(r) => {
-                let due = r.due.map(|d| format_date(lang, d)).unwrap_or_default();
-                (r.ok, t_args(lang, &r.message_key, &[("due", &due)]))
-            }
-            Err(_) => (false, t(lang, "my.error.action")),
-        }));
-        data.refetch();
-    };
-    Effect::new(move |_| on_result(cancel.value().get()));
-    Effect::new(move |_| on_result(renew.value().get()));
+    let id = crate::page_url::path_tail();
     view! {
         <PageTitle key="myreq.title"/>
         <p><a href="/my">{tr("myreq.back")}</a></p>
-        <div class="notice-area">
-            <p role="status" class="notice notice--ok" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| n.0))>
-                {move || notice.get().filter(|n| n.0).map(|n| n.1)}
-            </p>
-            <p role="alert" class="notice notice--error" hidden=move || !notice.with(|n| n.as_ref().is_some_and(|n| !n.0))>
-                {move || notice.get().filter(|n| !n.0).map(|n| n.1)}
-            </p>
-        </div>
+        <super::my::ActionNotice/>
         <Suspense fallback=move || view! { <p role="status">{tr("my.loading")}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(r) => view! { <RequestView r cancel renew/> }.into_any(),
-                    Err(_) => view! {
-                        <p class="notice notice--error" role="alert">{tr("myreq.not_found")}</p>
+            {move || {
+                let id = id.clone();
+                Suspend::new(async move {
+                    match load_my_request(id).await {
+                        Ok(r) => view! { <RequestView r/> }.into_any(),
+                        Err(_) => view! {
+                            <p class="notice notice--error" role="alert">{tr("myreq.not_found")}</p>
+                        }
+                        .into_any(),
                     }
-                    .into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
     .into_any()
 }
 
 #[component]
-fn RequestView(
-    r: MyRequest,
-    cancel: ServerAction<CancelRequest>,
-    renew: ServerAction<RenewLoan>,
-) -> impl IntoView {
-    let i18n = use_i18n();
+fn RequestView(r: MyRequest) -> impl IntoView {
+    let lang = use_i18n().lang();
     let MyRequest {
         row,
         citation,
@@ -94,11 +58,8 @@ fn RequestView(
     let status_class = row.status.css_class();
     let id = row.id.clone();
     let cancel_button = row.cancellable.then(|| {
-        let id = id.clone();
         view! {
-            <PostButton action="/api/me/cancel" id=id.clone() class="button button--danger"
-                disabled=cancel.pending()
-                on_press=Callback::new(move |_| { cancel.dispatch(CancelRequest { id: id.clone() }); })>
+            <PostButton action="/api/me/cancel" id=id.clone() class="button button--danger">
                 {tr("my.cancel")}
             </PostButton>
         }
@@ -106,23 +67,20 @@ fn RequestView(
     let loan_view = loan.map(|l| {
         let due = l.due;
         let renew_part = if l.renewable {
-            let loan_id = l.id.clone();
             view! {
-                <PostButton action="/api/me/renew" id=loan_id.clone() class="button button--secondary"
-                    disabled=renew.pending()
-                    on_press=Callback::new(move |_| { renew.dispatch(RenewLoan { id: loan_id.clone() }); })>
+                <PostButton action="/api/me/renew" id=l.id.clone() class="button button--secondary">
                     {tr("my.renew")}
                 </PostButton>
             }
             .into_any()
         } else {
             let key = l.not_renewable_key.clone().unwrap_or_default();
-            view! { <p class="why-not">{move || t(i18n.lang(), &key)}</p> }.into_any()
+            view! { <p class="why-not">{t(lang, &key)}</p> }.into_any()
         };
         view! {
             <section aria-labelledby="myreq-loan">
                 <h2 id="myreq-loan">{tr("my.loans.title")}</h2>
-                <p>{tr("my.col.due")}": "<strong>{move || format_date(i18n.lang(), due)}</strong></p>
+                <p>{tr("my.col.due")}": "<strong>{format_date(lang, due)}</strong></p>
                 {renew_part}
             </section>
         }
@@ -148,7 +106,7 @@ fn RequestView(
                 <dt>{tr("my.col.status")}</dt>
                 <dd><span class=status_class>{tr(status_key)}</span></dd>
             </dl>
-            <p class="next">{move || t(i18n.lang(), &next_key)}</p>
+            <p class="next">{t(lang, &next_key)}</p>
             {cancel_button}
             {loan_view}
             <section aria-labelledby="myreq-timeline">
@@ -159,17 +117,16 @@ fn RequestView(
                         .map(|step| {
                             let date = parse_ymd(&step.date);
                             let due = step.due.as_deref().and_then(parse_ymd);
-                            let key = step.key.clone();
                             view! {
                                 <li class="timeline__step">
                                     <span class="timeline__date">
-                                        {move || date.map(|d| format_date(i18n.lang(), d)).unwrap_or_default()}
+                                        {date.map(|d| format_date(lang, d)).unwrap_or_default()}
                                     </span>
                                     " "
-                                    <span class="timeline__what">{move || t(i18n.lang(), &key)}</span>
+                                    <span class="timeline__what">{t(lang, &step.key)}</span>
                                     {due.map(|d| view! {
                                         " "<span class="timeline__due">
-                                            {move || t_args(i18n.lang(), "timeline.due", &[("due", &format_date(i18n.lang(), d))])}
+                                            {t_args(lang, "timeline.due", &[("due", &format_date(lang, d))])}
                                         </span>
                                     })}
                                     {step.note.map(|n| view! { <blockquote class="timeline__note">{n}</blockquote> })}
@@ -189,7 +146,7 @@ fn RequestView(
                                 <li>
                                     <details>
                                         <summary>
-                                            {move || date.map(|d| format_date(i18n.lang(), d)).unwrap_or_default()}
+                                            {date.map(|d| format_date(lang, d)).unwrap_or_default()}
                                             ": "{l.subject}
                                         </summary>
                                         <pre class="letter__text">{l.text}</pre>

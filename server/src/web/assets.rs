@@ -4,7 +4,7 @@
 //! executable), how long a browser may keep them, and the service that
 //! sends them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use axum::http::{header, HeaderValue};
@@ -36,35 +36,19 @@ pub fn service(site_root: &Path) -> SetResponseHeader<ServeDir<ServeDir>, Header
     .layer(files)
 }
 
-/// `hash.txt` beside the running executable, if the build wrote one.
-fn hash_file() -> Option<PathBuf> {
-    let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
-    path.is_file().then_some(path)
-}
-
 /// Whether the front end's files carry content hashes in their names (the
 /// build wrote `hash.txt`); Leptos then names them so in the pages.
 pub fn hashed() -> bool {
-    hash_file().is_some()
+    app::hydration::names_are_hashed()
 }
 
 /// The stylesheet's URL, for pages written without Leptos (the error
 /// page): `/pkg/kauko.<hash>.css`, or `/pkg/kauko.css` without hashes.
 pub fn stylesheet_href() -> &'static str {
     static HREF: OnceLock<String> = OnceLock::new();
-    HREF.get_or_init(|| {
-        let hash = hash_file()
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| {
-                text.lines().find_map(|line| {
-                    let (file, hash) = line.split_once(':')?;
-                    (file.trim() == "css").then(|| hash.trim().to_owned())
-                })
-            });
-        match hash {
-            Some(hash) => format!("/pkg/kauko.{hash}.css"),
-            None => "/pkg/kauko.css".to_owned(),
-        }
+    HREF.get_or_init(|| match app::hydration::built_hash("css") {
+        Some(hash) => format!("/pkg/kauko.{hash}.css"),
+        None => "/pkg/kauko.css".to_owned(),
     })
 }
 
