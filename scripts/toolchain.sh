@@ -123,14 +123,15 @@ export LEPTOS_OUTPUT_NAME=kauko
 # in the browser stops the wasm at once (`-Cpanic=immediate-abort`): no
 # panic hook, no panic message formatting in the download. A panic there
 # shows in the browser's console as "unreachable executed" with its stack
-# (debug builds keep the message). A toolchain without the source builds
+# (debug builds keep the message; `--cfg kauko_immediate_abort` leaves the
+# then useless panic hook out, frontend/src/lib.rs). A toolchain without the source builds
 # with its prebuilt std and the ordinary abort.
 kauko_leptos_release() { # cargo leptos build --release "$@", with the flags above
   local host extra="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" wasm lib=()
   host="$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z.-' 'A-Z__')"
   wasm="$extra -Zlocation-detail=none -Zfmt-debug=none"
   if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
-    wasm="$wasm -Zunstable-options -Cpanic=immediate-abort"
+    wasm="$wasm -Zunstable-options -Cpanic=immediate-abort --cfg kauko_immediate_abort"
     lib=(--lib-cargo-args=-Zbuild-std) # cargo-leptos passes it to the wasm's build only
   fi
   env -u RUSTFLAGS RUSTC_BOOTSTRAP=1 \

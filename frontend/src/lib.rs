@@ -9,6 +9,11 @@
 /// (its links and forms still work).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn hydrate() -> bool {
+    // A panic's message in the browser's console. Not in the release
+    // build made with `-Cpanic=immediate-abort` (scripts/toolchain.sh sets
+    // `kauko_immediate_abort` with it): a panic there stops the wasm before
+    // any hook runs, so the hook would only be weight.
+    #[cfg(not(kauko_immediate_abort))]
     console_error_panic_hook::set_once();
     if !app::site::load_page_strings().await {
         leptos::logging::warn!("Kauko: the page's strings could not be loaded");
