@@ -43,13 +43,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                 Suspend::new(async move {
                     match load_my_requests(fresh).await {
                         Ok(my) => view! { <MyLists my asking/> }.into_any(),
-                        Err(_) => view! {
-                            <div class="notice notice--error" role="alert">
-                                <p>{tr("my.error.load")}</p>
-                                <p><a href="/my">{tr("error.retry")}</a></p>
-                            </div>
-                        }
-                        .into_any(),
+                        Err(_) => view! { <Failure key="my.error.load".to_owned()/> }.into_any(),
                     }
                 })
             }}

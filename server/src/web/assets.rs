@@ -36,12 +36,6 @@ pub fn service(site_root: &Path) -> SetResponseHeader<ServeDir<ServeDir>, Header
     .layer(files)
 }
 
-/// Whether the front end's files carry content hashes in their names (the
-/// build wrote `hash.txt`); Leptos then names them so in the pages.
-pub fn hashed() -> bool {
-    app::hydration::names_are_hashed()
-}
-
 /// The stylesheet's URL, for pages written without Leptos (the error
 /// page): `/pkg/kauko.<hash>.css`, or `/pkg/kauko.css` without hashes.
 pub fn stylesheet_href() -> &'static str {

@@ -81,7 +81,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_addr(config.server.bind)
         // Content-hashed file names when the build made them (hash.txt
         // beside the executable; see assets.rs).
-        .hash_files(assets::hashed())
+        .hash_files(app::hydration::names_are_hashed())
         .build()
 }
 
