@@ -31,7 +31,8 @@ done
 # in a pkg folder, raw, gzip -9 and brotli 11; then the first load of each
 # page: the main wasm + js + css (content-hashed names are read from
 # hash.txt), with split builds the chunk loader (the main js imports it,
-# so every page loads it) and the chunks the page preloads (from
+# or its stub, so every page with islands loads it; a page with a lazy
+# island loads the full loader too) and the chunks the page preloads (from
 # __wasm_split_manifest*.json, by its lazy island's name),
 # and the page's strings (the largest language's catalogue, fetched beside
 # the wasm). Prints "FIRST_GZ <bytes>": the largest first load of a patron
@@ -79,49 +80,57 @@ const add = (a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br })
 const zero = { raw: 0, gz: 0, br: 0 };
 let base = [named("wasm"), named("js"), named("css")].filter((f) => size[f]).reduce((t, f) => add(t, size[f]), zero);
 const manifestFile = files.find((f) => /^__wasm_split_manifest.*\.json$/.test(f));
-const loader = files.find((f) => /^__wasm_split\..*\.js$/.test(f));
-// A patron page fetches the patron part of its language's strings, a
-// staff page all of them (app::i18n::Part; the staff keys' prefixes are in
-// app/locales/staff-prefixes.json).
+// The chunk loader: the main js imports it, and after
+// scripts/split-loader.mjs it is a stub that imports the full loader
+// (`….full.js`) only on a page with a lazy island.
+const loader = files.find((f) => /^__wasm_split\.[^.]+\.js$/.test(f));
+const fullLoader = files.find((f) => /^__wasm_split\..*\.full\.js$/.test(f));
+// A page with islands fetches the part of its language's strings that its
+// islands show (app::i18n::Part: the request form's, the lending forms',
+// or all of them on a staff page; the parts' key prefixes are in
+// app/locales/parts.json). The largest language's counts.
 const measure = (text) => {
   const b = Buffer.from(text);
   const br = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
   return { raw: b.length, gz: zlib.gzipSync(b, { level: 9 }).length, br: br.length };
 };
-let strings = zero, allStrings = zero;
+const strings = { request: zero, lend: zero, all: zero };
 if (locales) {
-  const prefixes = JSON.parse(fs.readFileSync(path.join(locales, "staff-prefixes.json"), "utf8"));
+  const parts = JSON.parse(fs.readFileSync(path.join(locales, "parts.json"), "utf8"));
   for (const l of ["fi", "sv", "en"]) {
     const all = JSON.parse(fs.readFileSync(path.join(locales, `${l}.json`), "utf8"));
-    const patron = Object.fromEntries(Object.entries(all).filter(([k]) => !prefixes.some((p) => k.startsWith(p))));
-    const s = measure(JSON.stringify(patron)), a = measure(JSON.stringify(all));
-    if (s.gz > strings.gz) strings = s;
-    if (a.gz > allStrings.gz) allStrings = a;
+    for (const part of Object.keys(strings)) {
+      const held = part === "all" ? all : Object.fromEntries(Object.entries(all).filter(([k]) => parts[part].some((p) => k.startsWith(p))));
+      const s = measure(JSON.stringify(held));
+      if (s.gz > strings[part].gz) strings[part] = s;
+    }
   }
-  row("strings of one language, patron part (/i18n/…)", strings);
-  row("strings of one language, all (staff pages)", allStrings);
+  row("strings of one language: request form", strings.request);
+  row("strings of one language: lending forms", strings.lend);
+  row("strings of one language: all (staff)", strings.all);
 }
 row("first load: wasm + js + css", base);
 if (!manifestFile) {
-  const first = add(base, strings);
+  const first = add(base, strings.request);
   row("first load with the strings", first);
   console.log(`FIRST_GZ ${first.gz}`);
   process.exit(0);
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestFile), "utf8"));
 // [page, its lazy island (none: only the main module), its strings
-// ("patron" or "all"), counted against the patron budget]
+// (app::i18n::Part), counted against the patron budget]
 const pages = [
   // The request form is the patron pages' one island, in the main module
   // (app/src/hydration.rs); a page without islands (the home page, My
   // requests and a request's page) loads only the css.
-  ["patron request form (/request)", null, "patron", true],
+  ["patron request form (/request)", null, "request", true],
   // The lending form is for partner libraries' staff: split off, its own line.
-  ["/lend (libraries)", "LendPage", "patron", false], ["/lend/:code (libraries)", "LendPartnerPage", "patron", false],
+  ["/lend (libraries)", "LendPage", "lend", false], ["/lend/:code (libraries)", "LendPartnerPage", "lend", false],
   ["/staff/borrowing (staff)", "BorrowingQueuePage", "all", false], ["/staff/borrowing/:id (staff)", "BorrowingRequestPage", "all", false],
   ["/staff/partners/import (staff)", "StaffImportPage", "all", false], ["/staff/fees (staff)", "FeesPage", "all", false],
 ];
 const loaderSize = loader ? size[loader] : zero;
+const fullLoaderSize = fullLoader ? size[fullLoader] : zero;
 console.log(`\nfirst load of each page (main wasm + js + css + chunk loader + the page's chunks + strings)`);
 console.log(`${"page".padEnd(40)} ${"raw".padStart(11)} ${"gzip".padStart(11)} ${"brotli".padStart(11)}`);
 row("pages without islands (/, /my, /my/:id)", size[named("css")] || zero);
@@ -134,8 +143,10 @@ for (const [page, route, part, patron] of pages) {
   const keys = route ? Object.keys(manifest).filter((k) => k.replace(/^_+/, "").startsWith(`${snake}_loader_`)) : [];
   const own = keys.flatMap((k) => files.filter((f) => f.startsWith(`split_${k}.`) && f.endsWith(".wasm")).map((f) => f.slice(0, -5)));
   const chunks = [...new Set([...own, ...keys.flatMap((k) => manifest[k])])];
-  // The main module's js imports the chunk loader, so every page loads it.
-  let total = add(add(base, part === "patron" ? strings : allStrings), loaderSize);
+  // The main module's js imports the chunk loader (or its stub), so every
+  // page with islands loads it; a lazy island's page the full one too.
+  let total = add(add(base, strings[part]), loaderSize);
+  if (route) total = add(total, fullLoaderSize);
   for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
   row(page, total);
   if (route && keys.length === 0) console.log(`  (no chunk found for ${route}: is it a lazy island?)`);

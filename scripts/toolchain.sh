@@ -145,6 +145,9 @@ kauko_release_build() {
   # like) are for TypeScript callers, never fetched by a browser: not
   # shipped.
   find "$KAUKO_ROOT/target/site/pkg" -maxdepth 1 -type f \( -name '*.d.ts' -o -name '*.d.*.ts' \) -delete
+  # The chunk loader fetched only by pages with lazy islands (the script
+  # says how).
+  node "$KAUKO_ROOT/scripts/split-loader.mjs" "$KAUKO_ROOT/target/site/pkg" || return
   # The front end's files compressed once, at their best (brotli 11, gzip
   # 9), for the server to send as they are (scripts/precompress.mjs).
   node "$KAUKO_ROOT/scripts/precompress.mjs" "$KAUKO_ROOT/target/site/pkg" "$KAUKO_ROOT/target/site/pkg-precompressed"

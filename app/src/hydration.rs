@@ -54,16 +54,45 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     // The module is fetched beside the page, except on the pages that
     // have no island (the script then does not load it at all).
     let has_islands = crate::page_has_islands(&crate::page_url::page_path());
+    // A page with lazy islands fetches the chunk loader too, which the
+    // main module only imports when a lazy island first loads
+    // (scripts/split-loader.mjs).
+    #[cfg(feature = "ssr")]
+    let loader = (has_islands && crate::page_has_lazy_islands(&crate::page_url::page_path()))
+        .then(|| full_chunk_loader(&options))
+        .flatten();
+    #[cfg(not(feature = "ssr"))]
+    let loader: Option<String> = None;
     let preload = has_islands.then(|| {
         view! {
             <link rel="modulepreload" href=js.clone() crossorigin="anonymous"/>
             <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+            {loader.map(|href| view! { <link rel="modulepreload" href=href crossorigin="anonymous"/> })}
         }
     });
     view! {
         {preload}
         <script type="module" nonce=nonce>{script}</script>
     }
+}
+
+/// The URL of the chunk loader's full module, when the build made the
+/// loader lazy (`scripts/split-loader.mjs`, after a split release build):
+/// `/pkg/__wasm_split.<hash>.full.js`. Looked up once.
+#[cfg(feature = "ssr")]
+fn full_chunk_loader(options: &LeptosOptions) -> Option<String> {
+    use std::sync::OnceLock;
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let name = format!("__wasm_split.{}.full.js", built_hash("split")?);
+            let pkg = options.site_pkg_dir.to_string();
+            let file = std::path::Path::new(options.site_root.as_ref())
+                .join(&pkg)
+                .join(&name);
+            file.exists().then(|| format!("/{pkg}/{name}"))
+        })
+        .clone()
 }
 
 /// The js and wasm files' names without extension: `kauko.<hash>` when the

@@ -3,10 +3,11 @@
 //! have the same keys. The server compiles the files in. The browser does
 //! not: its WebAssembly would carry all three languages (about 29 KB
 //! gzipped) to every patron. The server serves each catalogue at
-//! `/i18n/{lang}.json?v={hash}` (cached for a year, the hash changes with
+//! `/i18n/{lang}.{part}.json?v={hash}` (cached for a year, the hash changes with
 //! the text), names the page's catalogue in the page, and the browser
-//! fetches it (preloaded beside the wasm) before it hydrates; another
-//! language's catalogue is fetched when the reader switches to it.
+//! fetches it (preloaded beside the wasm) before it hydrates, only the
+//! part its islands show ([`Part`]). Switching language loads the page
+//! again.
 //!
 //! The language comes from, in order: `?lang=` in the URL, the `kauko_lang`
 //! cookie, the browser's `Accept-Language`, and the configured default.
@@ -123,47 +124,78 @@ pub fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 
 type Catalog = HashMap<String, String>;
 
-/// Which strings a catalogue the browser fetches holds: a patron page
-/// needs only the patron part; the staff pages (under `/staff`) need all.
-/// The strings only staff pages show are those whose keys start with a
-/// prefix in `app/locales/staff-prefixes.json` (which
-/// `scripts/frontend-size.sh` reads too).
+/// Which strings a catalogue the browser fetches holds. Only a page with
+/// islands fetches one, and it needs only the strings its islands show:
+/// the request form's (`/request`), the lending forms' (`/lend`,
+/// `/lend/:code`), or, for the staff pages (under `/staff`), all of them.
+/// The strings of a part are those whose keys start with one of its
+/// prefixes in `app/locales/parts.json` (which `scripts/frontend-size.sh`
+/// reads too). A test below checks that every key the islands' code names
+/// is in its part, and in the browser a key missing from the page's part
+/// is logged as a console error (which fails every end2end test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
-    Patron,
+    Request,
+    Lend,
     All,
 }
 
-/// Whether a key's string is shown on staff pages only.
-#[cfg(feature = "ssr")]
-pub fn is_staff_key(key: &str) -> bool {
-    static PREFIXES: OnceLock<Vec<String>> = OnceLock::new();
-    PREFIXES
-        .get_or_init(|| {
-            serde_json::from_str(include_str!("../locales/staff-prefixes.json"))
-                .expect("locales/staff-prefixes.json is a JSON list")
-        })
-        .iter()
-        .any(|p| key.starts_with(p.as_str()))
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Request, Part::Lend, Part::All];
+
+    /// Its name in the catalogue's URL (`/i18n/fi.request.json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Request => "request",
+            Part::Lend => "lend",
+            Part::All => "all",
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Whether the part holds the string of `key`.
+    #[cfg(feature = "ssr")]
+    pub fn holds(self, key: &str) -> bool {
+        static PREFIXES: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+        if self == Part::All {
+            return true;
+        }
+        PREFIXES
+            .get_or_init(|| {
+                serde_json::from_str(include_str!("../locales/parts.json"))
+                    .expect("locales/parts.json maps part names to lists of key prefixes")
+            })
+            .get(self.name())
+            .is_some_and(|prefixes| prefixes.iter().any(|p| key.starts_with(p.as_str())))
+    }
 }
 
-/// The text the browser fetches: all of `lang`'s catalogue, or its patron
-/// part (the staff strings left out; worked out once).
+/// The text the browser fetches: `lang`'s strings of `part` (worked out
+/// once).
 #[cfg(feature = "ssr")]
 pub fn catalog_text(lang: Lang, part: Part) -> &'static str {
-    static PATRON: OnceLock<[String; 3]> = OnceLock::new();
-    match part {
-        Part::All => catalog_json(lang),
-        Part::Patron => &PATRON.get_or_init(|| {
+    static TEXTS: OnceLock<[[String; 3]; 3]> = OnceLock::new();
+    if part == Part::All {
+        return catalog_json(lang);
+    }
+    &TEXTS.get_or_init(|| {
+        Part::ALL.map(|part| {
             Lang::ALL.map(|l| {
+                if part == Part::All {
+                    return String::new(); // catalog_json
+                }
                 let all: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(catalog_json(l)).unwrap_or_default();
-                let patron: serde_json::Map<String, serde_json::Value> =
-                    all.into_iter().filter(|(k, _)| !is_staff_key(k)).collect();
-                serde_json::to_string(&patron).unwrap_or_else(|_| "{}".into())
+                let held: serde_json::Map<String, serde_json::Value> =
+                    all.into_iter().filter(|(k, _)| part.holds(k)).collect();
+                serde_json::to_string(&held).unwrap_or_else(|_| "{}".into())
             })
-        })[lang.index()],
-    }
+        })
+    })[part.index()][lang.index()]
 }
 
 /// The catalogue of `lang` as the JSON text in `app/locales` (the server's
@@ -184,9 +216,9 @@ pub fn catalog_json(lang: Lang) -> &'static str {
 /// catalogues' URLs).
 #[cfg(feature = "ssr")]
 pub fn catalog_version(lang: Lang, part: Part) -> &'static str {
-    static VERSIONS: std::sync::OnceLock<[[String; 3]; 2]> = std::sync::OnceLock::new();
+    static VERSIONS: OnceLock<[[String; 3]; 3]> = OnceLock::new();
     let versions = VERSIONS.get_or_init(|| {
-        [Part::Patron, Part::All].map(|part| {
+        Part::ALL.map(|part| {
             Lang::ALL.map(|l| {
                 let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
                 for byte in catalog_text(l, part).bytes() {
@@ -197,20 +229,17 @@ pub fn catalog_version(lang: Lang, part: Part) -> &'static str {
             })
         })
     });
-    &versions[usize::from(part == Part::All)][lang.index()]
+    &versions[part.index()][lang.index()]
 }
 
-/// Where the browser fetches a catalogue: `/i18n/fi.json` (the patron
-/// part) or `/i18n/fi.all.json`, with its version.
+/// Where the browser fetches a catalogue: `/i18n/fi.request.json`,
+/// `/i18n/fi.lend.json` or `/i18n/fi.all.json`, with its version.
 #[cfg(feature = "ssr")]
 pub fn catalog_url(lang: Lang, part: Part) -> String {
-    let suffix = match part {
-        Part::Patron => "",
-        Part::All => ".all",
-    };
     format!(
-        "/i18n/{}{suffix}.json?v={}",
+        "/i18n/{}.{}.json?v={}",
         lang.code(),
+        part.name(),
         catalog_version(lang, part)
     )
 }
@@ -248,6 +277,17 @@ mod loaded {
 
     pub fn is_loaded(lang: Lang) -> bool {
         LOADED.with_borrow(|c| c[lang.index()].is_some())
+    }
+
+    /// A string the page's island asked for that its part lacks: a bug
+    /// (the key's prefix is missing from `app/locales/parts.json`), shown
+    /// as the key and logged, which fails any end2end test that meets it.
+    pub fn missing(lang: Lang, key: &str) {
+        if is_loaded(lang) {
+            leptos::logging::error!(
+                "kauko: the page's strings lack '{key}' (app/locales/parts.json)"
+            );
+        }
     }
 
     pub fn install(lang: Lang, json: &str) -> bool {
@@ -302,7 +342,11 @@ pub async fn ensure_loaded(lang: Lang, url: &str) -> bool {
 pub fn t(lang: Lang, key: &str) -> String {
     lookup(lang, key)
         .or_else(|| lookup(Lang::En, key))
-        .unwrap_or_else(|| key.to_owned())
+        .unwrap_or_else(|| {
+            #[cfg(feature = "hydrate")]
+            loaded::missing(lang, key);
+            key.to_owned()
+        })
 }
 
 /// Like [`t`], replacing each `{name}` with its value.
@@ -335,6 +379,84 @@ pub fn has_key(lang: Lang, key: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::{CitationType, PatronStatus};
+
+    /// The keys (and key prefixes, as in `format!("citation.type.{k}")`)
+    /// that the code of `file` (under `app/src`, its tests left out) names.
+    fn keys_named_in(file: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let all = keys();
+        let mut named = Vec::new();
+        for (at, _) in code.match_indices('"') {
+            let rest = &code[at + 1..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "_.".contains(c)))
+                .unwrap_or(rest.len());
+            let (word, next) = (&rest[..end], rest[end..].chars().next());
+            let is_key = next == Some('"') && all.contains(&word);
+            let is_prefix =
+                next == Some('{') && word.ends_with('.') && all.iter().any(|k| k.starts_with(word));
+            if is_key || is_prefix {
+                named.push(word.to_owned());
+            }
+        }
+        named
+    }
+
+    /// A page's islands show only the strings of its part, so every key
+    /// their code names must be in it: one left out would show as the key
+    /// once the island hydrates. The files are each island's own and the
+    /// modules whose labels and errors it shows. (In the browser, a key
+    /// missing from the page's part is also a console error, which fails
+    /// the end2end test that meets it.)
+    #[test]
+    fn each_islands_part_holds_every_key_its_code_names() {
+        let request = [
+            "pages/request.rs",
+            "components/field.rs",
+            "components/page.rs",
+            "api/form.rs",
+            "lookup.rs",
+            "port.rs",
+            "domain/citation.rs",
+            "domain/identifiers.rs",
+            "domain/status.rs",
+        ];
+        let lend = ["pages/lend.rs", "api/lend.rs", "domain/lending_intake.rs"];
+        for (part, files) in [
+            (Part::Request, request.to_vec()),
+            (Part::Lend, [&request[..], &lend[..]].concat()),
+        ] {
+            let mut seen = 0;
+            for file in files {
+                for key in keys_named_in(file) {
+                    seen += 1;
+                    assert!(part.holds(&key), "{part:?} lacks {key} ({file})");
+                }
+            }
+            assert!(seen > 100, "{part:?}: only {seen} keys found");
+        }
+        // And the parts leave out what their pages never show.
+        for key in [
+            "my.overview",
+            "home.title",
+            "desk.borrowing.title",
+            "letters.title",
+        ] {
+            assert!(
+                catalog_json(Lang::En).contains(&format!("\"{key}\"")),
+                "{key}"
+            );
+            assert!(!Part::Request.holds(key) && !Part::Lend.holds(key), "{key}");
+            assert!(Part::All.holds(key));
+        }
+        let request = catalog_text(Lang::Fi, Part::Request);
+        assert!(request.contains("\"request.submit\"") && !request.contains("\"lend.submit\""));
+        assert!(catalog_text(Lang::Fi, Part::Lend).contains("\"lend.submit\""));
+    }
 
     #[test]
     fn all_catalogues_have_the_same_non_empty_keys() {

@@ -40,8 +40,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let viewer = viewer::request_viewer();
     #[cfg(not(feature = "ssr"))]
     let viewer: Option<viewer::Viewer> = None;
-    // A staff page's browser gets every string, a patron page's only the
-    // patron part (app::i18n::Part).
+    // The browser gets only the strings the page's islands show
+    // (app::i18n::Part).
     #[cfg(feature = "ssr")]
     let (boot, catalog) = {
         let part = site::request_strings();
@@ -76,8 +76,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <script id="kauko-boot" type="application/json" inner_html=boot></script>
                 // The page's strings, which the browser reads before it
-                // hydrates: fetched beside the wasm, not after it.
-                <link rel="preload" href=catalog r#as="fetch" crossorigin="anonymous"/>
+                // hydrates: fetched beside the wasm, not after it (and not
+                // at all on a page without islands).
+                {page_has_islands(&page_url::page_path()).then(|| view! {
+                    <link rel="preload" href=catalog r#as="fetch" crossorigin="anonymous"/>
+                })}
                 // kauko.css, or kauko.<hash>.css when the build hashed it.
                 <HashedStylesheet options=options.clone() id="kauko"/>
                 <AutoReload options=options.clone()/>
@@ -144,6 +147,13 @@ pub(crate) fn page_has_islands(path: &str) -> bool {
     let without =
         matches!(path, "/" | "/accessibility" | "/staff" | "/my") || path.starts_with("/my/");
     !without
+}
+
+/// Whether a page's islands are lazy ones (`#[island(lazy)]`, split off
+/// into chunks): the lending forms and the staff pages.
+#[cfg(feature = "ssr")]
+pub(crate) fn page_has_lazy_islands(path: &str) -> bool {
+    path == "/lend" || path.starts_with("/lend/") || path.starts_with("/staff/")
 }
 
 /// Pages a test or tool can walk: every route of the shell.

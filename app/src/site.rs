@@ -121,18 +121,26 @@ pub fn lang_of_request(uri: &http::Uri, headers: &http::HeaderMap, default: Lang
     )
 }
 
-/// The strings the current page's browser needs: a staff page (under
-/// `/staff`) all of them, any other page the patron part.
+/// The strings the current page's islands show: a staff page's (under
+/// `/staff`) all of them, the lending forms' (`/lend`, `/lend/:code`) and
+/// any other page's (only the request form has islands) their own part.
 #[cfg(feature = "ssr")]
 pub fn request_strings() -> i18n::Part {
-    let staff = use_context::<http::request::Parts>().is_some_and(|p| {
-        let path = p.uri.path();
-        path == "/staff" || path.starts_with("/staff/")
-    });
-    if staff {
+    let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned());
+    let under = |prefix: &str| {
+        path.as_deref().is_some_and(|path| {
+            path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+    };
+    if under("/staff") {
         i18n::Part::All
+    } else if under("/lend") {
+        i18n::Part::Lend
     } else {
-        i18n::Part::Patron
+        i18n::Part::Request
     }
 }
 
@@ -268,7 +276,7 @@ mod tests {
             default_lang: Lang::Sv,
             pickup_locations: vec![],
         };
-        let json = boot_json(&site, Lang::En, None, i18n::Part::Patron);
+        let json = boot_json(&site, Lang::En, None, i18n::Part::Request);
         assert!(!json.contains('<') && !json.contains('>'));
         let back: Boot = serde_json::from_str(&json).unwrap();
         assert_eq!(back.site, site);

@@ -44,8 +44,14 @@ test("a partner library sends a request, gets a reference and its confirmation e
   // A colleague at the partner library (FI-TUNI, ISIL FI-Tay, has
   // ill@fi-tuni.example.org on record): the same mail domain fits.
   const email = `kaisa-${tag(info)}@fi-tuni.example.org`;
+  // A lazy island's page loads the full chunk loader (preloaded:
+  // scripts/split-loader.mjs) and the lending forms' strings.
+  const fetched: string[] = [];
+  page.on("request", (r) => fetched.push(new URL(r.url()).pathname));
   await page.goto("/lend?lang=en");
   await hydrated(page);
+  expect(fetched.filter((u) => /^\/pkg\/__wasm_split\.[^/]*\.full\.js$/.test(u)).length, "the full chunk loader").toBeGreaterThan(0);
+  expect([...new Set(fetched.filter((u) => u.startsWith("/i18n/")))]).toEqual(["/i18n/en.lend.json"]);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("For libraries");
   await expectAccessible(page);
 

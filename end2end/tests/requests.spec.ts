@@ -144,6 +144,13 @@ test("nothing overflows at 320 px", async ({ page }, info) => {
 test("paste a DOI, the fields fill, submit, see the confirmation and the request", async ({ page }, info) => {
   const p = patronFor(info);
   await signIn(page, "/request?lang=en", p.user);
+  // The form is the main module's one island: the page loads no split
+  // chunk and not the full chunk loader (scripts/split-loader.mjs), and
+  // only the request form's strings (app/locales/parts.json).
+  const fetched: string[] = [];
+  page.on("request", (r) => fetched.push(r.url()));
+  await page.reload();
+  await hydrated(page);
   const box = page.getByLabel("DOI, PubMed ID or ISBN");
   await box.fill("https://doi.org/10.1021/ACS.ORGLETT.9B00971");
   await page.getByRole("button", { name: "Fill in" }).click();
@@ -168,6 +175,11 @@ test("paste a DOI, the fields fill, submit, see the confirmation and the request
   await page.getByLabel("DOI, PubMed ID or ISBN").fill("10.1021/acs.orglett.9b00971");
   await page.getByLabel("DOI, PubMed ID or ISBN").press("Enter");
   await expect(page.getByRole("heading", { name: "You have already requested this" })).toBeVisible();
+  await expect(page.getByText(/ – Submitted – /)).toBeVisible();
+  const pkg = fetched.filter((u) => u.includes("/pkg/")).map((u) => new URL(u).pathname);
+  expect([...new Set(pkg.filter((u) => /\.wasm$/.test(u)))]).toEqual([expect.stringMatching(/^\/pkg\/kauko\.[^/]*\.wasm$/)]);
+  expect(pkg.filter((u) => /\.full\.js$/.test(u)), "the full chunk loader").toEqual([]);
+  expect([...new Set(fetched.filter((u) => u.includes("/i18n/")).map((u) => new URL(u).pathname))]).toEqual(["/i18n/en.request.json"]);
 
   await page.getByRole("link", { name: "See my requests" }).click();
   await expect(row(page, title).getByText("Submitted")).toBeVisible();

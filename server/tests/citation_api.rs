@@ -446,6 +446,29 @@ async fn one_client_cannot_use_up_the_shared_quotas() {
         .unwrap();
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
+    // The page's own code sends the same arguments as JSON
+    // (app::api::codec::JsonOrForm); broken JSON is refused, not a panic.
+    let res = k
+        .client
+        .post(format!("{}/api/requests/lookup", k.base))
+        .header("origin", &k.base)
+        .json(&serde_json::json!({ "input": "10.5555/12345678" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
+    let res = k
+        .client
+        .post(format!("{}/api/requests/lookup", k.base))
+        .header("origin", &k.base)
+        .header("content-type", "application/json")
+        .body("{\"input\": ")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error() || res.status().is_server_error());
+    assert_ne!(res.status().as_u16(), 429);
     let hits = k.up.hits("crossref").len();
     assert!(
         hits <= 1,

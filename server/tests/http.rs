@@ -542,9 +542,11 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
 
     // The browser's strings: the URL the page names is kept for a year,
     // any other version is revalidated; unknown languages are not there.
-    let page = get("/?lang=sv", &[]).await.unwrap().text().await.unwrap();
+    let patron = k.sign_in_as("patron", "Pat Patron", false).await;
+    let (status, page) = k.page("/request?lang=sv", &patron).await;
+    assert_eq!(status, 200);
     use app::i18n::{catalog_url, Lang, Part};
-    let url = catalog_url(Lang::Sv, Part::Patron);
+    let url = catalog_url(Lang::Sv, Part::Request);
     assert!(page.contains(&url), "{url} not named in the page");
     assert!(
         !page.contains(&catalog_url(Lang::Sv, Part::All)),
@@ -560,11 +562,28 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
     assert_eq!(strings["status.submitted"], "Skickad");
     assert!(strings.contains_key("refusal.not_cancellable"));
     assert!(
-        !strings
-            .keys()
-            .any(|k| k.starts_with("desk.") || k.starts_with("letters.")),
-        "the patron part leaves the staff strings out"
+        !strings.keys().any(|k| k.starts_with("desk.")
+            || k.starts_with("letters.")
+            || k.starts_with("my.")
+            || k.starts_with("lend.done.")),
+        "the request form's part leaves out what it never shows"
     );
+    // A page without islands fetches no strings at all.
+    let home = get("/?lang=sv", &[]).await.unwrap().text().await.unwrap();
+    assert!(!home.contains("rel=\"preload\" href=\"/i18n/"), "{home}");
+    // The lending form's part.
+    let lend = get("/lend?lang=sv", &[])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lend_url = catalog_url(Lang::Sv, Part::Lend);
+    assert!(lend.contains(&lend_url), "{lend_url} not named on /lend");
+    let lend_strings: std::collections::HashMap<String, String> =
+        get(&lend_url, &[]).await.unwrap().json().await.unwrap();
+    assert!(lend_strings.contains_key("lend.done.title"));
+    assert!(!lend_strings.contains_key("my.overview"));
     // A staff page names all the strings.
     let staff = k.sign_in_as("staff", "Staff Member", true).await;
     let (status, staff_page) = k.page("/staff/letters?lang=sv", &staff).await;
@@ -583,10 +602,11 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
         all.len(),
         strings.len()
     );
-    let stale = get("/i18n/sv.json?v=0", &[]).await.unwrap();
+    let stale = get("/i18n/sv.request.json?v=0", &[]).await.unwrap();
     assert_eq!(stale.headers()["cache-control"], "no-cache");
     for missing in [
-        "/i18n/de.json",
+        "/i18n/de.request.json",
+        "/i18n/sv.json",
         "/i18n/sv",
         "/i18n/sv-FI.json",
         "/i18n/sv.staff.json",

@@ -1,4 +1,5 @@
-//! The encoding of every server function's answer.
+//! The encoding of every server function's answer, and of the arguments
+//! of those that a form without JavaScript posts too.
 //!
 //! The same JSON as server_fn's own `Json` on the wire (`application/json`,
 //! written by `serde_json::to_vec`), but read in the browser with
@@ -9,7 +10,9 @@
 //! from 955 to 894 KB gzipped (issue 14). A test below checks that every
 //! server function names it.
 
-use leptos::server_fn::codec::Post;
+use leptos::server_fn::codec::{Encoding, Post};
+use leptos::server_fn::error::{FromServerFnError, IntoAppError, ServerFnErrorErr};
+use leptos::server_fn::request::{ClientReq, Req};
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -46,6 +49,84 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
 
 /// A server function's answer: `#[server(..., output = Answer)]`.
 pub type Answer = Post<JsonText>;
+
+/// The arguments of a server function that a page's form also posts
+/// without JavaScript (`#[server(..., input = JsonOrForm)]`): the page's
+/// code sends them as JSON, a browser without JavaScript as the form's
+/// fields (`application/x-www-form-urlencoded`), which the server reads as
+/// server_fn's own `PostUrl` does. The wasm then needs no serde_qs (its
+/// URL-encoding serializer, about 7 KB before compression) but only the
+/// JSON writer it already carries for the islands' props (issue 14).
+pub struct JsonOrForm;
+
+impl ContentType for JsonOrForm {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl Encoding for JsonOrForm {
+    const METHOD: http::Method = http::Method::POST;
+}
+
+/// The arguments of the named server functions' (their generated
+/// structs) travel as [`JsonOrForm`]: `json_or_form!(SubmitRequest);`
+/// beside the function. (Rust allows these impls only per local type.)
+macro_rules! json_or_form {
+    ($($args:ty),+) => {$(
+        impl<E, Request> leptos::server_fn::codec::IntoReq<$crate::api::codec::JsonOrForm, Request, E> for $args
+        where
+            Request: leptos::server_fn::request::ClientReq<E>,
+            E: leptos::server_fn::error::FromServerFnError,
+        {
+            fn into_req(self, path: &str, accepts: &str) -> Result<Request, E> {
+                $crate::api::codec::json_request(&self, path, accepts)
+            }
+        }
+
+        impl<E, Request> leptos::server_fn::codec::FromReq<$crate::api::codec::JsonOrForm, Request, E> for $args
+        where
+            Request: leptos::server_fn::request::Req<E> + Send + 'static,
+            E: leptos::server_fn::error::FromServerFnError,
+        {
+            async fn from_req(req: Request) -> Result<Self, E> {
+                $crate::api::codec::json_or_form_args(req).await
+            }
+        }
+    )+};
+}
+pub(crate) use json_or_form;
+
+/// The page's code: the arguments as JSON.
+pub fn json_request<T, E, Request>(args: &T, path: &str, accepts: &str) -> Result<Request, E>
+where
+    T: Serialize,
+    Request: ClientReq<E>,
+    E: FromServerFnError,
+{
+    let body = serde_json::to_string(args)
+        .map_err(|e| ServerFnErrorErr::Serialization(e.to_string()).into_app_error())?;
+    Request::try_new_post(path, JsonOrForm::CONTENT_TYPE, accepts, body)
+}
+
+/// The server: JSON from the page's code, else the form's fields.
+pub async fn json_or_form_args<T, E, Request>(req: Request) -> Result<T, E>
+where
+    T: DeserializeOwned,
+    Request: Req<E> + Send + 'static,
+    E: FromServerFnError,
+{
+    let json = req
+        .to_content_type()
+        .is_some_and(|t| t.trim_start().starts_with(JsonOrForm::CONTENT_TYPE));
+    let body = req.try_into_string().await?;
+    let args = if json {
+        serde_json::from_str(&body).map_err(|e| e.to_string())
+    } else {
+        serde_qs::Config::new(5, false)
+            .deserialize_str(&body)
+            .map_err(|e| e.to_string())
+    };
+    args.map_err(|e| ServerFnErrorErr::Args(e).into_app_error())
+}
 
 #[cfg(test)]
 mod tests {

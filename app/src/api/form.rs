@@ -474,7 +474,7 @@ pub fn duplicates_of(requests: &[BorrowingRequest], wanted: &Citation) -> Vec<Ex
 #[derive(Clone)]
 pub struct LookupLimit(pub std::sync::Arc<dyn super::lend::SubmitLimiter>);
 
-#[server(endpoint = "requests/lookup", output = crate::api::codec::Answer)]
+#[server(endpoint = "requests/lookup", input = crate::api::codec::JsonOrForm, output = crate::api::codec::Answer)]
 pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnError> {
     use crate::domain::identifiers::parse_identifier;
     let patron = crate::viewer::request_viewer().map(|v| crate::domain::PatronId(v.user_id));
@@ -546,7 +546,7 @@ pub async fn lookup_citation(input: String) -> Result<LookupOutcome, ServerFnErr
 /// `<form method="post">` sends them without JavaScript; such a call is
 /// answered with a redirect to the confirmation, or to the form again with
 /// what was typed and what was wrong (see [`PostedForm`]).
-#[server(endpoint = "requests/submit", output = crate::api::codec::Answer)]
+#[server(endpoint = "requests/submit", input = crate::api::codec::JsonOrForm, output = crate::api::codec::Answer)]
 pub async fn submit_request(
     #[server(flatten)] form: RequestForm,
 ) -> Result<SubmitOutcome, ServerFnError> {
@@ -643,6 +643,10 @@ async fn submit_request_inner(form: &RequestForm) -> Result<SubmitOutcome, Serve
         }
     }
 }
+
+// The page's code sends these arguments as JSON, a form without
+// JavaScript as its fields (app::api::codec::JsonOrForm).
+crate::api::codec::json_or_form!(LookupCitation, SubmitRequest);
 
 #[cfg(test)]
 mod tests {

@@ -411,7 +411,7 @@ pub enum LendOutcome {
 /// The partner a per-partner form is for; `None` for an unknown code, an
 /// inactive partner or one the library does not lend to. Answered from
 /// Kauko's copy of the partner list (see [`PartnerLookup`]).
-#[server(endpoint = "lend/partner", output = crate::api::codec::Answer)]
+#[server(endpoint = "lend/partner", input = crate::api::codec::JsonOrForm, output = crate::api::codec::Answer)]
 pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, ServerFnError> {
     if code.len() > 255 {
         return Ok(None);
@@ -438,7 +438,7 @@ pub async fn lend_partner(code: String) -> Result<Option<PartnerDetails>, Server
 /// Without JavaScript the page's form posts here with its fields flat; it
 /// is answered with a redirect to the page's confirmation or to the form
 /// again with what was typed and what was wrong.
-#[server(endpoint = "lend/submit", output = crate::api::codec::Answer)]
+#[server(endpoint = "lend/submit", input = crate::api::codec::JsonOrForm, output = crate::api::codec::Answer)]
 pub async fn submit_lending(
     #[server(flatten)] form: LendForm,
 ) -> Result<LendOutcome, ServerFnError> {
@@ -567,6 +567,10 @@ pub async fn lending_reject(id: String, reason: String) -> Result<Option<String>
         .map_err(super::ssr::outbox_error)?;
     Ok(None)
 }
+
+// The page's code sends these arguments as JSON, a form without
+// JavaScript as its fields (app::api::codec::JsonOrForm).
+crate::api::codec::json_or_form!(LendPartner, SubmitLending);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
-//! `/i18n/{lang}.json` (the patron part) and `/i18n/{lang}.all.json` (every
-//! string, for staff pages): a language's strings for the browser (see
-//! `app::i18n::Part`). The URL the pages name carries the catalogue's version
+//! `/i18n/{lang}.{part}.json`: a language's strings for the browser, the
+//! part a page's islands show (`request`, `lend`, or `all` for the staff
+//! pages; see `app::i18n::Part`). The URL the pages name carries the catalogue's version
 //! (`?v=`), so that answer may be cached for a year; any other (an old or
 //! missing version) is revalidated.
 
@@ -11,12 +11,17 @@ use axum::response::{IntoResponse, Response};
 use app::i18n::{self, Lang, Part};
 
 pub async fn catalog(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
-    // Exactly `fi.json`, `fi.all.json`, `sv.json`, ...
-    let (name, part) = match file.strip_suffix(".all.json") {
-        Some(name) => (Some(name), Part::All),
-        None => (file.strip_suffix(".json"), Part::Patron),
-    };
-    let Some(lang) = Lang::ALL.into_iter().find(|l| name == Some(l.code())) else {
+    // Exactly `fi.request.json`, `sv.all.json`, ...
+    let Some((lang, part)) = file
+        .strip_suffix(".json")
+        .and_then(|name| name.split_once('.'))
+        .and_then(|(lang, part)| {
+            Some((
+                Lang::ALL.into_iter().find(|l| l.code() == lang)?,
+                Part::ALL.into_iter().find(|p| p.name() == part)?,
+            ))
+        })
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let current = query
