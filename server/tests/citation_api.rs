@@ -436,32 +436,21 @@ async fn one_client_cannot_use_up_the_shared_quotas() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests");
     // The form's autofill shares the limit: told, translated, to wait.
-    let res = k
-        .client
-        .post(format!("{}/api/requests/lookup", k.base))
-        .header("origin", &k.base)
-        .form(&[("input", "10.5555/12345678")])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
-    // The page's own code sends the same arguments as JSON
+    let lookup = || {
+        k.client
+            .post(format!("{}/api/requests/lookup", k.base))
+            .header("origin", &k.base)
+    };
+    // A form without JavaScript sends its fields, the page's own code JSON
     // (app::api::codec::JsonOrForm); broken JSON is refused, not a panic.
-    let res = k
-        .client
-        .post(format!("{}/api/requests/lookup", k.base))
-        .header("origin", &k.base)
-        .json(&serde_json::json!({ "input": "10.5555/12345678" }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
-    let res = k
-        .client
-        .post(format!("{}/api/requests/lookup", k.base))
-        .header("origin", &k.base)
+    for request in [
+        lookup().form(&[("input", "10.5555/12345678")]),
+        lookup().json(&serde_json::json!({ "input": "10.5555/12345678" })),
+    ] {
+        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["error_key"], "lookup.error.too_many", "{body}");
+    }
+    let res = lookup()
         .header("content-type", "application/json")
         .body("{\"input\": ")
         .send()

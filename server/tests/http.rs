@@ -547,7 +547,10 @@ async fn answers_are_compressed_and_assets_revalidated_not_refetched() {
     assert_eq!(status, 200);
     use app::i18n::{catalog_url, Lang, Part};
     let url = catalog_url(Lang::Sv, Part::Request);
-    assert!(page.contains(&url), "{url} not named in the page");
+    assert!(
+        page.contains(&format!("rel=\"preload\" href=\"{url}\"")),
+        "{url} not preloaded by the page"
+    );
     assert!(
         !page.contains(&catalog_url(Lang::Sv, Part::All)),
         "a patron page does not name the staff strings"
