@@ -31,7 +31,12 @@ use leptos::prelude::*;
 /// Goes in `<head>`, in place of Leptos's `HydrationScripts`, whose islands
 /// script neither waits for the strings nor says when it is done.
 #[component]
-pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+pub fn IslandScripts(
+    options: LeptosOptions,
+    /// The URL of the page's strings, which the browser reads before it
+    /// hydrates: preloaded beside the wasm, not fetched after it.
+    catalog: String,
+) -> impl IntoView {
     // Unlike Leptos's islands script, the page is rendered as for full
     // hydration: an island's parts that are rendered late (a view inside a
     // closure, such as a tab's content with its Suspense) then carry the
@@ -51,14 +56,15 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         wasm
     );
     let nonce = leptos::nonce::use_nonce();
-    // The module is fetched beside the page, except on the pages that
-    // have no island (the script then does not load it at all).
-    let has_islands = crate::page_has_islands(&crate::page_url::page_path());
+    // The module and the strings are fetched beside the page, except on
+    // the pages that have no island (the script then loads neither).
+    let path = crate::page_url::page_path();
+    let has_islands = crate::page_has_islands(&path);
     // A page with lazy islands fetches the chunk loader too, which the
     // main module only imports when a lazy island first loads
     // (scripts/split-loader.mjs).
     #[cfg(feature = "ssr")]
-    let loader = (has_islands && crate::page_has_lazy_islands(&crate::page_url::page_path()))
+    let loader = (has_islands && crate::page_has_lazy_islands(&path))
         .then(|| full_chunk_loader(&options))
         .flatten();
     #[cfg(not(feature = "ssr"))]
@@ -67,6 +73,7 @@ pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
         view! {
             <link rel="modulepreload" href=js.clone() crossorigin="anonymous"/>
             <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+            <link rel="preload" href=catalog.clone() r#as="fetch" crossorigin="anonymous"/>
             {loader.map(|href| view! { <link rel="modulepreload" href=href crossorigin="anonymous"/> })}
         }
     });

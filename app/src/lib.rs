@@ -75,16 +75,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <script id="kauko-boot" type="application/json" inner_html=boot></script>
-                // The page's strings, which the browser reads before it
-                // hydrates: fetched beside the wasm, not after it (and not
-                // at all on a page without islands).
-                {page_has_islands(&page_url::page_path()).then(|| view! {
-                    <link rel="preload" href=catalog r#as="fetch" crossorigin="anonymous"/>
-                })}
                 // kauko.css, or kauko.<hash>.css when the build hashed it.
                 <HashedStylesheet options=options.clone() id="kauko"/>
                 <AutoReload options=options.clone()/>
-                <IslandScripts options/>
+                <IslandScripts options catalog/>
                 <MetaTags/>
             </head>
             <body>
