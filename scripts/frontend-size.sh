@@ -30,7 +30,8 @@ done
 # What a browser downloads, measured by node (no extra tool): every file
 # in a pkg folder, raw, gzip -9 and brotli 11; then the first load of each
 # page: the main wasm + js + css (content-hashed names are read from
-# hash.txt), with split builds the chunk loader (the main js imports it,
+# hash.txt; a patron's page the patron's module, built without the lazy
+# islands, scripts/toolchain.sh), with split builds the chunk loader (the main js imports it,
 # or its stub, so every page with islands loads it; a page with a lazy
 # island loads the full loader too) and the chunks the page preloads (from
 # __wasm_split_manifest*.json, by its lazy island's name),
@@ -79,6 +80,12 @@ if (sharedCount) row(`shared chunks (${sharedCount} chunk_N.wasm)`, shared);
 const add = (a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br });
 const zero = { raw: 0, gz: 0, br: 0 };
 let base = [named("wasm"), named("js"), named("css")].filter((f) => size[f]).reduce((t, f) => add(t, size[f]), zero);
+// The patron's module (hash.txt's patron-js and patron-wasm; app/src/
+// hydration.rs, Module::Patron): what a patron's page loads instead of
+// the full module, when the build made it. Not split, so no chunk loader.
+const patronFiles = hashes["patron-wasm"] && hashes["patron-js"]
+  ? [`${name}.${hashes["patron-wasm"]}.wasm`, `${name}.${hashes["patron-js"]}.js`, named("css")] : null;
+const patronBase = patronFiles ? patronFiles.filter((f) => size[f]).reduce((t, f) => add(t, size[f]), zero) : null;
 const manifestFile = files.find((f) => /^__wasm_split_manifest.*\.json$/.test(f));
 // The chunk loader: the main js imports it, and after
 // scripts/split-loader.mjs it is a stub that imports the full loader
@@ -109,7 +116,11 @@ if (locales) {
   row("strings of one language: lending forms", strings.lend);
   row("strings of one language: all (staff)", strings.all);
 }
-row("first load: wasm + js + css", base);
+row(patronBase ? "first load: full module wasm + js + css" : "first load: wasm + js + css", base);
+if (patronBase) {
+  console.log(`  (patron's module: ${patronFiles.slice(0, 2).join(", ")})`);
+  row("first load: patron module wasm + js + css", patronBase);
+}
 if (!manifestFile) {
   const first = add(base, strings.request);
   row("first load with the strings", first);
@@ -143,9 +154,11 @@ for (const [page, route, part, patron] of pages) {
   const keys = route ? Object.keys(manifest).filter((k) => k.replace(/^_+/, "").startsWith(`${snake}_loader_`)) : [];
   const own = keys.flatMap((k) => files.filter((f) => f.startsWith(`split_${k}.`) && f.endsWith(".wasm")).map((f) => f.slice(0, -5)));
   const chunks = [...new Set([...own, ...keys.flatMap((k) => manifest[k])])];
-  // The main module's js imports the chunk loader (or its stub), so every
-  // page with islands loads it; a lazy island's page the full one too.
-  let total = add(add(base, strings[part]), loaderSize);
+  // A patron's page loads the patron's module when there is one (no
+  // chunk loader). Otherwise the full module's js imports the chunk
+  // loader (or its stub), so every page with islands loads it; a lazy
+  // island's page the full one too.
+  let total = patron && patronBase ? add(patronBase, strings[part]) : add(add(base, strings[part]), loaderSize);
   if (route) total = add(total, fullLoaderSize);
   for (const c of chunks) total = add(total, size[`${c}.wasm`] || sizes(path.join(pkg, `${c}.wasm`)));
   row(page, total);

@@ -139,8 +139,36 @@ kauko_leptos_release() { # cargo leptos build --release "$@", with the flags abo
     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=$wasm" \
     cargo leptos build --release "${lib[@]}" "$@"
 }
+# The patron's module (app/src/hydration.rs, `Module::Patron`): the front
+# end once more, without the lazy islands (the lending forms and the staff
+# pages: the `lazy-islands` feature; `patron-module` only stands in for
+# it, as cargo-leptos replaces the configured lib-features with those
+# given). Split mode moved the lazy islands' code into chunks but left
+# their strings, tables and imports in the full module; this one has none
+# of them, and patrons' pages load it. Built into a site folder of its own
+# (cargo-leptos empties the one it builds into), then its js and wasm
+# (content-hashed, so never the full module's names) go beside the full
+# module's, and their hashes into hash.txt as `patron-js` and
+# `patron-wasm`, where the server reads them.
+kauko_patron_module() {
+  local pkg="$KAUKO_ROOT/target/site/pkg" ppkg="$KAUKO_ROOT/target/site-patron/pkg"
+  local hashes="$CARGO_TARGET_DIR/release/hash.txt" phashes="$CARGO_TARGET_DIR/release/hash-patron.txt"
+  local js wasm
+  (cd "$KAUKO_ROOT" && LEPTOS_SITE_ROOT=target/site-patron LEPTOS_HASH_FILE_NAME=hash-patron.txt \
+    kauko_leptos_release --frontend-only --lib-features patron-module) || return
+  js="$(sed -n 's/^js: *//p' "$phashes")"
+  wasm="$(sed -n 's/^wasm: *//p' "$phashes")"
+  if [ -z "$js" ] || [ -z "$wasm" ] || [ ! -f "$ppkg/$LEPTOS_OUTPUT_NAME.$js.js" ] || [ ! -f "$ppkg/$LEPTOS_OUTPUT_NAME.$wasm.wasm" ]; then
+    say "the patron's module was not built as expected ($phashes)"
+    return 1
+  fi
+  cp "$ppkg/$LEPTOS_OUTPUT_NAME.$js.js" "$ppkg/$LEPTOS_OUTPUT_NAME.$wasm.wasm" "$pkg/"
+  printf 'patron-js: %s\npatron-wasm: %s\n' "$js" "$wasm" >>"$hashes"
+  rm -f "$phashes"
+}
 kauko_release_build() {
   kauko_leptos_release --split "$@" || return
+  kauko_patron_module || return
   # wasm-bindgen's TypeScript declarations (kauko.d.<hash>.ts and the
   # like) are for TypeScript callers, never fetched by a browser: not
   # shipped.

@@ -3,11 +3,14 @@
 
 pub mod api;
 pub mod components;
+#[cfg(feature = "lazy-islands")]
 pub mod desk;
 pub mod domain;
+#[cfg(feature = "lazy-islands")]
 pub mod fees;
 pub mod hydration;
 pub mod i18n;
+#[cfg(feature = "lazy-islands")]
 pub mod letters;
 pub mod lookup;
 pub mod outbox;
@@ -17,47 +20,32 @@ pub mod port;
 pub mod settings;
 pub mod site;
 pub mod staff_import;
+#[cfg(feature = "lazy-islands")]
 pub mod stats;
 pub mod viewer;
 
+#[cfg(feature = "ssr")]
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path, SsrMode, StaticSegment,
-};
 
-use crate::components::layout::{Footer, Header};
-use crate::hydration::IslandScripts;
 use crate::i18n::Lang;
-use crate::site::{provide_site, SiteInfo};
 
-/// The HTML document the server renders around the app (server side only).
+/// The HTML document the server renders around the app (server side only;
+/// the browser's modules hydrate islands and never render the shell).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use crate::hydration::IslandScripts;
+    use crate::site::SiteInfo;
+    use leptos_meta::{HashedStylesheet, MetaTags};
     let site = use_context::<SiteInfo>().unwrap_or_default();
     let lang = site::request_lang(&site);
-    #[cfg(feature = "ssr")]
     let viewer = viewer::request_viewer();
-    #[cfg(not(feature = "ssr"))]
-    let viewer: Option<viewer::Viewer> = None;
     // The browser gets only the strings the page's islands show
     // (app::i18n::Part).
-    #[cfg(feature = "ssr")]
-    let (boot, catalog) = {
-        let part = site::request_strings();
-        (
-            site::boot_json(&site, lang, viewer, part),
-            i18n::catalog_url(lang, part),
-        )
-    };
-    #[cfg(not(feature = "ssr"))]
-    let (boot, catalog) = {
-        let _ = viewer;
-        (String::new(), String::new())
-    };
+    let part = PageKind::of(&page_url::page_path()).strings();
+    let boot = site::boot_json(&site, lang, viewer, part);
+    let catalog = i18n::catalog_url(lang, part);
     // The page's Content-Security-Policy names this response's nonce,
     // which Leptos puts on every script it writes.
-    #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
@@ -88,11 +76,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: header, routed main content, footer.
+/// The application: header, routed main content, footer (rendered by the
+/// server only, as [`shell`]).
+#[cfg(feature = "ssr")]
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
-    provide_site();
+    use crate::components::layout::{Footer, Header};
+    use leptos_router::{
+        components::{Route, Router, Routes},
+        path, SsrMode, StaticSegment,
+    };
+    leptos_meta::provide_meta_context();
+    site::provide_site();
 
     view! {
         <Router>
@@ -108,7 +103,7 @@ pub fn App() -> impl IntoView {
                     // JavaScript, and each island hydrates what the server
                     // rendered (out of order, an island's late parts were
                     // not what its hydration expected). A page without an
-                    // island is listed in `page_has_islands` below.
+                    // island is listed in `PageKind` below.
                     <Route path=StaticSegment("my") view=pages::MyRequestsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/my/:id") view=pages::my_request::MyRequestPage ssr=SsrMode::InOrder/>
                     <Route path=StaticSegment("lend") view=pages::LendPage ssr=SsrMode::InOrder/>
@@ -133,21 +128,67 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Whether the page at `path` has islands (code for the browser), so its
-/// `<head>` preloads the WebAssembly module (app/src/hydration.rs). Kept
-/// beside the routes above: a page listed wrongly only loads a little
-/// slower (the page's script itself looks for islands).
-pub(crate) fn page_has_islands(path: &str) -> bool {
-    let without =
-        matches!(path, "/" | "/accessibility" | "/staff" | "/my") || path.starts_with("/my/");
-    !without
+/// What a page's `<head>` loads for the browser (app/src/hydration.rs),
+/// by the page's path. Kept beside the routes above: a page with a lazy
+/// island listed wrongly here would load the patron's module, which lacks
+/// that island's code (the page's script then logs an error, which fails
+/// every end2end test of the page).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PageKind {
+    /// No islands (the home page, My requests and a request's page, the
+    /// accessibility statement, the staff's start page): no WebAssembly,
+    /// no strings.
+    Static,
+    /// The request form, the patrons' one island: the patron's module and
+    /// the request form's strings. Also any address no route knows (the
+    /// not-found page holds no island, so its script loads nothing).
+    Patron,
+    /// The lending forms (`/lend`, `/lend/:code`): the full module with
+    /// their lazy islands and the lending forms' strings.
+    Lend,
+    /// A staff page (`/staff/…`): the full module with its lazy island and
+    /// all the strings.
+    Staff,
 }
 
-/// Whether a page's islands are lazy ones (`#[island(lazy)]`, split off
-/// into chunks): the lending forms and the staff pages.
-#[cfg(feature = "ssr")]
-pub(crate) fn page_has_lazy_islands(path: &str) -> bool {
-    path == "/lend" || path.starts_with("/lend/") || path.starts_with("/staff/")
+impl PageKind {
+    /// The kind of the page at `path`.
+    pub fn of(path: &str) -> Self {
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        if matches!(path, "/" | "/accessibility" | "/staff" | "/my") || under("/my") {
+            Self::Static
+        } else if under("/staff") {
+            Self::Staff
+        } else if path == "/lend" || under("/lend") {
+            Self::Lend
+        } else {
+            Self::Patron
+        }
+    }
+
+    /// Whether the page has islands, so its `<head>` preloads a module and
+    /// the strings.
+    pub fn has_islands(self) -> bool {
+        self != Self::Static
+    }
+
+    /// Whether the page's islands are lazy ones (`#[island(lazy)]`, in the
+    /// full module only).
+    pub fn has_lazy_islands(self) -> bool {
+        matches!(self, Self::Lend | Self::Staff)
+    }
+
+    /// The strings the page's islands show (app::i18n::Part).
+    pub fn strings(self) -> i18n::Part {
+        match self {
+            Self::Staff => i18n::Part::All,
+            Self::Lend => i18n::Part::Lend,
+            Self::Static | Self::Patron => i18n::Part::Request,
+        }
+    }
 }
 
 /// Pages a test or tool can walk: every route of the shell.
@@ -155,3 +196,37 @@ pub const SHELL_PATHS: [&str; 6] = ["/", "/request", "/my", "/lend", "/staff", "
 
 /// The default language when nothing in the request says otherwise.
 pub const DEFAULT_LANG: Lang = Lang::Fi;
+
+#[cfg(test)]
+mod tests {
+    use super::PageKind;
+
+    #[test]
+    fn each_page_loads_what_its_islands_need() {
+        for static_page in ["/", "/accessibility", "/staff", "/my", "/my/42"] {
+            assert_eq!(PageKind::of(static_page), PageKind::Static, "{static_page}");
+            assert!(!PageKind::of(static_page).has_islands());
+        }
+        assert_eq!(PageKind::of("/request"), PageKind::Patron);
+        assert!(!PageKind::of("/request").has_lazy_islands());
+        for lend in ["/lend", "/lend/FI-TUNI"] {
+            assert_eq!(PageKind::of(lend), PageKind::Lend, "{lend}");
+            assert!(PageKind::of(lend).has_lazy_islands());
+            assert_eq!(PageKind::of(lend).strings(), crate::i18n::Part::Lend);
+        }
+        for staff in [
+            "/staff/borrowing",
+            "/staff/borrowing/7",
+            "/staff/fees",
+            "/staff/partners/import",
+        ] {
+            assert_eq!(PageKind::of(staff), PageKind::Staff, "{staff}");
+            assert!(PageKind::of(staff).has_lazy_islands());
+            assert_eq!(PageKind::of(staff).strings(), crate::i18n::Part::All);
+        }
+        // A look-alike is not one of them.
+        assert_eq!(PageKind::of("/lending"), PageKind::Patron);
+        assert_eq!(PageKind::of("/staffroom"), PageKind::Patron);
+        assert_eq!(PageKind::of("/myself"), PageKind::Patron);
+    }
+}

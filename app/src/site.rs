@@ -121,29 +121,6 @@ pub fn lang_of_request(uri: &http::Uri, headers: &http::HeaderMap, default: Lang
     )
 }
 
-/// The strings the current page's islands show: a staff page's (under
-/// `/staff`) all of them, the lending forms' (`/lend`, `/lend/:code`) and
-/// any other page's (only the request form has islands) their own part.
-#[cfg(feature = "ssr")]
-pub fn request_strings() -> i18n::Part {
-    let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned());
-    let under = |prefix: &str| {
-        path.as_deref().is_some_and(|path| {
-            path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|r| r.starts_with('/'))
-        })
-    };
-    if under("/staff") {
-        i18n::Part::All
-    } else if under("/lend") {
-        i18n::Part::Lend
-    } else {
-        i18n::Part::Request
-    }
-}
-
 #[cfg(not(feature = "ssr"))]
 pub fn request_lang(site: &SiteInfo) -> Lang {
     site.default_lang

@@ -179,6 +179,16 @@ test("paste a DOI, the fields fill, submit, see the confirmation and the request
   const pkg = fetched.filter((u) => u.includes("/pkg/")).map((u) => new URL(u).pathname);
   expect([...new Set(pkg.filter((u) => /\.wasm$/.test(u)))]).toEqual([expect.stringMatching(/^\/pkg\/kauko\.[^/]*\.wasm$/)]);
   expect(pkg.filter((u) => /\.full\.js$/.test(u)), "the full chunk loader").toEqual([]);
+  // The release build gives patrons' pages a module of their own, without
+  // the lazy islands (app/src/hydration.rs, Module::Patron): not the one
+  // the lending form loads, and no chunk loader at all.
+  if (process.env.KAUKO_E2E_PROFILE === "release") {
+    expect(pkg.filter((u) => u.includes("__wasm_split")), "the chunk loader").toEqual([]);
+    const lend = await (await page.request.get("/lend?lang=en")).text();
+    const lendWasm = lend.match(/\/pkg\/kauko\.[^"]*\.wasm/)?.[0];
+    expect(lendWasm, "the lending form's module").toBeTruthy();
+    expect(pkg, "the patron's module, not the full one").not.toContain(lendWasm);
+  }
   expect([...new Set(fetched.filter((u) => u.includes("/i18n/")).map((u) => new URL(u).pathname))]).toEqual(["/i18n/en.request.json"]);
 
   await page.getByRole("link", { name: "See my requests" }).click();

@@ -16,7 +16,9 @@
       if (el.localName === "leptos-island") {
         const hydrate = mod[el.dataset.component];
         if (hydrate) await hydrate(el);
-        else console.warn(`Kauko: no code for the island ${el.dataset.component}`);
+        // An error, not a warning: end2end tests fail on it (a page with
+        // a lazy island given the patron's module, app/src/lib.rs PageKind).
+        else console.error(`Kauko: no code for the island ${el.dataset.component}`);
       } else {
         await walk(el);
       }
