@@ -173,7 +173,7 @@ if [ "$build" = 1 ]; then
   echo "[size] cargo leptos build --release --split" >&2
   kauko_release_build >&2
 fi
-out="$(report "Kauko" target/site/pkg kauko "$CARGO_TARGET_DIR/release/hash.txt" app/locales)"
+out="$(report "Kauko" target/site/pkg kauko "$KAUKO_HASH_FILE" app/locales)"
 printf '%s\n' "$out" | grep -v '^FIRST_GZ'
 kauko_gz="$(printf '%s\n' "$out" | sed -n 's/^FIRST_GZ //p')"
 

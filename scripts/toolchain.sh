@@ -92,6 +92,9 @@ export PATH="$KAUKO_ROOT/end2end/node_modules/.bin:$PATH"
 # (CI clones afresh each run); override with CARGO_TARGET_DIR.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kauko/target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# The release build's content hashes, which cargo-leptos writes beside the
+# server's executable and the server reads there (app::hydration::built_hash).
+KAUKO_HASH_FILE="$CARGO_TARGET_DIR/release/hash.txt"
 # cargo-leptos compiles the server with this set (Leptos reads it at compile
 # time); set it for plain cargo too, so both reuse the same compiled crates.
 export LEPTOS_OUTPUT_NAME=kauko
@@ -152,7 +155,7 @@ kauko_leptos_release() { # cargo leptos build --release "$@", with the flags abo
 # `patron-wasm`, where the server reads them.
 kauko_patron_module() {
   local pkg="$KAUKO_ROOT/target/site/pkg" ppkg="$KAUKO_ROOT/target/site-patron/pkg"
-  local hashes="$CARGO_TARGET_DIR/release/hash.txt" phashes="$CARGO_TARGET_DIR/release/hash-patron.txt"
+  local phashes="${KAUKO_HASH_FILE%/*}/hash-patron.txt"
   local js wasm
   (cd "$KAUKO_ROOT" && LEPTOS_SITE_ROOT=target/site-patron LEPTOS_HASH_FILE_NAME=hash-patron.txt \
     kauko_leptos_release --frontend-only --lib-features patron-module) || return
@@ -163,7 +166,7 @@ kauko_patron_module() {
     return 1
   fi
   cp "$ppkg/$LEPTOS_OUTPUT_NAME.$js.js" "$ppkg/$LEPTOS_OUTPUT_NAME.$wasm.wasm" "$pkg/"
-  printf 'patron-js: %s\npatron-wasm: %s\n' "$js" "$wasm" >>"$hashes"
+  printf 'patron-js: %s\npatron-wasm: %s\n' "$js" "$wasm" >>"$KAUKO_HASH_FILE"
   rm -f "$phashes"
 }
 kauko_release_build() {
